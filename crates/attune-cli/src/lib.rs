@@ -1,0 +1,2 @@
+//! The `attune` command's library half: order-export import (CSV → interactions),
+//! and the subcommands, so tests and fuzz targets can call them without a process.

@@ -1,0 +1,14 @@
+//! Attune's pure engine: the binary model format, the offline model builder and the
+//! scoring that both the `attune` CLI and the browser widget run.
+//!
+//! Nothing here touches the web, the file system, the clock or randomness: time and
+//! storage are passed in, so the CLI, the Wasm module and the tests compute the same
+//! answer for the same input (the CLI ⇄ Wasm parity test relies on this).
+
+pub mod build;
+pub mod model;
+pub mod profile;
+pub mod score;
+
+pub use model::{Model, ModelError, ModelParts};
+pub use score::{recommend, Query, Reason, Recommendation, Signal};

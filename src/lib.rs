@@ -1,0 +1,1 @@
+//! Attune's browser boundary (wasm-bindgen exports) and DOM front.
