@@ -3,15 +3,39 @@
 //!
 //! Parsing validates every length, offset and index before use; hostile bytes give a
 //! `ModelError`, never a panic or an allocation larger than the input justifies.
+//! This file must stay free of `format!` and other heavy formatting: the Wasm links it.
 
 /// Price unknown.
 pub const NO_PRICE: u32 = u32::MAX;
+
+/// Magic bytes at the start of every model file.
+pub const MAGIC: [u8; 4] = *b"ATTN";
+/// The format version this build writes and reads.
+pub const FORMAT_VERSION: u16 = 1;
+/// Neighbour weights are multiples of `1 / WEIGHT_STEPS` in (0, 1], stored as the u16
+/// `v = weight * 65536 - 1`. Similarities live in (0, 1]; a power-of-two grid makes the
+/// rounding exact in f32 (0.5 stays 0.5) and costs 2 bytes per edge instead of 4.
+pub const WEIGHT_STEPS: u32 = 65_536;
+
+const TAG_IDS: [u8; 4] = *b"IDS_";
+const TAG_TITLES: [u8; 4] = *b"TITL";
+const TAG_PRICES: [u8; 4] = *b"PRIC";
+const TAG_URLS: [u8; 4] = *b"URLS";
+const TAG_IMAGES: [u8; 4] = *b"IMGS";
+const TAG_NEIGHBORS: [u8; 4] = *b"NBRS";
+const TAG_POPULAR: [u8; 4] = *b"POPL";
+const TAG_META: [u8; 4] = *b"META";
+
+const HEADER_LEN: usize = 12; // magic, version, flags, section count
+const ENTRY_LEN: usize = 12; // tag, offset, length
+const CRC_LEN: usize = 4;
 
 /// Everything a model holds, as plain vectors: what the builder produces and what
 /// `Model::from_parts` validates. Item `i` is the dense index `i` in every vector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelParts {
-    /// External item ids (SKUs), unique, non-empty.
+    /// External item ids (SKUs), unique, non-empty, without whitespace or control
+    /// characters (histories are whitespace-separated id lists).
     pub ids: Vec<String>,
     /// Display titles; empty string = unknown. Either empty (no catalog) or `ids.len()` long.
     pub titles: Vec<String>,
@@ -23,6 +47,8 @@ pub struct ModelParts {
     pub images: Vec<String>,
     /// CSR neighbour lists: neighbours of item `i` are
     /// `targets[offsets[i]..offsets[i+1]]` with `weights[..]`, best first, weights > 0.
+    /// Weights must be in (0, 1]; `from_parts` rounds them to multiples of 1/65536
+    /// (the stored resolution), so a model's parts survive a byte round trip exactly.
     pub offsets: Vec<u32>,
     pub targets: Vec<u32>,
     pub weights: Vec<f32>,
@@ -30,6 +56,7 @@ pub struct ModelParts {
     pub popular: Vec<u32>,
     pub popular_scores: Vec<f32>,
     /// Free-form metadata (currency, source, builder settings), written in order.
+    /// Keys are unique and non-empty.
     pub meta: Vec<(String, String)>,
 }
 
@@ -49,8 +76,39 @@ pub enum ModelError {
 
 impl core::fmt::Display for ModelError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        todo!()
+        // Static strings only: `write!` with arguments pulls the formatting machinery
+        // into the Wasm.
+        match self {
+            ModelError::BadMagic => f.write_str("not an Attune model (bad magic bytes)"),
+            ModelError::UnsupportedVersion(v) => {
+                f.write_str("unsupported model format version ")?;
+                write_u32(f, u32::from(*v))
+            }
+            ModelError::BadChecksum => {
+                f.write_str("model checksum mismatch (file damaged or altered)")
+            }
+            ModelError::Truncated => f.write_str("model file is truncated"),
+            ModelError::Invalid(why) => {
+                f.write_str("invalid model: ")?;
+                f.write_str(why)
+            }
+        }
     }
+}
+
+fn write_u32(f: &mut core::fmt::Formatter<'_>, mut v: u32) -> core::fmt::Result {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    f.write_str(core::str::from_utf8(&buf[i..]).unwrap_or("?"))
 }
 
 impl std::error::Error for ModelError {}
@@ -58,62 +116,1190 @@ impl std::error::Error for ModelError {}
 /// A validated, immutable model ready for scoring.
 #[derive(Clone, Debug)]
 pub struct Model {
-    // private; see ModelParts
+    parts: ModelParts,
+    /// Item indices sorted by id bytes: `index_of` is a binary search. Smaller in the
+    /// Wasm than a HashMap and 4 bytes per item.
+    by_id: Vec<u32>,
 }
 
 impl Model {
     /// Validates the parts (lengths, offsets monotonic, indices in range, unique ids,
-    /// finite positive weights) and builds the id lookup.
-    pub fn from_parts(parts: ModelParts) -> Result<Model, ModelError> {
-        todo!()
+    /// finite positive weights) and builds the id lookup. Weights are rounded to the
+    /// stored resolution (multiples of 1/65536).
+    pub fn from_parts(mut parts: ModelParts) -> Result<Model, ModelError> {
+        let n = parts.ids.len();
+        if n > u32::MAX as usize - 1 {
+            return Err(ModelError::Invalid("too many items"));
+        }
+        for id in &parts.ids {
+            check_id(id)?;
+        }
+        let by_id = sorted_ids(&parts.ids)?;
+        if !(parts.titles.is_empty() || parts.titles.len() == n) {
+            return Err(ModelError::Invalid("titles length differs from item count"));
+        }
+        if !(parts.prices.is_empty() || parts.prices.len() == n) {
+            return Err(ModelError::Invalid("prices length differs from item count"));
+        }
+        if !(parts.urls.is_empty() || parts.urls.len() == n) {
+            return Err(ModelError::Invalid("urls length differs from item count"));
+        }
+        if !(parts.images.is_empty() || parts.images.len() == n) {
+            return Err(ModelError::Invalid("images length differs from item count"));
+        }
+        // A model without neighbours may omit offsets entirely.
+        if parts.offsets.is_empty() && parts.targets.is_empty() {
+            parts.offsets = vec![0; n + 1];
+        }
+        if parts.weights.len() != parts.targets.len() {
+            return Err(ModelError::Invalid(
+                "neighbour weights and targets differ in length",
+            ));
+        }
+        let mut q = Vec::with_capacity(parts.weights.len());
+        for &w in &parts.weights {
+            q.push(quantise(w)?);
+        }
+        check_neighbors(n, &parts.offsets, &parts.targets, &q)?;
+        for (w, &qi) in parts.weights.iter_mut().zip(&q) {
+            *w = dequantise(qi);
+        }
+        check_popular(n, &parts.popular, &parts.popular_scores)?;
+        check_meta(&parts.meta)?;
+        Ok(Model { parts, by_id })
     }
+
     /// Parses and validates the binary format.
     pub fn from_bytes(bytes: &[u8]) -> Result<Model, ModelError> {
-        todo!()
+        let sections = read_container(bytes)?;
+        let mut ids = None;
+        let mut titles = None;
+        let mut prices = None;
+        let mut urls = None;
+        let mut images = None;
+        let mut nbrs = None;
+        let mut popl = None;
+        let mut meta = None;
+        for (tag, body) in sections {
+            let slot = match tag {
+                TAG_IDS => &mut ids,
+                TAG_TITLES => &mut titles,
+                TAG_PRICES => &mut prices,
+                TAG_URLS => &mut urls,
+                TAG_IMAGES => &mut images,
+                TAG_NEIGHBORS => &mut nbrs,
+                TAG_POPULAR => &mut popl,
+                TAG_META => &mut meta,
+                _ => continue, // unknown sections are skipped: forward compatible
+            };
+            if slot.is_some() {
+                return Err(ModelError::Invalid("duplicate section"));
+            }
+            *slot = Some(body);
+        }
+        let ids = read_strings(ids.ok_or(ModelError::Invalid("missing item id section"))?)?;
+        let n = ids.len();
+        let per_item = |sec: Option<&[u8]>| -> Result<Vec<String>, ModelError> {
+            match sec {
+                None => Ok(Vec::new()),
+                Some(b) => {
+                    let v = read_strings(b)?;
+                    if v.len() != n {
+                        return Err(ModelError::Invalid(
+                            "catalog section length differs from item count",
+                        ));
+                    }
+                    Ok(v)
+                }
+            }
+        };
+        let titles = per_item(titles)?;
+        let urls = per_item(urls)?;
+        let images = per_item(images)?;
+        let prices = match prices {
+            None => Vec::new(),
+            Some(b) => {
+                let mut r = Reader::new(b);
+                let count = r.u32()? as usize;
+                if count != n {
+                    return Err(ModelError::Invalid("prices length differs from item count"));
+                }
+                let raw = r.take(count.checked_mul(4).ok_or(ModelError::Truncated)?)?;
+                r.finish()?;
+                raw.chunks_exact(4).map(le_u32).collect()
+            }
+        };
+        let (offsets, targets, q) = read_neighbors(
+            nbrs.ok_or(ModelError::Invalid("missing neighbour section"))?,
+            n,
+        )?;
+        let (popular, popular_scores) =
+            read_popular(popl.ok_or(ModelError::Invalid("missing popularity section"))?)?;
+        let meta = match meta {
+            None => Vec::new(),
+            Some(b) => read_meta(b)?,
+        };
+        // Checks that do not depend on the encoding are shared with from_parts.
+        for id in &ids {
+            check_id(id)?;
+        }
+        let by_id = sorted_ids(&ids)?;
+        check_neighbors(n, &offsets, &targets, &q)?;
+        check_popular(n, &popular, &popular_scores)?;
+        check_meta(&meta)?;
+        let weights = q.iter().map(|&qi| dequantise(qi)).collect();
+        let parts = ModelParts {
+            ids,
+            titles,
+            prices,
+            urls,
+            images,
+            offsets,
+            targets,
+            weights,
+            popular,
+            popular_scores,
+            meta,
+        };
+        Ok(Model { parts, by_id })
     }
+
     /// Serialises to the binary format; deterministic (same model, same bytes).
     pub fn to_bytes(&self) -> Vec<u8> {
-        todo!()
+        let p = &self.parts;
+        let mut sections: Vec<([u8; 4], Vec<u8>)> = Vec::new();
+        sections.push((TAG_IDS, write_strings(p.ids.iter().map(String::as_str))));
+        if !p.titles.is_empty() {
+            sections.push((
+                TAG_TITLES,
+                write_strings(p.titles.iter().map(String::as_str)),
+            ));
+        }
+        if !p.prices.is_empty() {
+            let mut b = Vec::with_capacity(4 + 4 * p.prices.len());
+            put_u32(&mut b, p.prices.len() as u32);
+            for &x in &p.prices {
+                put_u32(&mut b, x);
+            }
+            sections.push((TAG_PRICES, b));
+        }
+        if !p.urls.is_empty() {
+            sections.push((TAG_URLS, write_strings(p.urls.iter().map(String::as_str))));
+        }
+        if !p.images.is_empty() {
+            sections.push((
+                TAG_IMAGES,
+                write_strings(p.images.iter().map(String::as_str)),
+            ));
+        }
+        sections.push((TAG_NEIGHBORS, self.write_neighbors()));
+        let mut b = Vec::with_capacity(4 + 8 * p.popular.len());
+        put_u32(&mut b, p.popular.len() as u32);
+        for &x in &p.popular {
+            put_u32(&mut b, x);
+        }
+        for &s in &p.popular_scores {
+            put_u32(&mut b, s.to_bits());
+        }
+        sections.push((TAG_POPULAR, b));
+        if !p.meta.is_empty() {
+            let mut b = Vec::new();
+            put_u32(&mut b, p.meta.len() as u32);
+            b.extend(write_strings(
+                p.meta.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]),
+            ));
+            sections.push((TAG_META, b));
+        }
+        write_container(&sections)
     }
+
+    fn write_neighbors(&self) -> Vec<u8> {
+        let p = &self.parts;
+        let n = p.ids.len();
+        let wide = n > 65_536;
+        let nnz = p.targets.len();
+        let mut b = Vec::with_capacity(12 + 4 * (n + 1) + nnz * if wide { 6 } else { 4 });
+        put_u32(&mut b, n as u32);
+        put_u32(&mut b, nnz as u32);
+        b.push(if wide { 4 } else { 2 });
+        b.push(1); // weight encoding 1: u16 v, weight = (v + 1) / 65536
+        b.extend_from_slice(&[0, 0]);
+        for &o in &p.offsets {
+            put_u32(&mut b, o);
+        }
+        for &t in &p.targets {
+            if wide {
+                put_u32(&mut b, t);
+            } else {
+                // n ≤ 65536 so every index fits in u16.
+                b.extend_from_slice(&(t as u16).to_le_bytes());
+            }
+        }
+        for &w in &p.weights {
+            // Weights are already on the grid: this recovers v exactly.
+            let v = ((w * WEIGHT_STEPS as f32) as u32 - 1) as u16;
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        b
+    }
+
     pub fn len(&self) -> usize {
-        todo!()
+        self.parts.ids.len()
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
     /// Dense index of an external id.
     pub fn index_of(&self, id: &str) -> Option<u32> {
-        todo!()
+        let ids = &self.parts.ids;
+        self.by_id
+            .binary_search_by(|&i| ids[i as usize].as_bytes().cmp(id.as_bytes()))
+            .ok()
+            .map(|pos| self.by_id[pos])
     }
+    /// External id of `item`. Panics if `item >= len()`, like slice indexing: indices
+    /// come from the model itself or from `index_of`.
     pub fn id(&self, item: u32) -> &str {
-        todo!()
+        &self.parts.ids[item as usize]
     }
     /// Title, or None when the catalog has none for this item.
     pub fn title(&self, item: u32) -> Option<&str> {
-        todo!()
+        non_empty(self.parts.titles.get(item as usize))
     }
     /// Price in minor units, or None.
     pub fn price(&self, item: u32) -> Option<u32> {
-        todo!()
+        self.parts
+            .prices
+            .get(item as usize)
+            .copied()
+            .filter(|&p| p != NO_PRICE)
     }
     pub fn url(&self, item: u32) -> Option<&str> {
-        todo!()
+        non_empty(self.parts.urls.get(item as usize))
     }
     pub fn image(&self, item: u32) -> Option<&str> {
-        todo!()
+        non_empty(self.parts.images.get(item as usize))
     }
-    /// Neighbour indices and weights of `item`, best first.
+    /// Neighbour indices and weights of `item`, best first. Empty for an unknown index.
     pub fn neighbors(&self, item: u32) -> (&[u32], &[f32]) {
-        todo!()
+        let p = &self.parts;
+        let i = item as usize;
+        if i >= p.ids.len() {
+            return (&[], &[]);
+        }
+        let (a, b) = (p.offsets[i] as usize, p.offsets[i + 1] as usize);
+        (&p.targets[a..b], &p.weights[a..b])
     }
     /// Popularity fallback, most popular first.
     pub fn popular(&self) -> (&[u32], &[f32]) {
-        todo!()
+        (&self.parts.popular, &self.parts.popular_scores)
     }
     pub fn meta(&self, key: &str) -> Option<&str> {
-        todo!()
+        self.parts
+            .meta
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
     pub fn parts(&self) -> &ModelParts {
-        todo!()
+        &self.parts
+    }
+    /// Consumes the model, returning its (validated, weight-rounded) parts.
+    pub fn into_parts(self) -> ModelParts {
+        self.parts
+    }
+    /// Total number of neighbour edges.
+    pub fn edge_count(&self) -> usize {
+        self.parts.targets.len()
+    }
+}
+
+fn non_empty(s: Option<&String>) -> Option<&str> {
+    s.map(String::as_str).filter(|s| !s.is_empty())
+}
+
+/// Weight → stored u16 `v` (weight = (v + 1) / 65536). Tiny positive weights round up
+/// to the smallest step rather than vanish.
+fn quantise(w: f32) -> Result<u16, ModelError> {
+    if !(w.is_finite() && w > 0.0 && w <= 1.0) {
+        return Err(ModelError::Invalid("neighbour weight not in (0, 1]"));
+    }
+    let q = (w * WEIGHT_STEPS as f32).round().max(1.0);
+    Ok((q as u32 - 1) as u16)
+}
+
+fn dequantise(v: u16) -> f32 {
+    (v as u32 + 1) as f32 / WEIGHT_STEPS as f32
+}
+
+fn check_id(id: &str) -> Result<(), ModelError> {
+    if id.is_empty() {
+        return Err(ModelError::Invalid("empty item id"));
+    }
+    if id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ModelError::Invalid(
+            "item id contains whitespace or a control character",
+        ));
+    }
+    Ok(())
+}
+
+fn sorted_ids(ids: &[String]) -> Result<Vec<u32>, ModelError> {
+    let mut by_id: Vec<u32> = (0..ids.len() as u32).collect();
+    by_id.sort_unstable_by(|&a, &b| ids[a as usize].as_bytes().cmp(ids[b as usize].as_bytes()));
+    if by_id
+        .windows(2)
+        .any(|w| ids[w[0] as usize] == ids[w[1] as usize])
+    {
+        return Err(ModelError::Invalid("duplicate item id"));
+    }
+    Ok(by_id)
+}
+
+fn check_neighbors(
+    n: usize,
+    offsets: &[u32],
+    targets: &[u32],
+    q: &[u16],
+) -> Result<(), ModelError> {
+    if offsets.len() != n + 1 {
+        return Err(ModelError::Invalid(
+            "neighbour offsets length is not item count + 1",
+        ));
+    }
+    if offsets[0] != 0 {
+        return Err(ModelError::Invalid("neighbour offsets do not start at 0"));
+    }
+    if offsets[n] as usize != targets.len() || targets.len() != q.len() {
+        return Err(ModelError::Invalid(
+            "neighbour offsets do not end at the edge count",
+        ));
+    }
+    if offsets.windows(2).any(|w| w[0] > w[1]) {
+        return Err(ModelError::Invalid("neighbour offsets not monotonic"));
+    }
+    // Per-row duplicate check with a stamp buffer: O(n + edges), no hashing.
+    let mut seen = vec![u32::MAX; n];
+    for i in 0..n {
+        let (a, b) = (offsets[i] as usize, offsets[i + 1] as usize);
+        let mut prev = u16::MAX;
+        for k in a..b {
+            let t = targets[k] as usize;
+            if t >= n {
+                return Err(ModelError::Invalid("neighbour index out of range"));
+            }
+            if t == i {
+                return Err(ModelError::Invalid("item is its own neighbour"));
+            }
+            if seen[t] == i as u32 {
+                return Err(ModelError::Invalid("duplicate neighbour"));
+            }
+            seen[t] = i as u32;
+            if q[k] > prev {
+                return Err(ModelError::Invalid("neighbours not sorted best first"));
+            }
+            prev = q[k];
+        }
+    }
+    Ok(())
+}
+
+fn check_popular(n: usize, popular: &[u32], scores: &[f32]) -> Result<(), ModelError> {
+    if popular.len() != scores.len() {
+        return Err(ModelError::Invalid(
+            "popular items and scores differ in length",
+        ));
+    }
+    if popular.len() > n {
+        return Err(ModelError::Invalid("more popular items than items"));
+    }
+    let mut seen = vec![false; n];
+    let mut prev = f32::INFINITY;
+    for (&i, &s) in popular.iter().zip(scores) {
+        let i = i as usize;
+        if i >= n {
+            return Err(ModelError::Invalid("popular index out of range"));
+        }
+        if seen[i] {
+            return Err(ModelError::Invalid("duplicate popular item"));
+        }
+        seen[i] = true;
+        if !(s.is_finite() && s >= 0.0) {
+            return Err(ModelError::Invalid("popularity score not finite and >= 0"));
+        }
+        if s > prev {
+            return Err(ModelError::Invalid(
+                "popular items not sorted most popular first",
+            ));
+        }
+        prev = s;
+    }
+    Ok(())
+}
+
+fn check_meta(meta: &[(String, String)]) -> Result<(), ModelError> {
+    for (i, (k, _)) in meta.iter().enumerate() {
+        if k.is_empty() {
+            return Err(ModelError::Invalid("empty meta key"));
+        }
+        if meta[..i].iter().any(|(k2, _)| k2 == k) {
+            return Err(ModelError::Invalid("duplicate meta key"));
+        }
+    }
+    Ok(())
+}
+
+// ---- container: header, section table, CRC ----
+
+fn write_container(sections: &[([u8; 4], Vec<u8>)]) -> Vec<u8> {
+    let table_end = HEADER_LEN + ENTRY_LEN * sections.len();
+    let body: usize = sections.iter().map(|(_, b)| b.len()).sum();
+    let mut out = Vec::with_capacity(table_end + body + CRC_LEN);
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    put_u32(&mut out, sections.len() as u32);
+    let mut offset = table_end;
+    for (tag, b) in sections {
+        out.extend_from_slice(tag);
+        put_u32(&mut out, offset as u32);
+        put_u32(&mut out, b.len() as u32);
+        offset += b.len();
+    }
+    for (_, b) in sections {
+        out.extend_from_slice(b);
+    }
+    let crc = crc32(&out);
+    put_u32(&mut out, crc);
+    out
+}
+
+/// Checks header, table bounds and checksum; returns the sections in table order.
+type Sections<'a> = Vec<([u8; 4], &'a [u8])>;
+/// CSR offsets, targets and stored weight values, not yet validated.
+type RawNeighbors = (Vec<u32>, Vec<u32>, Vec<u16>);
+
+fn read_container(bytes: &[u8]) -> Result<Sections<'_>, ModelError> {
+    let m = bytes.len().min(4);
+    if bytes[..m] != MAGIC[..m] {
+        return Err(ModelError::BadMagic);
+    }
+    if bytes.len() < HEADER_LEN {
+        return Err(ModelError::Truncated);
+    }
+    let version = u16::from_le_bytes([bytes[4], bytes[5]]);
+    if version != FORMAT_VERSION {
+        return Err(ModelError::UnsupportedVersion(version));
+    }
+    if u16::from_le_bytes([bytes[6], bytes[7]]) != 0 {
+        return Err(ModelError::Invalid("unknown header flags"));
+    }
+    let count = le_u32(&bytes[8..12]) as usize;
+    let table_end = count
+        .checked_mul(ENTRY_LEN)
+        .and_then(|t| t.checked_add(HEADER_LEN))
+        .ok_or(ModelError::Truncated)?;
+    if table_end > bytes.len() {
+        return Err(ModelError::Truncated);
+    }
+    // Sections must lie between the table and the CRC; a cut-off file fails here,
+    // before the checksum, so truncation reports as such.
+    let content_end = bytes
+        .len()
+        .checked_sub(CRC_LEN)
+        .ok_or(ModelError::Truncated)?;
+    let mut sections = Vec::with_capacity(count);
+    let mut prev_end = table_end;
+    for e in 0..count {
+        let at = HEADER_LEN + e * ENTRY_LEN;
+        let tag = [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]];
+        let off = le_u32(&bytes[at + 4..at + 8]) as usize;
+        let len = le_u32(&bytes[at + 8..at + 12]) as usize;
+        let end = off.checked_add(len).ok_or(ModelError::Truncated)?;
+        if end > content_end {
+            return Err(ModelError::Truncated);
+        }
+        if off < prev_end {
+            return Err(ModelError::Invalid("sections overlap or are out of order"));
+        }
+        prev_end = end;
+        sections.push((tag, off, len));
+    }
+    if table_end > content_end {
+        return Err(ModelError::Truncated);
+    }
+    let stored = le_u32(&bytes[content_end..]);
+    if crc32(&bytes[..content_end]) != stored {
+        return Err(ModelError::BadChecksum);
+    }
+    Ok(sections
+        .into_iter()
+        .map(|(t, o, l)| (t, &bytes[o..o + l]))
+        .collect())
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn new(b: &'a [u8]) -> Self {
+        Reader { b, pos: 0 }
+    }
+    fn take(&mut self, len: usize) -> Result<&'a [u8], ModelError> {
+        let end = self
+            .pos
+            .checked_add(len)
+            .ok_or(ModelError::Invalid("section too short"))?;
+        if end > self.b.len() {
+            return Err(ModelError::Invalid("section too short"));
+        }
+        let s = &self.b[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+    fn u32(&mut self) -> Result<u32, ModelError> {
+        Ok(le_u32(self.take(4)?))
+    }
+    fn u8(&mut self) -> Result<u8, ModelError> {
+        Ok(self.take(1)?[0])
+    }
+    /// `count` u32 values; the length check comes before any allocation.
+    fn u32s(&mut self, count: usize) -> Result<Vec<u32>, ModelError> {
+        let raw = self.take(
+            count
+                .checked_mul(4)
+                .ok_or(ModelError::Invalid("section too short"))?,
+        )?;
+        Ok(raw.chunks_exact(4).map(le_u32).collect())
+    }
+    fn finish(&self) -> Result<(), ModelError> {
+        if self.pos != self.b.len() {
+            return Err(ModelError::Invalid("trailing bytes in section"));
+        }
+        Ok(())
+    }
+}
+
+fn le_u32(b: &[u8]) -> u32 {
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+}
+
+fn put_u32(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+/// String table: count u32, offsets u32[count+1] into the byte blob, blob.
+fn write_strings<'s>(strings: impl Iterator<Item = &'s str> + Clone) -> Vec<u8> {
+    let count = strings.clone().count();
+    let blob: usize = strings.clone().map(str::len).sum();
+    let mut b = Vec::with_capacity(4 + 4 * (count + 1) + blob);
+    put_u32(&mut b, count as u32);
+    let mut at = 0u32;
+    put_u32(&mut b, 0);
+    for s in strings.clone() {
+        at += s.len() as u32;
+        put_u32(&mut b, at);
+    }
+    for s in strings {
+        b.extend_from_slice(s.as_bytes());
+    }
+    b
+}
+
+fn read_strings(sec: &[u8]) -> Result<Vec<String>, ModelError> {
+    let mut r = Reader::new(sec);
+    let count = r.u32()? as usize;
+    let offsets = r.u32s(
+        count
+            .checked_add(1)
+            .ok_or(ModelError::Invalid("section too short"))?,
+    )?;
+    let blob = &sec[r.pos..];
+    if offsets[0] != 0 {
+        return Err(ModelError::Invalid("string offsets do not start at 0"));
+    }
+    if offsets[count] as usize != blob.len() {
+        return Err(ModelError::Invalid(
+            "string offsets do not end at the blob length",
+        ));
+    }
+    if offsets.windows(2).any(|w| w[0] > w[1]) {
+        return Err(ModelError::Invalid("string offsets not monotonic"));
+    }
+    let mut out = Vec::with_capacity(count);
+    for w in offsets.windows(2) {
+        let (a, b) = (w[0] as usize, w[1] as usize);
+        let s = core::str::from_utf8(&blob[a..b])
+            .map_err(|_| ModelError::Invalid("string is not UTF-8"))?;
+        out.push(s.to_owned());
+    }
+    Ok(out)
+}
+
+fn read_neighbors(sec: &[u8], n: usize) -> Result<RawNeighbors, ModelError> {
+    let mut r = Reader::new(sec);
+    if r.u32()? as usize != n {
+        return Err(ModelError::Invalid(
+            "neighbour item count differs from id count",
+        ));
+    }
+    let nnz = r.u32()? as usize;
+    let width = r.u8()?;
+    let encoding = r.u8()?;
+    if r.take(2)? != [0, 0] {
+        return Err(ModelError::Invalid("neighbour reserved bytes not zero"));
+    }
+    if !(width == 4 || (width == 2 && n <= 65_536)) {
+        return Err(ModelError::Invalid("unknown neighbour target width"));
+    }
+    if encoding != 1 {
+        return Err(ModelError::Invalid("unknown neighbour weight encoding"));
+    }
+    let offsets = r.u32s(
+        n.checked_add(1)
+            .ok_or(ModelError::Invalid("section too short"))?,
+    )?;
+    // Exact-length check before allocating edge vectors: nnz is bounded by the section.
+    let per_edge = width as usize + 2;
+    if nnz.checked_mul(per_edge) != Some(sec.len() - r.pos) {
+        return Err(ModelError::Invalid(
+            "neighbour section length does not match edge count",
+        ));
+    }
+    let raw_t = r.take(nnz * width as usize)?;
+    let targets = if width == 4 {
+        raw_t.chunks_exact(4).map(le_u32).collect()
+    } else {
+        raw_t
+            .chunks_exact(2)
+            .map(|c| u32::from(u16::from_le_bytes([c[0], c[1]])))
+            .collect()
+    };
+    let q = r
+        .take(nnz * 2)?
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    r.finish()?;
+    Ok((offsets, targets, q))
+}
+
+fn read_popular(sec: &[u8]) -> Result<(Vec<u32>, Vec<f32>), ModelError> {
+    let mut r = Reader::new(sec);
+    let m = r.u32()? as usize;
+    if m.checked_mul(8) != Some(sec.len() - 4) {
+        return Err(ModelError::Invalid(
+            "popularity section length does not match its count",
+        ));
+    }
+    let items = r.u32s(m)?;
+    let scores = r.u32s(m)?.into_iter().map(f32::from_bits).collect();
+    r.finish()?;
+    Ok((items, scores))
+}
+
+fn read_meta(sec: &[u8]) -> Result<Vec<(String, String)>, ModelError> {
+    let mut r = Reader::new(sec);
+    let pairs = r.u32()? as usize;
+    let strings = read_strings(&sec[4..])?;
+    if pairs.checked_mul(2) != Some(strings.len()) {
+        return Err(ModelError::Invalid(
+            "meta pair count does not match its strings",
+        ));
+    }
+    let mut it = strings.into_iter();
+    let mut out = Vec::with_capacity(pairs);
+    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+        out.push((k, v));
+    }
+    Ok(out)
+}
+
+// ---- CRC-32 (IEEE 802.3, reflected, poly 0xEDB88320) ----
+
+const CRC_TABLE: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+            k += 1;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+};
+
+/// CRC-32 as used by zip, gzip and PNG.
+pub fn crc32(bytes: &[u8]) -> u32 {
+    let mut c = !0u32;
+    for &b in bytes {
+        c = CRC_TABLE[((c ^ b as u32) & 0xFF) as usize] ^ (c >> 8);
+    }
+    !c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn small_parts() -> ModelParts {
+        ModelParts {
+            ids: vec!["A".into(), "B".into(), "C".into(), "D".into()],
+            titles: vec![
+                "Apple".into(),
+                "".into(),
+                "Cherry \u{e9}".into(),
+                "Date".into(),
+            ],
+            prices: vec![120, NO_PRICE, 5, 0],
+            urls: vec![],
+            images: vec!["/i/a.png".into(), "".into(), "".into(), "".into()],
+            offsets: vec![0, 2, 3, 3, 4],
+            targets: vec![1, 2, 0, 0],
+            weights: vec![0.5, 0.25, 1.0, 0.125],
+            popular: vec![0, 2, 1],
+            popular_scores: vec![9.0, 4.0, 4.0],
+            meta: vec![
+                ("currency".into(), "GBP".into()),
+                ("source".into(), "x.csv".into()),
+            ],
+        }
+    }
+
+    fn small_bytes() -> Vec<u8> {
+        Model::from_parts(small_parts()).unwrap().to_bytes()
+    }
+
+    /// Rewrites the CRC so a test reaches the structural check it targets.
+    fn reseal(b: &mut [u8]) {
+        let end = b.len() - 4;
+        let c = crc32(&b[..end]);
+        b[end..].copy_from_slice(&c.to_le_bytes());
+    }
+
+    fn section_offset(b: &[u8], tag: &[u8; 4]) -> usize {
+        let count = le_u32(&b[8..12]) as usize;
+        for e in 0..count {
+            let at = 12 + 12 * e;
+            if &b[at..at + 4] == tag {
+                return le_u32(&b[at + 4..at + 8]) as usize;
+            }
+        }
+        panic!("no section");
+    }
+
+    #[test]
+    fn crc32_known_vector() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(crc32(b""), 0);
+    }
+
+    #[test]
+    fn accessors() {
+        let m = Model::from_parts(small_parts()).unwrap();
+        assert_eq!(m.len(), 4);
+        assert_eq!(m.index_of("C"), Some(2));
+        assert_eq!(m.index_of("Z"), None);
+        assert_eq!(m.index_of(""), None);
+        assert_eq!(m.id(3), "D");
+        assert_eq!(m.title(0), Some("Apple"));
+        assert_eq!(m.title(1), None);
+        assert_eq!(m.price(0), Some(120));
+        assert_eq!(m.price(1), None);
+        assert_eq!(m.price(3), Some(0));
+        assert_eq!(m.url(0), None);
+        assert_eq!(m.image(0), Some("/i/a.png"));
+        assert_eq!(m.image(1), None);
+        assert_eq!(m.neighbors(0), (&[1u32, 2][..], &[0.5f32, 0.25][..]));
+        assert_eq!(m.neighbors(2), (&[][..], &[][..]));
+        assert_eq!(m.neighbors(99), (&[][..], &[][..]));
+        assert_eq!(m.popular().0, &[0, 2, 1]);
+        assert_eq!(m.meta("currency"), Some("GBP"));
+        assert_eq!(m.meta("nope"), None);
+        assert_eq!(m.edge_count(), 4);
+    }
+
+    #[test]
+    fn round_trip_is_exact_and_deterministic() {
+        let m = Model::from_parts(small_parts()).unwrap();
+        let b = m.to_bytes();
+        let m2 = Model::from_bytes(&b).unwrap();
+        assert_eq!(m2.parts(), m.parts());
+        assert_eq!(m2.to_bytes(), b);
+        assert_eq!(&b[..4], b"ATTN");
+        assert_eq!(&b[4..6], &[1, 0]);
+    }
+
+    #[test]
+    fn weights_are_rounded_to_the_stored_grid() {
+        let mut p = small_parts();
+        p.weights = vec![0.3, 1e-9, 1.0, 0.1];
+        let m = Model::from_parts(p).unwrap();
+        let w = &m.parts().weights;
+        assert_eq!(w[0], (0.3f32 * 65536.0).round() / 65536.0);
+        assert_eq!(w[1], 1.0 / 65536.0);
+        assert_eq!(w[3], (0.1f32 * 65536.0).round() / 65536.0);
+        assert_eq!(w[2], 1.0);
+        // Idempotent: the parts of a model make the same model.
+        let again = Model::from_parts(m.parts().clone()).unwrap();
+        assert_eq!(again.parts(), m.parts());
+    }
+
+    #[test]
+    fn minimal_model_without_neighbours() {
+        let p = ModelParts {
+            ids: vec!["x".into()],
+            ..Default::default()
+        };
+        let m = Model::from_parts(p).unwrap();
+        assert_eq!(m.parts().offsets, vec![0, 0]);
+        let m2 = Model::from_bytes(&m.to_bytes()).unwrap();
+        assert_eq!(m2.parts(), m.parts());
+        let empty = Model::from_parts(ModelParts::default()).unwrap();
+        assert!(empty.is_empty());
+        assert!(Model::from_bytes(&empty.to_bytes()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn bad_magic() {
+        let mut b = small_bytes();
+        b[0] = b'X';
+        assert_eq!(Model::from_bytes(&b).unwrap_err(), ModelError::BadMagic);
+        assert_eq!(
+            Model::from_bytes(b"PK\x03\x04").unwrap_err(),
+            ModelError::BadMagic
+        );
+        assert_eq!(Model::from_bytes(b"").unwrap_err(), ModelError::Truncated);
+    }
+
+    #[test]
+    fn unsupported_version() {
+        let mut b = small_bytes();
+        b[4] = 2;
+        assert_eq!(
+            Model::from_bytes(&b).unwrap_err(),
+            ModelError::UnsupportedVersion(2)
+        );
+        assert_eq!(
+            ModelError::UnsupportedVersion(2).to_string(),
+            "unsupported model format version 2"
+        );
+    }
+
+    #[test]
+    fn bad_checksum_on_any_flipped_content_byte() {
+        let b = small_bytes();
+        let table_end = 12 + 12 * le_u32(&b[8..12]) as usize;
+        for i in table_end..b.len() {
+            let mut c = b.clone();
+            c[i] ^= 0x40;
+            assert_eq!(
+                Model::from_bytes(&c).unwrap_err(),
+                ModelError::BadChecksum,
+                "byte {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn truncation_at_every_length() {
+        let b = small_bytes();
+        for len in 0..b.len() {
+            assert_eq!(
+                Model::from_bytes(&b[..len]).unwrap_err(),
+                ModelError::Truncated,
+                "len {len}"
+            );
+        }
+    }
+
+    #[test]
+    fn out_of_range_neighbour() {
+        let mut b = small_bytes();
+        let at = section_offset(&b, b"NBRS");
+        // header 12 bytes, offsets 5*4, then u16 targets
+        let t0 = at + 12 + 20;
+        b[t0..t0 + 2].copy_from_slice(&7u16.to_le_bytes());
+        reseal(&mut b);
+        assert_eq!(
+            Model::from_bytes(&b).unwrap_err(),
+            ModelError::Invalid("neighbour index out of range")
+        );
+        // self-loop
+        let mut b = small_bytes();
+        b[t0..t0 + 2].copy_from_slice(&0u16.to_le_bytes());
+        reseal(&mut b);
+        assert_eq!(
+            Model::from_bytes(&b).unwrap_err(),
+            ModelError::Invalid("item is its own neighbour")
+        );
+    }
+
+    #[test]
+    fn non_monotonic_offsets() {
+        let mut b = small_bytes();
+        let at = section_offset(&b, b"NBRS");
+        // offsets [0,2,3,3,4] -> [0,3,2,3,4]
+        b[at + 12 + 4..at + 12 + 8].copy_from_slice(&3u32.to_le_bytes());
+        b[at + 12 + 8..at + 12 + 12].copy_from_slice(&2u32.to_le_bytes());
+        reseal(&mut b);
+        assert_eq!(
+            Model::from_bytes(&b).unwrap_err(),
+            ModelError::Invalid("neighbour offsets not monotonic")
+        );
+        // string table offsets
+        let mut b = small_bytes();
+        let at = section_offset(&b, b"IDS_");
+        // ids A,B,C,D: offsets [0,1,2,3,4] -> [0,2,1,3,4]
+        b[at + 8..at + 12].copy_from_slice(&2u32.to_le_bytes());
+        b[at + 12..at + 16].copy_from_slice(&1u32.to_le_bytes());
+        reseal(&mut b);
+        assert_eq!(
+            Model::from_bytes(&b).unwrap_err(),
+            ModelError::Invalid("string offsets not monotonic")
+        );
+    }
+
+    #[test]
+    fn bad_utf8() {
+        let mut b = small_bytes();
+        let at = section_offset(&b, b"IDS_");
+        let blob = at + 4 + 5 * 4;
+        b[blob] = 0xFF;
+        reseal(&mut b);
+        assert_eq!(
+            Model::from_bytes(&b).unwrap_err(),
+            ModelError::Invalid("string is not UTF-8")
+        );
+    }
+
+    #[test]
+    fn huge_counts_do_not_allocate() {
+        let mut b = small_bytes();
+        let at = section_offset(&b, b"IDS_");
+        b[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        reseal(&mut b);
+        assert_eq!(
+            Model::from_bytes(&b).unwrap_err(),
+            ModelError::Invalid("section too short")
+        );
+        let mut b = small_bytes();
+        b[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(Model::from_bytes(&b).unwrap_err(), ModelError::Truncated);
+    }
+
+    #[test]
+    fn unknown_sections_are_skipped_and_duplicates_rejected() {
+        let m = Model::from_parts(small_parts()).unwrap();
+        let b = m.to_bytes();
+        // Rebuild the container with an extra unknown section in the middle.
+        let count = le_u32(&b[8..12]) as usize;
+        let mut secs: Vec<([u8; 4], Vec<u8>)> = Vec::new();
+        for e in 0..count {
+            let at = 12 + 12 * e;
+            let tag = [b[at], b[at + 1], b[at + 2], b[at + 3]];
+            let off = le_u32(&b[at + 4..at + 8]) as usize;
+            let len = le_u32(&b[at + 8..at + 12]) as usize;
+            secs.push((tag, b[off..off + len].to_vec()));
+        }
+        let mut with_unknown = secs.clone();
+        with_unknown.insert(2, (*b"ZZZZ", vec![1, 2, 3]));
+        let m2 = Model::from_bytes(&write_container(&with_unknown)).unwrap();
+        assert_eq!(m2.parts(), m.parts());
+        let mut dup = secs.clone();
+        dup.push(secs[0].clone());
+        assert_eq!(
+            Model::from_bytes(&write_container(&dup)).unwrap_err(),
+            ModelError::Invalid("duplicate section")
+        );
+        let missing: Vec<_> = secs.iter().filter(|(t, _)| t != b"NBRS").cloned().collect();
+        assert_eq!(
+            Model::from_bytes(&write_container(&missing)).unwrap_err(),
+            ModelError::Invalid("missing neighbour section")
+        );
+    }
+
+    #[test]
+    fn from_parts_rejects_broken_parts() {
+        type Case = (fn(&mut ModelParts), &'static str);
+        let cases: Vec<Case> = vec![
+            (|p| p.ids[1] = "A".into(), "duplicate item id"),
+            (|p| p.ids[1] = "".into(), "empty item id"),
+            (
+                |p| p.ids[1] = "a b".into(),
+                "item id contains whitespace or a control character",
+            ),
+            (
+                |p| p.titles.pop().map(drop).unwrap_or(()),
+                "titles length differs from item count",
+            ),
+            (
+                |p| p.prices.push(1),
+                "prices length differs from item count",
+            ),
+            (|p| p.targets[0] = 9, "neighbour index out of range"),
+            (|p| p.targets[1] = 0, "item is its own neighbour"),
+            (|p| p.targets[1] = 1, "duplicate neighbour"),
+            (
+                |p| p.weights[0] = f32::NAN,
+                "neighbour weight not in (0, 1]",
+            ),
+            (|p| p.weights[0] = 0.0, "neighbour weight not in (0, 1]"),
+            (|p| p.weights[0] = 1.5, "neighbour weight not in (0, 1]"),
+            (|p| p.weights[1] = 0.9, "neighbours not sorted best first"),
+            (
+                |p| p.offsets = vec![0, 3, 2, 3, 4],
+                "neighbour offsets not monotonic",
+            ),
+            (
+                |p| p.offsets = vec![0, 2, 3, 4],
+                "neighbour offsets length is not item count + 1",
+            ),
+            (
+                |p| p.offsets[4] = 3,
+                "neighbour offsets do not end at the edge count",
+            ),
+            (|p| p.popular[1] = 0, "duplicate popular item"),
+            (|p| p.popular[1] = 4, "popular index out of range"),
+            (
+                |p| p.popular_scores[2] = 5.0,
+                "popular items not sorted most popular first",
+            ),
+            (
+                |p| p.popular_scores[2] = -1.0,
+                "popularity score not finite and >= 0",
+            ),
+            (
+                |p| p.popular_scores.pop().map(drop).unwrap_or(()),
+                "popular items and scores differ in length",
+            ),
+            (|p| p.meta[1].0 = "currency".into(), "duplicate meta key"),
+        ];
+        for (mutate, why) in cases {
+            let mut p = small_parts();
+            mutate(&mut p);
+            assert_eq!(
+                Model::from_parts(p).unwrap_err(),
+                ModelError::Invalid(why),
+                "{why}"
+            );
+        }
+    }
+
+    #[test]
+    fn wide_targets_above_65536_items() {
+        let n = 65_537usize;
+        let mut p = ModelParts {
+            ids: (0..n).map(|i| i.to_string()).collect(),
+            offsets: vec![0; n + 1],
+            ..Default::default()
+        };
+        // one edge from item 0 to the last item
+        for o in p.offsets.iter_mut().skip(1) {
+            *o = 1;
+        }
+        p.targets = vec![(n - 1) as u32];
+        p.weights = vec![0.5];
+        let m = Model::from_parts(p).unwrap();
+        let b = m.to_bytes();
+        let m2 = Model::from_bytes(&b).unwrap();
+        assert_eq!(m2.neighbors(0).0, &[(n - 1) as u32]);
+        assert_eq!(m2.index_of("65536"), Some(65_536));
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn arb_parts() -> impl Strategy<Value = ModelParts> {
+            (1usize..12).prop_flat_map(|n| {
+                let ids = proptest::collection::btree_set("[A-Za-z0-9_é-]{1,6}", n..=n)
+                    .prop_map(|s| s.into_iter().collect::<Vec<String>>());
+                let rows = proptest::collection::vec(
+                    proptest::collection::btree_map(0..n as u32, 1u32..=65536, 0..n),
+                    n..=n,
+                );
+                let titles = proptest::option::of(proptest::collection::vec(".{0,8}", n..=n));
+                let prices = proptest::option::of(proptest::collection::vec(any::<u32>(), n..=n));
+                let pop = proptest::collection::btree_map(0..n as u32, 0u32..1000, 0..=n);
+                let meta = proptest::collection::btree_map("[a-z]{1,5}", ".{0,8}", 0..4);
+                (ids, rows, titles, prices, pop, meta).prop_map(
+                    move |(ids, rows, titles, prices, pop, meta)| {
+                        let mut p = ModelParts {
+                            ids,
+                            ..Default::default()
+                        };
+                        p.offsets.push(0);
+                        for (i, row) in rows.into_iter().enumerate() {
+                            let mut edges: Vec<(u32, u32)> =
+                                row.into_iter().filter(|&(t, _)| t as usize != i).collect();
+                            edges.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                            for (t, q) in edges {
+                                p.targets.push(t);
+                                p.weights.push(q as f32 / 65536.0);
+                            }
+                            p.offsets.push(p.targets.len() as u32);
+                        }
+                        p.titles = titles.unwrap_or_default();
+                        p.prices = prices.unwrap_or_default();
+                        let mut pop: Vec<(u32, u32)> = pop.into_iter().collect();
+                        pop.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                        p.popular = pop.iter().map(|x| x.0).collect();
+                        p.popular_scores = pop.iter().map(|x| x.1 as f32).collect();
+                        p.meta = meta.into_iter().collect();
+                        p
+                    },
+                )
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn round_trip_arbitrary_valid_parts(p in arb_parts()) {
+                let m = Model::from_parts(p.clone()).unwrap();
+                // On-grid weights are kept exactly.
+                prop_assert_eq!(m.parts(), &p);
+                let b = m.to_bytes();
+                let m2 = Model::from_bytes(&b).unwrap();
+                prop_assert_eq!(m2.parts(), m.parts());
+                prop_assert_eq!(m2.to_bytes(), b);
+                for (i, id) in p.ids.iter().enumerate() {
+                    prop_assert_eq!(m2.index_of(id), Some(i as u32));
+                }
+            }
+
+            #[test]
+            fn random_bytes_never_panic(b in proptest::collection::vec(any::<u8>(), 0..512)) {
+                let _ = Model::from_bytes(&b);
+                let mut with_magic = b"ATTN\x01\x00\x00\x00".to_vec();
+                with_magic.extend_from_slice(&b);
+                let _ = Model::from_bytes(&with_magic);
+            }
+
+            #[test]
+            fn mutations_never_panic(p in arb_parts(), edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8), seal in any::<bool>()) {
+                let mut b = Model::from_parts(p).unwrap().to_bytes();
+                for (i, v) in edits {
+                    let at = i.index(b.len());
+                    b[at] = v;
+                }
+                if seal { reseal(&mut b); }
+                if let Ok(m) = Model::from_bytes(&b) {
+                    // Whatever parses is a valid model: it re-serialises and re-parses.
+                    let again = Model::from_bytes(&m.to_bytes()).unwrap();
+                    prop_assert_eq!(again.parts(), m.parts());
+                }
+            }
+        }
     }
 }

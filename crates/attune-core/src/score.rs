@@ -2,6 +2,8 @@
 //! This is the one scoring path: the CLI's `recommend`/`eval` and the browser call it.
 //!
 //! Deterministic: same model and query, same list (ties broken by lower item index).
+//! f32 operations run in a fixed order with no platform maths (no `powf`, no fused
+//! multiply-add), so native and Wasm produce bit-identical scores.
 
 use crate::model::Model;
 
@@ -11,6 +13,27 @@ pub enum Signal {
     View,
     Cart,
     Purchase,
+}
+
+/// Weight of a purchase in the history.
+pub const PURCHASE_WEIGHT: f32 = 1.0;
+/// Weight of an add-to-cart: a strong intent, short of a purchase.
+pub const CART_WEIGHT: f32 = 0.6;
+/// Weight of a product view: the weakest, most frequent signal.
+pub const VIEW_WEIGHT: f32 = 0.3;
+/// Each step back from the most recent event multiplies its weight by this, so the
+/// shopper's current interest dominates without forgetting the session at once
+/// (after 10 events an event still counts ~20%).
+pub const RECENCY_DECAY: f32 = 0.85;
+
+impl Signal {
+    pub fn weight(self) -> f32 {
+        match self {
+            Signal::View => VIEW_WEIGHT,
+            Signal::Cart => CART_WEIGHT,
+            Signal::Purchase => PURCHASE_WEIGHT,
+        }
+    }
 }
 
 /// One request for recommendations.
@@ -36,12 +59,400 @@ pub enum Reason {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Recommendation {
     pub item: u32,
+    /// Σ w(h)·sim(h, item) for neighbour-based items; 0.0 for popularity fill, so scores
+    /// never increase down the list.
     pub score: f32,
     pub reason: Reason,
 }
 
 /// Ranks items for a query: best first, at most `q.k`, never an excluded item,
 /// no duplicates.
+///
+/// score(c) = Σ over history events h of w(h)·sim(h, c), with
+/// w(h) = signal weight × `RECENCY_DECAY`^(steps back from the most recent event).
+/// Allocates scratch proportional to the catalogue; use a [`Scorer`] to reuse it.
 pub fn recommend(model: &Model, q: &Query<'_>) -> Vec<Recommendation> {
-    todo!()
+    Scorer::new().recommend(model, q)
+}
+
+const UNTOUCHED: u32 = u32::MAX;
+
+/// Reusable scratch buffers for [`recommend`]: dense per-item accumulators plus a list
+/// of touched items, so each query costs O(history neighbours), not O(catalogue).
+#[derive(Clone, Debug, Default)]
+pub struct Scorer {
+    score: Vec<f32>,
+    best: Vec<f32>,
+    because: Vec<u32>,
+    blocked: Vec<bool>,
+    touched: Vec<u32>,
+    weighted: Vec<(u32, f32)>,
+}
+
+impl Scorer {
+    pub fn new() -> Scorer {
+        Scorer::default()
+    }
+
+    /// Same as [`recommend`], reusing this scorer's buffers.
+    pub fn recommend(&mut self, model: &Model, q: &Query<'_>) -> Vec<Recommendation> {
+        let n = model.len();
+        if q.k == 0 || n == 0 {
+            return Vec::new();
+        }
+        if self.score.len() != n {
+            self.score = vec![0.0; n];
+            self.best = vec![0.0; n];
+            self.because = vec![UNTOUCHED; n];
+            self.blocked = vec![false; n];
+        }
+
+        // Event weights, newest first; the decay is a running product (not powf) so
+        // every platform computes the same bits.
+        self.weighted.clear();
+        let mut decay = 1.0f32;
+        for &(item, signal) in q.history.iter().rev() {
+            if (item as usize) < n {
+                self.weighted.push((item, signal.weight() * decay));
+            }
+            decay *= RECENCY_DECAY;
+        }
+        // Merge repeats of an item (their weights add, newest first), then visit history
+        // items in index order: a fixed summation order per candidate.
+        self.weighted.sort_by_key(|&(item, _)| item); // stable: keeps newest-first within an item
+        let mut merged = 0;
+        for i in 0..self.weighted.len() {
+            let (item, w) = self.weighted[i];
+            if merged > 0 && self.weighted[merged - 1].0 == item {
+                self.weighted[merged - 1].1 += w;
+            } else {
+                self.weighted[merged] = (item, w);
+                merged += 1;
+            }
+        }
+        self.weighted.truncate(merged);
+
+        for &(h, w) in &self.weighted {
+            let (targets, sims) = model.neighbors(h);
+            for (&t, &s) in targets.iter().zip(sims) {
+                let c = w * s;
+                let t = t as usize;
+                if self.because[t] == UNTOUCHED {
+                    self.touched.push(t as u32);
+                    self.score[t] = c;
+                    self.best[t] = c;
+                    self.because[t] = h;
+                } else {
+                    self.score[t] += c;
+                    // Strict: on equal contributions the lower history index keeps the reason.
+                    if c > self.best[t] {
+                        self.best[t] = c;
+                        self.because[t] = h;
+                    }
+                }
+            }
+        }
+
+        for &e in q.exclude {
+            if (e as usize) < n {
+                self.blocked[e as usize] = true;
+            }
+        }
+        let mut cand: Vec<u32> = Vec::with_capacity(self.touched.len());
+        for &t in &self.touched {
+            let i = t as usize;
+            if !self.blocked[i] && self.score[i] > 0.0 {
+                cand.push(t);
+            }
+        }
+        let score = &self.score;
+        let order = |a: &u32, b: &u32| {
+            score[*b as usize]
+                .total_cmp(&score[*a as usize])
+                .then(a.cmp(b))
+        };
+        if cand.len() > q.k {
+            cand.select_nth_unstable_by(q.k - 1, order);
+            cand.truncate(q.k);
+        }
+        cand.sort_unstable_by(order);
+
+        let mut out: Vec<Recommendation> = Vec::with_capacity(q.k);
+        for &c in &cand {
+            out.push(Recommendation {
+                item: c,
+                score: self.score[c as usize],
+                reason: Reason::Because(self.because[c as usize]),
+            });
+            self.blocked[c as usize] = true;
+        }
+        if q.fill_popular && out.len() < q.k {
+            let (popular, _) = model.popular();
+            for &p in popular {
+                if out.len() == q.k {
+                    break;
+                }
+                if !self.blocked[p as usize] {
+                    self.blocked[p as usize] = true;
+                    out.push(Recommendation {
+                        item: p,
+                        score: 0.0,
+                        reason: Reason::Popular,
+                    });
+                }
+            }
+        }
+
+        // Reset only what this query touched.
+        for &t in &self.touched {
+            let i = t as usize;
+            self.score[i] = 0.0;
+            self.best[i] = 0.0;
+            self.because[i] = UNTOUCHED;
+        }
+        self.touched.clear();
+        for &e in q.exclude {
+            if (e as usize) < n {
+                self.blocked[e as usize] = false;
+            }
+        }
+        for r in &out {
+            self.blocked[r.item as usize] = false;
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Model, ModelParts};
+
+    /// 6 items. 0 → {1: 0.5, 2: 0.25}; 1 → {3: 1.0, 0: 0.5}; 2 → {3: 0.5};
+    /// 3 → {}; 4 → {5: 0.5}; 5 → {}. Popular: 5, 3, 0, 4.
+    fn model() -> Model {
+        Model::from_parts(ModelParts {
+            ids: ["a", "b", "c", "d", "e", "f"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            offsets: vec![0, 2, 4, 5, 5, 6, 6],
+            targets: vec![1, 2, 3, 0, 3, 5],
+            weights: vec![0.5, 0.25, 1.0, 0.5, 0.5, 0.5],
+            popular: vec![5, 3, 0, 4],
+            popular_scores: vec![10.0, 8.0, 8.0, 1.0],
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    fn q<'a>(history: &'a [(u32, Signal)], exclude: &'a [u32], k: usize, fill: bool) -> Query<'a> {
+        Query {
+            history,
+            exclude,
+            k,
+            fill_popular: fill,
+        }
+    }
+
+    fn items(r: &[Recommendation]) -> Vec<u32> {
+        r.iter().map(|r| r.item).collect()
+    }
+
+    #[test]
+    fn single_purchase_ranks_neighbours_by_weight() {
+        let m = model();
+        let (_, sims) = m.neighbors(0);
+        let r = recommend(&m, &q(&[(0, Signal::Purchase)], &[0], 10, false));
+        assert_eq!(items(&r), vec![1, 2]);
+        assert_eq!(r[0].score, sims[0]);
+        assert_eq!(r[1].score, sims[1]);
+        assert_eq!(r[0].reason, Reason::Because(0));
+    }
+
+    #[test]
+    fn signal_weights_and_decay() {
+        let m = model();
+        let s = |i, k| m.neighbors(i).1[k];
+        // history oldest first: view 0, cart 2. Newest (cart 2) has decay 1, view 0 has 0.85.
+        let r = recommend(
+            &m,
+            &q(&[(0, Signal::View), (2, Signal::Cart)], &[0, 2], 10, false),
+        );
+        // 3: from 2 only: 0.6 * 0.5; 1: from 0: 0.3*0.85*0.5
+        let w0 = 0.3f32 * 0.85;
+        let w2 = 0.6f32 * 1.0;
+        assert_eq!(items(&r), vec![3, 1]);
+        assert_eq!(r[0].score, w2 * s(2, 0));
+        assert_eq!(r[1].score, w0 * s(0, 0));
+        assert_eq!(r[0].reason, Reason::Because(2));
+        assert_eq!(r[1].reason, Reason::Because(0));
+    }
+
+    #[test]
+    fn contributions_add_and_reason_is_the_largest() {
+        let m = model();
+        // 3 is reached from 1 (weight 1.0) and from 2 (0.5); purchases: 1 older, 2 newest.
+        let r = recommend(
+            &m,
+            &q(
+                &[(1, Signal::Purchase), (2, Signal::Purchase)],
+                &[1, 2],
+                10,
+                false,
+            ),
+        );
+        let w1 = 0.85f32;
+        let w2 = 1.0f32;
+        let expect3 = w1 * 1.0 + w2 * 0.5; // summed in history-item index order: 1 then 2
+        assert_eq!(r[0].item, 3);
+        assert_eq!(r[0].score, expect3);
+        assert_eq!(r[0].reason, Reason::Because(1)); // 0.85 > 0.5
+        assert_eq!(items(&r), vec![3, 0]);
+    }
+
+    #[test]
+    fn repeated_item_weights_add() {
+        let m = model();
+        let r = recommend(
+            &m,
+            &q(
+                &[(4, Signal::View), (4, Signal::View), (0, Signal::View)],
+                &[],
+                10,
+                false,
+            ),
+        );
+        // item 4 events: steps back 1 and 2 → 0.3*0.85 + 0.3*0.85*0.85 (newest first)
+        let w4 = 0.3f32 * 0.85 + 0.3f32 * (0.85f32 * 0.85);
+        let r5 = r.iter().find(|x| x.item == 5).unwrap();
+        assert_eq!(r5.score, w4 * 0.5);
+        // 5: 0.47175 * 0.5 beats 1: 0.3 * 0.5 and 2: 0.3 * 0.25. History items are not
+        // excluded unless asked, but 0 and 4 are nobody's neighbour here.
+        assert_eq!(items(&r), vec![5, 1, 2]);
+    }
+
+    #[test]
+    fn exclusion_and_k() {
+        let m = model();
+        let r = recommend(&m, &q(&[(0, Signal::Purchase)], &[0, 1], 10, false));
+        assert_eq!(items(&r), vec![2]);
+        let r = recommend(&m, &q(&[(0, Signal::Purchase)], &[0], 1, false));
+        assert_eq!(items(&r), vec![1]);
+        assert!(recommend(&m, &q(&[(0, Signal::Purchase)], &[0], 0, true)).is_empty());
+    }
+
+    #[test]
+    fn ties_go_to_lower_index() {
+        let m = Model::from_parts(ModelParts {
+            ids: ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect(),
+            offsets: vec![0, 3, 3, 3, 3],
+            targets: vec![3, 1, 2],
+            weights: vec![0.5, 0.5, 0.5],
+            ..Default::default()
+        })
+        .unwrap();
+        let r = recommend(&m, &q(&[(0, Signal::Purchase)], &[0], 10, false));
+        assert_eq!(items(&r), vec![1, 2, 3]);
+        let r = recommend(&m, &q(&[(0, Signal::Purchase)], &[0], 2, false));
+        assert_eq!(items(&r), vec![1, 2]);
+    }
+
+    #[test]
+    fn popularity_fill_skips_excluded_and_chosen() {
+        let m = model();
+        let r = recommend(&m, &q(&[(4, Signal::Purchase)], &[4], 4, true));
+        // neighbour: 5; then popular 5 (chosen), 3, 0, 4 (excluded)
+        assert_eq!(items(&r), vec![5, 3, 0]);
+        assert_eq!(r[0].reason, Reason::Because(4));
+        assert_eq!(r[1].reason, Reason::Popular);
+        assert_eq!(r[1].score, 0.0);
+    }
+
+    #[test]
+    fn empty_history_is_pure_popularity() {
+        let m = model();
+        let r = recommend(&m, &q(&[], &[], 3, true));
+        assert_eq!(items(&r), vec![5, 3, 0]);
+        assert!(r.iter().all(|x| x.reason == Reason::Popular));
+        assert!(recommend(&m, &q(&[], &[], 3, false)).is_empty());
+        // out-of-range history and exclusions are ignored
+        let r = recommend(&m, &q(&[(99, Signal::Purchase)], &[77], 2, true));
+        assert_eq!(items(&r), vec![5, 3]);
+    }
+
+    #[test]
+    fn scorer_reuse_gives_identical_results() {
+        let m = model();
+        let mut s = Scorer::new();
+        let h1 = [(0, Signal::Purchase), (1, Signal::Cart)];
+        let a = s.recommend(&m, &q(&h1, &[0, 1], 10, true));
+        let _ = s.recommend(&m, &q(&[(4, Signal::View)], &[2, 3], 10, true));
+        let b = s.recommend(&m, &q(&h1, &[0, 1], 10, true));
+        assert_eq!(a, b);
+        assert_eq!(a, recommend(&m, &q(&h1, &[0, 1], 10, true)));
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn arb_model() -> impl Strategy<Value = Model> {
+            (2usize..30).prop_flat_map(|n| {
+                let rows = proptest::collection::vec(
+                    proptest::collection::btree_map(0..n as u32, 1u32..=65536, 0..6),
+                    n..=n,
+                );
+                let pop = proptest::collection::btree_set(0..n as u32, 0..=n);
+                (rows, pop).prop_map(move |(rows, pop)| {
+                    let mut p = ModelParts {
+                        ids: (0..n).map(|i| i.to_string()).collect(),
+                        ..Default::default()
+                    };
+                    p.offsets.push(0);
+                    for (i, row) in rows.into_iter().enumerate() {
+                        let mut e: Vec<(u32, u32)> =
+                            row.into_iter().filter(|&(t, _)| t as usize != i).collect();
+                        e.sort_by_key(|x| std::cmp::Reverse(x.1));
+                        for (t, w) in e {
+                            p.targets.push(t);
+                            p.weights.push(w as f32 / 65536.0);
+                        }
+                        p.offsets.push(p.targets.len() as u32);
+                    }
+                    p.popular = pop.into_iter().collect();
+                    p.popular_scores = vec![1.0; p.popular.len()];
+                    Model::from_parts(p).unwrap()
+                })
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn invariants(m in arb_model(), hist in proptest::collection::vec((0u32..40, 0u8..3), 0..12), k in 0usize..12, fill in any::<bool>()) {
+                let history: Vec<(u32, Signal)> = hist.iter().map(|&(i, s)| (i, [Signal::View, Signal::Cart, Signal::Purchase][s as usize])).collect();
+                let exclude: Vec<u32> = history.iter().map(|h| h.0).collect();
+                let r = recommend(&m, &Query { history: &history, exclude: &exclude, k, fill_popular: fill });
+                prop_assert!(r.len() <= k);
+                let mut seen = std::collections::BTreeSet::new();
+                for x in &r {
+                    prop_assert!((x.item as usize) < m.len());
+                    prop_assert!(!exclude.contains(&x.item));
+                    prop_assert!(seen.insert(x.item));
+                    if let Reason::Because(h) = x.reason {
+                        prop_assert!(exclude.contains(&h));
+                        prop_assert!(m.neighbors(h).0.contains(&x.item));
+                    }
+                }
+                for w in r.windows(2) {
+                    prop_assert!(w[0].score > w[1].score || (w[0].score == w[1].score && (w[0].item < w[1].item || w[1].reason == Reason::Popular)));
+                }
+                // Popularity fill completes the list when enough items are available.
+                if fill {
+                    let avail = m.popular().0.iter().filter(|p| !exclude.contains(p)).count();
+                    prop_assert!(r.len() >= k.min(avail));
+                }
+            }
+        }
+    }
 }
