@@ -200,14 +200,18 @@ export async function trackWhenReady(type, item) {
   return (await attuneReady()) && track(type, item);
 }
 
-/** Resolves true once the widget is ready, false if it failed or is absent (never rejects). */
-export function attuneReady() {
+/** Resolves true once the widget is ready, false if it failed, is absent or takes longer
+ * than `ms` (never rejects): the shop never waits on Attune for long. */
+export function attuneReady(ms = 5000) {
   const a = window.attune;
   if (!a || !a.ready || typeof a.ready.then !== "function") return Promise.resolve(false);
-  return Promise.resolve(a.ready).then(
-    () => true,
-    () => false,
-  );
+  return Promise.race([
+    Promise.resolve(a.ready).then(
+      () => true,
+      () => false,
+    ),
+    new Promise((resolve) => setTimeout(() => resolve(false), ms)),
+  ]);
 }
 
 /** A placement element, made in script so its attributes are set before it connects.
