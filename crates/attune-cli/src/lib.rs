@@ -1,2 +1,6 @@
 //! The `attune` command's library half: order-export import (CSV → interactions),
 //! and the subcommands, so tests and fuzz targets can call them without a process.
+
+pub mod commands;
+pub mod eval;
+pub mod import;

@@ -418,6 +418,15 @@ fn non_empty(s: Option<&String>) -> Option<&str> {
     s.map(String::as_str).filter(|s| !s.is_empty())
 }
 
+/// Rounds a weight in (0, 1] to the stored grid (what `Model::from_parts` keeps).
+/// Values outside (0, 1] are returned unchanged (and rejected by `from_parts`).
+pub fn snap_weight(w: f32) -> f32 {
+    match quantise(w) {
+        Ok(v) => dequantise(v),
+        Err(_) => w,
+    }
+}
+
 /// Weight → stored u16 `v` (weight = (v + 1) / 65536). Tiny positive weights round up
 /// to the smallest step rather than vanish.
 fn quantise(w: f32) -> Result<u16, ModelError> {

@@ -1,0 +1,392 @@
+//! The `build`, `recommend`, `catalog` and `inspect` subcommands as library functions
+//! (the binary only parses arguments and prints). `recommend` is a contract others
+//! depend on: one output line per input line, see `recommend_stream`.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use attune_core::build::{build, BuildSettings, BuildStats};
+use attune_core::score::{Query, Scorer, Signal};
+use attune_core::{Model, ModelParts};
+
+use crate::import::{import_interactions, read_catalog, ImportOptions, ImportStats, Imported};
+
+#[derive(Clone, Debug)]
+pub struct BuildArgs {
+    pub interactions: PathBuf,
+    pub out: PathBuf,
+    pub catalog: Option<PathBuf>,
+    pub settings: BuildSettings,
+    pub currency: Option<String>,
+    pub import: ImportOptions,
+}
+
+/// What `attune build` did, for the stderr summary.
+#[derive(Clone, Debug)]
+pub struct BuildReport {
+    pub import: ImportStats,
+    pub build: BuildStats,
+    pub customers: usize,
+    pub items: usize,
+    pub model_bytes: usize,
+    pub catalog_rows: u64,
+    pub catalog_unknown: u64,
+    pub columns: crate::import::Detected,
+    pub elapsed: Duration,
+}
+
+impl BuildReport {
+    pub fn summary(&self, out: &Path) -> String {
+        let s = &self.import;
+        let b = &self.build;
+        let c = &self.columns;
+        let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+        let mut t = String::new();
+        t += &format!(
+            "columns: user={} item={} time={} order={} quantity={} title={} price={}\n",
+            c.user,
+            c.item,
+            opt(&c.time),
+            opt(&c.order),
+            opt(&c.quantity),
+            opt(&c.title),
+            opt(&c.price)
+        );
+        t += &format!("lines read:        {:>9}\n", s.lines);
+        t += &format!(
+            "  kept:            {:>9}  ({} without a customer: guest orders)\n",
+            s.kept, s.guest_lines
+        );
+        t += &format!("  skipped:         {:>9}\n", s.skipped());
+        t += &format!("    cancellation:  {:>9}\n", s.skipped_cancelled);
+        t += &format!("    quantity <= 0: {:>9}\n", s.skipped_quantity);
+        t += &format!("    non-product:   {:>9}\n", s.skipped_non_product);
+        t += &format!("    no item id:    {:>9}\n", s.skipped_missing_item);
+        t += &format!(
+            "    bad item id:   {:>9}  (whitespace or control characters)\n",
+            s.skipped_bad_item_id
+        );
+        t += &format!("    no time:       {:>9}\n", s.skipped_missing_time);
+        t += &format!("customers:         {:>9}\n", self.customers);
+        t += &format!(
+            "orders:            {:>9}  ({} guest)\n",
+            b.orders, b.guest_orders
+        );
+        t += &format!(
+            "items:             {:>9}  ({} with neighbours)\n",
+            self.items, b.items_with_neighbors
+        );
+        t += &format!("pairs co-bought:   {:>9}\n", b.pairs_seen);
+        t += &format!(
+            "  dropped (support < min-support): {}\n",
+            b.pairs_dropped_min_support
+        );
+        t += &format!(
+            "  kept:            {:>9}  (neighbour edges after top-K)\n",
+            b.edges_kept
+        );
+        if self.catalog_rows > 0 {
+            t += &format!(
+                "catalog rows:      {:>9}  ({} ids not in the orders, ignored)\n",
+                self.catalog_rows, self.catalog_unknown
+            );
+        }
+        t += &format!(
+            "model:             {:>9} bytes  ({:.1} bytes/item) -> {}\n",
+            self.model_bytes,
+            self.model_bytes as f64 / self.items.max(1) as f64,
+            out.display()
+        );
+        t += &format!("time:              {:>9.2} s\n", self.elapsed.as_secs_f64());
+        t
+    }
+}
+
+/// Builds the model parts from imported interactions (shared by `build` and `eval`).
+pub fn model_parts(
+    imported: &Imported,
+    interactions: &attune_core::build::Interactions,
+    settings: &BuildSettings,
+) -> Result<(ModelParts, BuildStats)> {
+    let built = build(interactions, settings).context("building the model")?;
+    let stats = built.stats.clone();
+    let mut parts = built.into_parts(imported.ids.clone());
+    parts.titles = imported.titles.clone();
+    parts.prices = imported.prices.clone();
+    Ok((parts, stats))
+}
+
+pub fn run_build(args: &BuildArgs) -> Result<BuildReport> {
+    let start = Instant::now();
+    let imported = import_interactions(&args.interactions, &args.import)?;
+    let (mut parts, stats) = model_parts(&imported, &imported.interactions, &args.settings)?;
+    let mut catalog_rows = 0;
+    let mut catalog_unknown = 0;
+    if let Some(path) = &args.catalog {
+        let cat = read_catalog(path, &parts.ids)?;
+        catalog_rows = cat.rows;
+        catalog_unknown = cat.unknown_ids;
+        if let Some(v) = cat.titles {
+            parts.titles = v;
+        }
+        if let Some(v) = cat.prices {
+            parts.prices = v;
+        }
+        if let Some(v) = cat.urls {
+            parts.urls = v;
+        }
+        if let Some(v) = cat.images {
+            parts.images = v;
+        }
+    }
+    // No timestamps or paths in the meta: the same input gives the same bytes.
+    if let Some(c) = &args.currency {
+        parts.meta.push(("currency".into(), c.clone()));
+    }
+    let source = args
+        .interactions
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    parts.meta.push(("source".into(), source));
+    parts.meta.push((
+        "builder".into(),
+        concat!("attune ", env!("CARGO_PKG_VERSION")).into(),
+    ));
+    parts.meta.push((
+        "similarity".into(),
+        "cosine, customer weight 1/ln(e+items)".into(),
+    ));
+    parts
+        .meta
+        .push(("min_support".into(), args.settings.min_support.to_string()));
+    parts
+        .meta
+        .push(("neighbors".into(), args.settings.neighbors.to_string()));
+    let items = parts.ids.len();
+    let model = Model::from_parts(parts).context("the built model failed validation")?;
+    let bytes = model.to_bytes();
+    write_atomically(&args.out, &bytes)?;
+    Ok(BuildReport {
+        import: imported.stats.clone(),
+        build: stats,
+        customers: imported.customers,
+        items,
+        model_bytes: bytes.len(),
+        catalog_rows,
+        catalog_unknown,
+        columns: imported.columns.clone(),
+        elapsed: start.elapsed(),
+    })
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp-attune");
+    std::fs::write(&tmp, bytes).with_context(|| format!("{}: cannot write", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))?;
+    Ok(())
+}
+
+pub fn load_model(path: &Path) -> Result<Model> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    Model::from_bytes(&bytes)
+        .with_context(|| format!("{}: not a usable Attune model", path.display()))
+}
+
+/// The `recommend` contract: each input line is one shopper's history (item ids separated
+/// by whitespace, oldest first); each produces exactly one output line of up to `k` ids,
+/// best first, never an id of that history. Unknown ids are ignored; an empty or
+/// all-unknown history gets the popularity fallback. Returns the number of lines.
+pub fn recommend_stream(
+    model: &Model,
+    k: usize,
+    mut input: impl BufRead,
+    mut output: impl Write,
+) -> Result<u64> {
+    let mut scorer = Scorer::new();
+    let mut line = Vec::new();
+    let mut history: Vec<(u32, Signal)> = Vec::new();
+    let mut exclude: Vec<u32> = Vec::new();
+    let mut lines = 0u64;
+    loop {
+        line.clear();
+        if input
+            .read_until(b'\n', &mut line)
+            .context("reading stdin")?
+            == 0
+        {
+            break;
+        }
+        lines += 1;
+        history.clear();
+        exclude.clear();
+        // Ids are ASCII-whitespace separated; invalid UTF-8 can only make an id unknown.
+        for tok in line
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|t| !t.is_empty())
+        {
+            if let Some(i) = std::str::from_utf8(tok)
+                .ok()
+                .and_then(|s| model.index_of(s))
+            {
+                history.push((i, Signal::Purchase));
+                exclude.push(i);
+            }
+        }
+        let recs = scorer.recommend(
+            model,
+            &Query {
+                history: &history,
+                exclude: &exclude,
+                k,
+                fill_popular: true,
+            },
+        );
+        for (n, r) in recs.iter().enumerate() {
+            if n > 0 {
+                output.write_all(b" ")?;
+            }
+            output.write_all(model.id(r.item).as_bytes())?;
+        }
+        output.write_all(b"\n")?;
+    }
+    output.flush()?;
+    Ok(lines)
+}
+
+/// JSON string literal with the escapes JSON requires.
+pub fn json_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// The N most popular items as a JSON array of {id, title, price, currency}, price in
+/// major units (null when unknown), for storefronts and the demo shop.
+pub fn catalog_json(model: &Model, top: usize) -> String {
+    let (popular, _) = model.popular();
+    let currency = model.meta("currency");
+    let mut out = String::from("[");
+    for (n, &i) in popular.iter().take(top).enumerate() {
+        out.push_str(if n == 0 {
+            "\n  {\"id\":"
+        } else {
+            ",\n  {\"id\":"
+        });
+        json_string(model.id(i), &mut out);
+        out.push_str(",\"title\":");
+        match model.title(i) {
+            Some(t) => json_string(t, &mut out),
+            None => out.push_str("null"),
+        }
+        out.push_str(",\"price\":");
+        match model.price(i) {
+            Some(p) => out.push_str(&format!("{}.{:02}", p / 100, p % 100)),
+            None => out.push_str("null"),
+        }
+        out.push_str(",\"currency\":");
+        match currency {
+            Some(c) => json_string(c, &mut out),
+            None => out.push_str("null"),
+        }
+        if let Some(u) = model.url(i) {
+            out.push_str(",\"url\":");
+            json_string(u, &mut out);
+        }
+        if let Some(u) = model.image(i) {
+            out.push_str(",\"image\":");
+            json_string(u, &mut out);
+        }
+        out.push('}');
+    }
+    out.push_str(if popular.is_empty() || top == 0 {
+        "]\n"
+    } else {
+        "\n]\n"
+    });
+    out
+}
+
+/// Human-readable description of a model file.
+pub fn inspect(bytes: &[u8], model: &Model) -> String {
+    let p = model.parts();
+    let n = model.len();
+    let mut t = String::new();
+    t += &format!(
+        "format: ATTN version {}, {} bytes, crc32 ok\n",
+        u16::from_le_bytes([bytes[4], bytes[5]]),
+        bytes.len()
+    );
+    let count = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
+    t += "sections:\n";
+    for e in 0..count {
+        let at = 12 + 12 * e;
+        let tag = String::from_utf8_lossy(&bytes[at..at + 4]).into_owned();
+        let off = u32::from_le_bytes([bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]]);
+        let len =
+            u32::from_le_bytes([bytes[at + 8], bytes[at + 9], bytes[at + 10], bytes[at + 11]]);
+        t += &format!(
+            "  {tag}  offset {off:>8}  {len:>9} bytes  ({:.1} bytes/item)\n",
+            len as f64 / n.max(1) as f64
+        );
+    }
+    let degrees: Vec<usize> = (0..n)
+        .map(|i| (p.offsets[i + 1] - p.offsets[i]) as usize)
+        .collect();
+    let with = degrees.iter().filter(|&&d| d > 0).count();
+    let mut sorted = degrees.clone();
+    sorted.sort_unstable();
+    let median = sorted.get(n / 2).copied().unwrap_or(0);
+    t += &format!("items: {n}\n");
+    t += &format!(
+        "neighbours: {} edges; {} items with neighbours ({:.1}%); per item mean {:.1}, median {}, max {}\n",
+        p.targets.len(),
+        with,
+        100.0 * with as f64 / n.max(1) as f64,
+        p.targets.len() as f64 / n.max(1) as f64,
+        median,
+        sorted.last().copied().unwrap_or(0)
+    );
+    if !p.weights.is_empty() {
+        let mut w = p.weights.clone();
+        w.sort_unstable_by(f32::total_cmp);
+        t += &format!(
+            "weights: min {:.5}, median {:.5}, max {:.5}\n",
+            w[0],
+            w[w.len() / 2],
+            w[w.len() - 1]
+        );
+    }
+    t += &format!("bytes/item: {:.1}\n", bytes.len() as f64 / n.max(1) as f64);
+    let has = |v: bool| if v { "yes" } else { "no" };
+    t += &format!(
+        "catalog: titles {}, prices {}, urls {}, images {}\n",
+        has(!p.titles.is_empty()),
+        has(!p.prices.is_empty()),
+        has(!p.urls.is_empty()),
+        has(!p.images.is_empty())
+    );
+    t += &format!("popular: {} items", p.popular.len());
+    for (&i, &s) in p.popular.iter().zip(&p.popular_scores).take(5) {
+        t += &format!(", {} ({})", model.id(i), s);
+    }
+    t += "\nmeta:\n";
+    for (k, v) in &p.meta {
+        t += &format!("  {k} = {v}\n");
+    }
+    t
+}

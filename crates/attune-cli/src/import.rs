@@ -1,0 +1,779 @@
+//! Order-export import: a CSV (or .csv.gz) with a header → cleaned `Interactions`, the
+//! item ids, a derived catalog (most frequent description, median unit price) and a count
+//! of every line skipped and why. Also reads the optional `--catalog` CSV.
+//!
+//! Columns are found by name, case-insensitively; only user and item are required.
+//! Orders: the order column when there is one; otherwise one user's lines with the same
+//! timestamp form an order; otherwise (or for a line without a user) each line is its
+//! own order. Without a time column, file position stands in for time.
+//! Bad input is an error naming the file, line and column; nothing here panics on data.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufReader, IsTerminal, Read};
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use attune_core::build::{Interactions, Order};
+use attune_core::model::NO_PRICE;
+
+/// Accepted header names per role (compared lowercased, trimmed).
+pub const USER_NAMES: &[&str] = &[
+    "user",
+    "user_id",
+    "userid",
+    "customer",
+    "customerid",
+    "customer_id",
+];
+pub const ITEM_NAMES: &[&str] = &[
+    "item",
+    "item_id",
+    "itemid",
+    "sku",
+    "stockcode",
+    "product_id",
+    "productid",
+];
+pub const TIME_NAMES: &[&str] = &[
+    "ts",
+    "timestamp",
+    "time",
+    "date",
+    "invoicedate",
+    "order_date",
+    "datetime",
+];
+pub const ORDER_NAMES: &[&str] = &[
+    "order",
+    "order_id",
+    "orderid",
+    "invoice",
+    "invoiceno",
+    "invoice_no",
+];
+pub const QUANTITY_NAMES: &[&str] = &["quantity", "qty"];
+pub const TITLE_NAMES: &[&str] = &["description", "title", "name", "product_name"];
+pub const PRICE_NAMES: &[&str] = &["price", "unitprice", "unit_price"];
+pub const ID_NAMES: &[&str] = &[
+    "id",
+    "item",
+    "item_id",
+    "sku",
+    "stockcode",
+    "product_id",
+    "productid",
+];
+pub const URL_NAMES: &[&str] = &["url", "link", "product_url"];
+pub const IMAGE_NAMES: &[&str] = &["image", "image_url", "img", "picture"];
+
+/// Stock codes that are not products in typical exports (postage, discounts, fees,
+/// manual adjustments, samples, gift vouchers). Case-insensitive; a trailing `*` matches
+/// a prefix. Override with `--skip-items`.
+pub const DEFAULT_SKIP_ITEMS: &[&str] = &[
+    "POST",
+    "D",
+    "M",
+    "C2",
+    "DOT",
+    "CRUK",
+    "PADS",
+    "S",
+    "B",
+    "BANK CHARGES",
+    "AMAZONFEE",
+    "gift_*",
+];
+
+/// Column names given on the command line (override detection).
+#[derive(Clone, Debug, Default)]
+pub struct ColumnNames {
+    pub user: Option<String>,
+    pub item: Option<String>,
+    pub time: Option<String>,
+    pub order: Option<String>,
+    pub quantity: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ImportOptions {
+    pub columns: ColumnNames,
+    /// Item id patterns to skip (see `DEFAULT_SKIP_ITEMS`).
+    pub skip_items: Vec<String>,
+    /// Show a progress bar (only drawn when stderr is a terminal).
+    pub progress: bool,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions {
+            columns: ColumnNames::default(),
+            skip_items: DEFAULT_SKIP_ITEMS.iter().map(|s| s.to_string()).collect(),
+            progress: false,
+        }
+    }
+}
+
+/// Lines read, kept and skipped (by reason).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportStats {
+    pub lines: u64,
+    pub kept: u64,
+    /// Kept lines without a customer (guest checkouts).
+    pub guest_lines: u64,
+    pub skipped_cancelled: u64,
+    pub skipped_quantity: u64,
+    pub skipped_non_product: u64,
+    pub skipped_missing_item: u64,
+    pub skipped_bad_item_id: u64,
+    pub skipped_missing_time: u64,
+}
+
+impl ImportStats {
+    pub fn skipped(&self) -> u64 {
+        self.skipped_cancelled
+            + self.skipped_quantity
+            + self.skipped_non_product
+            + self.skipped_missing_item
+            + self.skipped_bad_item_id
+            + self.skipped_missing_time
+    }
+}
+
+/// Which header each role was found under.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Detected {
+    pub user: String,
+    pub item: String,
+    pub time: Option<String>,
+    pub order: Option<String>,
+    pub quantity: Option<String>,
+    pub title: Option<String>,
+    pub price: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Imported {
+    /// External item ids, in first-seen order: item `i` is `ids[i]`.
+    pub ids: Vec<String>,
+    pub interactions: Interactions,
+    /// Derived titles (most frequent description); empty when the export has none.
+    pub titles: Vec<String>,
+    /// Derived prices (median unit price, minor units); empty when the export has none.
+    pub prices: Vec<u32>,
+    pub customers: usize,
+    pub stats: ImportStats,
+    pub columns: Detected,
+}
+
+/// Opens a file, transparently gunzipping when it starts with the gzip magic bytes.
+pub fn open_input(path: &Path) -> Result<(Box<dyn Read>, u64)> {
+    let mut f = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut magic = [0u8; 2];
+    let got = read_fully(&mut f, &mut magic)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    let head = std::io::Cursor::new(magic[..got].to_vec());
+    let raw = head.chain(f);
+    if got == 2 && magic == [0x1f, 0x8b] {
+        Ok((
+            Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(raw))),
+            size,
+        ))
+    } else {
+        Ok((Box::new(raw), size))
+    }
+}
+
+fn read_fully(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+fn progress_bar(total: u64, enabled: bool) -> indicatif::ProgressBar {
+    if !enabled || total < (8 << 20) || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} reading {bytes}/{total_bytes} {wide_bar} {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    pb
+}
+
+fn normalise_header(h: &str) -> String {
+    h.trim()
+        .trim_start_matches('\u{feff}')
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Finds a column: the explicit name if given (error if absent), else the first header
+/// matching one of `names`.
+fn find_column(
+    headers: &[String],
+    explicit: Option<&str>,
+    names: &[&str],
+    role: &str,
+    file: &Path,
+) -> Result<Option<usize>> {
+    if let Some(want) = explicit {
+        let w = normalise_header(want);
+        return match headers.iter().position(|h| normalise_header(h) == w) {
+            Some(i) => Ok(Some(i)),
+            None => bail!(
+                "{}: no column named {:?} for {role}; the header has: {}",
+                file.display(),
+                want,
+                headers.join(", ")
+            ),
+        };
+    }
+    for name in names {
+        if let Some(i) = headers.iter().position(|h| normalise_header(h) == *name) {
+            return Ok(Some(i));
+        }
+    }
+    Ok(None)
+}
+
+fn require(
+    col: Option<usize>,
+    headers: &[String],
+    names: &[&str],
+    role: &str,
+    flag: &str,
+    file: &Path,
+) -> Result<usize> {
+    col.ok_or_else(|| {
+        anyhow::anyhow!(
+            "{}: no {role} column; the header has: {}; accepted names (case-insensitive): {} (or name it with {flag})",
+            file.display(),
+            headers.join(", "),
+            names.join(", ")
+        )
+    })
+}
+
+/// True when `id` matches one of the skip patterns.
+pub fn is_skipped_item(id: &str, patterns: &[String]) -> bool {
+    patterns.iter().any(|p| match p.strip_suffix('*') {
+        Some(prefix) => id.len() >= prefix.len() && id[..prefix.len()].eq_ignore_ascii_case(prefix),
+        None => id.eq_ignore_ascii_case(p),
+    })
+}
+
+/// An order id like `C536379`: a cancellation in Online Retail-style exports.
+fn is_cancellation(order: &str) -> bool {
+    let b = order.as_bytes();
+    b.len() > 1 && (b[0] == b'C' || b[0] == b'c') && b[1..].iter().all(u8::is_ascii_digit)
+}
+
+/// Parses a timestamp: integer epoch (any unit), `YYYY-MM-DD[ HH:MM[:SS[.f]]]`,
+/// ISO-8601 `YYYY-MM-DDTHH:MM:SS[.f][Z|±HH:MM]`, or US `M/D/YYYY[ H:MM[:SS]]`.
+/// Date-times become seconds since 1970-01-01 (UTC unless an offset is given).
+pub fn parse_time(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Ok(v) = s.parse::<i64>() {
+        return Some(v);
+    }
+    if let Ok(v) = s.parse::<f64>() {
+        if v.is_finite() && v.abs() < 9.0e15 {
+            return Some(v.floor() as i64);
+        }
+        return None;
+    }
+    let (date, rest) = match s.find([' ', 'T']) {
+        Some(i) => (&s[..i], s[i + 1..].trim()),
+        None => (s, ""),
+    };
+    let (y, m, d) = if date.contains('-') {
+        let mut it = date.split('-');
+        let y = it.next()?.parse::<i64>().ok()?;
+        let m = it.next()?.parse::<u32>().ok()?;
+        let d = it.next()?.parse::<u32>().ok()?;
+        if it.next().is_some() {
+            return None;
+        }
+        (y, m, d)
+    } else if date.contains('/') {
+        let mut it = date.split('/');
+        let m = it.next()?.parse::<u32>().ok()?;
+        let d = it.next()?.parse::<u32>().ok()?;
+        let y = it.next()?.parse::<i64>().ok()?;
+        if it.next().is_some() {
+            return None;
+        }
+        (y, m, d)
+    } else {
+        return None;
+    };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || !(1..=9999).contains(&y) {
+        return None;
+    }
+    let mut secs = days_from_civil(y, m, d) * 86_400;
+    if rest.is_empty() {
+        return Some(secs);
+    }
+    // Time zone suffix.
+    let (clock, offset) = if let Some(c) = rest.strip_suffix('Z').or_else(|| rest.strip_suffix('z'))
+    {
+        (c, 0)
+    } else if let Some(i) = rest.rfind(['+', '-']) {
+        let (c, tz) = (&rest[..i], &rest[i..]);
+        let sign = if tz.starts_with('-') { -1 } else { 1 };
+        let tz = tz[1..].replace(':', "");
+        if tz.len() != 4 || !tz.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let h: i64 = tz[..2].parse().ok()?;
+        let mm: i64 = tz[2..].parse().ok()?;
+        (c, sign * (h * 3600 + mm * 60))
+    } else {
+        (rest, 0)
+    };
+    let mut it = clock.trim().split(':');
+    let h = it.next()?.trim().parse::<i64>().ok()?;
+    let mi = it.next()?.parse::<i64>().ok()?;
+    let sec = match it.next() {
+        Some(x) => x
+            .parse::<f64>()
+            .ok()
+            .filter(|v| (0.0..61.0).contains(v))?
+            .floor() as i64,
+        None => 0,
+    };
+    if it.next().is_some() || !(0..=24).contains(&h) || !(0..60).contains(&mi) {
+        return None;
+    }
+    secs += h * 3600 + mi * 60 + sec - offset;
+    Some(secs)
+}
+
+/// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Parses a decimal price in major units into minor units (×100, rounded).
+pub fn parse_price(s: &str) -> Option<u32> {
+    let v: f64 = s
+        .trim()
+        .trim_start_matches(['£', '$', '€'])
+        .trim()
+        .parse()
+        .ok()?;
+    if !v.is_finite() || v < 0.0 || v * 100.0 >= u32::MAX as f64 {
+        return None;
+    }
+    Some((v * 100.0).round() as u32)
+}
+
+fn field<'r>(
+    rec: &'r csv::ByteRecord,
+    col: usize,
+    file: &Path,
+    line: u64,
+    name: &str,
+) -> Result<&'r str> {
+    let raw = rec.get(col).unwrap_or(b"");
+    std::str::from_utf8(raw).map(str::trim).map_err(|_| {
+        anyhow::anyhow!(
+            "{}: line {line}, column {name}: not valid UTF-8",
+            file.display()
+        )
+    })
+}
+
+enum OrderKey {
+    Named(usize),
+    UserTime(u32),
+    Line,
+}
+
+/// Reads an order export.
+pub fn import_interactions(path: &Path, opts: &ImportOptions) -> Result<Imported> {
+    let (reader, size) = open_input(path)?;
+    let pb = progress_bar(size, opts.progress);
+    let reader = pb.wrap_read(reader);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(reader);
+    let headers: Vec<String> = rdr
+        .byte_headers()
+        .with_context(|| format!("{}: cannot read the header line", path.display()))?
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).into_owned())
+        .collect();
+    if headers.iter().all(|h| h.trim().is_empty()) {
+        bail!(
+            "{}: empty file or empty header line (a header is required)",
+            path.display()
+        );
+    }
+    let c = &opts.columns;
+    let user_col = find_column(&headers, c.user.as_deref(), USER_NAMES, "user", path)?;
+    let item_col = find_column(&headers, c.item.as_deref(), ITEM_NAMES, "item", path)?;
+    let user_col = require(user_col, &headers, USER_NAMES, "user", "--user-col", path)?;
+    let item_col = require(item_col, &headers, ITEM_NAMES, "item", "--item-col", path)?;
+    let time_col = find_column(&headers, c.time.as_deref(), TIME_NAMES, "time", path)?;
+    let order_col = find_column(&headers, c.order.as_deref(), ORDER_NAMES, "order", path)?;
+    let qty_col = find_column(
+        &headers,
+        c.quantity.as_deref(),
+        QUANTITY_NAMES,
+        "quantity",
+        path,
+    )?;
+    let title_col = find_column(&headers, None, TITLE_NAMES, "title", path)?;
+    let price_col = find_column(&headers, None, PRICE_NAMES, "price", path)?;
+    let name = |i: usize| headers[i].trim().to_string();
+    let columns = Detected {
+        user: name(user_col),
+        item: name(item_col),
+        time: time_col.map(name),
+        order: order_col.map(name),
+        quantity: qty_col.map(name),
+        title: title_col.map(name),
+        price: price_col.map(name),
+    };
+    let needed = [Some(user_col), Some(item_col), time_col, order_col, qty_col]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(0);
+
+    let mut stats = ImportStats::default();
+    let mut item_index: HashMap<String, u32> = HashMap::new();
+    let mut ids: Vec<String> = Vec::new();
+    let mut customer_index: HashMap<String, u32> = HashMap::new();
+    let mut order_named: HashMap<String, u32> = HashMap::new();
+    let mut order_user_time: HashMap<(u32, i64), u32> = HashMap::new();
+    let mut orders: Vec<Order> = Vec::new();
+    let mut title_counts: Vec<HashMap<String, u32>> = Vec::new();
+    let mut price_lists: Vec<Vec<u32>> = Vec::new();
+
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(stats.lines + 2);
+                bail!("{}: line {line}: malformed CSV: {e}", path.display());
+            }
+        }
+        stats.lines += 1;
+        let line = rec.position().map(|p| p.line()).unwrap_or(stats.lines + 1);
+        if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
+            stats.lines -= 1; // blank line
+            continue;
+        }
+        if rec.len() <= needed {
+            bail!(
+                "{}: line {line}: {} fields, but the header has {} (column {} is missing)",
+                path.display(),
+                rec.len(),
+                headers.len(),
+                name(needed)
+            );
+        }
+        let item = field(&rec, item_col, path, line, &columns.item)?;
+        if let Some(oc) = order_col {
+            if is_cancellation(field(&rec, oc, path, line, &name(oc))?) {
+                stats.skipped_cancelled += 1;
+                continue;
+            }
+        }
+        if let Some(qc) = qty_col {
+            let q = field(&rec, qc, path, line, &name(qc))?;
+            let v: f64 = q.parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "{}: line {line}, column {}: quantity {q:?} is not a number",
+                    path.display(),
+                    name(qc)
+                )
+            })?;
+            if v.is_nan() || v <= 0.0 {
+                stats.skipped_quantity += 1;
+                continue;
+            }
+        }
+        if item.is_empty() {
+            stats.skipped_missing_item += 1;
+            continue;
+        }
+        if is_skipped_item(item, &opts.skip_items) {
+            stats.skipped_non_product += 1;
+            continue;
+        }
+        if item.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
+            stats.skipped_bad_item_id += 1;
+            continue;
+        }
+        let ts = match time_col {
+            Some(tc) => {
+                let t = field(&rec, tc, path, line, &name(tc))?;
+                if t.is_empty() {
+                    stats.skipped_missing_time += 1;
+                    continue;
+                }
+                parse_time(t).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{}: line {line}, column {}: cannot read time {t:?} (expected an integer, \
+                         YYYY-MM-DD HH:MM:SS, ISO-8601 or M/D/YYYY H:MM)",
+                        path.display(),
+                        name(tc)
+                    )
+                })?
+            }
+            None => stats.lines as i64,
+        };
+        let user = field(&rec, user_col, path, line, &columns.user)?;
+        let customer = if user.is_empty() {
+            stats.guest_lines += 1;
+            None
+        } else {
+            let next = customer_index.len() as u32;
+            Some(*customer_index.entry(user.to_string()).or_insert(next))
+        };
+        let item_ix = match item_index.get(item) {
+            Some(&i) => i,
+            None => {
+                let i = ids.len() as u32;
+                item_index.insert(item.to_string(), i);
+                ids.push(item.to_string());
+                title_counts.push(HashMap::new());
+                price_lists.push(Vec::new());
+                i
+            }
+        };
+        let key = match (order_col, customer) {
+            (Some(oc), _) => OrderKey::Named(oc),
+            (None, Some(cu)) if time_col.is_some() => OrderKey::UserTime(cu),
+            _ => OrderKey::Line,
+        };
+        let order_ix = match key {
+            OrderKey::Named(oc) => {
+                let o = field(&rec, oc, path, line, &name(oc))?;
+                match order_named.get(o) {
+                    Some(&i) => i,
+                    None => {
+                        let i = orders.len() as u32;
+                        order_named.insert(o.to_string(), i);
+                        orders.push(Order {
+                            customer,
+                            ts,
+                            items: Vec::new(),
+                        });
+                        i
+                    }
+                }
+            }
+            OrderKey::UserTime(cu) => {
+                let next = orders.len() as u32;
+                let i = *order_user_time.entry((cu, ts)).or_insert(next);
+                if i == next {
+                    orders.push(Order {
+                        customer,
+                        ts,
+                        items: Vec::new(),
+                    });
+                }
+                i
+            }
+            OrderKey::Line => {
+                orders.push(Order {
+                    customer,
+                    ts,
+                    items: Vec::new(),
+                });
+                orders.len() as u32 - 1
+            }
+        };
+        let o = &mut orders[order_ix as usize];
+        o.items.push(item_ix);
+        o.ts = o.ts.min(ts);
+        if o.customer.is_none() {
+            o.customer = customer;
+        }
+        if let Some(tc) = title_col {
+            let t = String::from_utf8_lossy(rec.get(tc).unwrap_or(b""));
+            let t = t.trim();
+            if !t.is_empty() {
+                *title_counts[item_ix as usize]
+                    .entry(t.to_string())
+                    .or_insert(0) += 1;
+            }
+        }
+        if let Some(pc) = price_col {
+            if let Some(p) = rec
+                .get(pc)
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .and_then(parse_price)
+            {
+                if p > 0 {
+                    price_lists[item_ix as usize].push(p);
+                }
+            }
+        }
+        stats.kept += 1;
+    }
+    pb.finish_and_clear();
+    for o in &mut orders {
+        o.items.sort_unstable();
+        o.items.dedup();
+    }
+    let titles = if title_col.is_some() {
+        title_counts
+            .into_iter()
+            .map(|counts| {
+                // Most frequent; ties → lexicographically smallest, for reproducibility.
+                counts
+                    .into_iter()
+                    .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+                    .map(|(t, _)| t)
+                    .unwrap_or_default()
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let prices = if price_col.is_some() {
+        price_lists
+            .into_iter()
+            .map(|mut p| {
+                if p.is_empty() {
+                    return NO_PRICE;
+                }
+                p.sort_unstable();
+                // Lower median: always a price someone actually paid.
+                p[(p.len() - 1) / 2]
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Imported {
+        interactions: Interactions {
+            n_items: ids.len(),
+            orders,
+        },
+        ids,
+        titles,
+        prices,
+        customers: customer_index.len(),
+        stats,
+        columns,
+    })
+}
+
+/// Catalog fields read from `--catalog FILE`, aligned with the model's item ids.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    pub titles: Option<Vec<String>>,
+    pub prices: Option<Vec<u32>>,
+    pub urls: Option<Vec<String>>,
+    pub images: Option<Vec<String>>,
+    /// Rows whose id is not in the model (ignored).
+    pub unknown_ids: u64,
+    pub rows: u64,
+}
+
+/// Reads a catalog CSV (id plus any of title/price/url/image, found by name).
+pub fn read_catalog(path: &Path, ids: &[String]) -> Result<Catalog> {
+    let (reader, _) = open_input(path)?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(reader);
+    let headers: Vec<String> = rdr
+        .byte_headers()
+        .with_context(|| format!("{}: cannot read the header line", path.display()))?
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).into_owned())
+        .collect();
+    let id_col = find_column(&headers, None, ID_NAMES, "id", path)?;
+    let id_col = require(id_col, &headers, ID_NAMES, "id", "an id column", path)?;
+    let title_col = find_column(&headers, None, TITLE_NAMES, "title", path)?;
+    let price_col = find_column(&headers, None, PRICE_NAMES, "price", path)?;
+    let url_col = find_column(&headers, None, URL_NAMES, "url", path)?;
+    let image_col = find_column(&headers, None, IMAGE_NAMES, "image", path)?;
+    let index: HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
+    let n = ids.len();
+    let mut cat = Catalog {
+        titles: title_col.map(|_| vec![String::new(); n]),
+        prices: price_col.map(|_| vec![NO_PRICE; n]),
+        urls: url_col.map(|_| vec![String::new(); n]),
+        images: image_col.map(|_| vec![String::new(); n]),
+        ..Default::default()
+    };
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                bail!("{}: line {line}: malformed CSV: {e}", path.display());
+            }
+        }
+        cat.rows += 1;
+        let line = rec.position().map(|p| p.line()).unwrap_or(cat.rows + 1);
+        let id = field(&rec, id_col, path, line, headers[id_col].trim())?;
+        let Some(&i) = index.get(id) else {
+            cat.unknown_ids += 1;
+            continue;
+        };
+        if let (Some(c), Some(v)) = (title_col, cat.titles.as_mut()) {
+            v[i] = field(&rec, c, path, line, headers[c].trim())?.to_string();
+        }
+        if let (Some(c), Some(v)) = (price_col, cat.prices.as_mut()) {
+            let p = field(&rec, c, path, line, headers[c].trim())?;
+            v[i] = if p.is_empty() {
+                NO_PRICE
+            } else {
+                parse_price(p).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{}: line {line}, column {}: price {p:?} is not a non-negative number",
+                        path.display(),
+                        headers[c].trim()
+                    )
+                })?
+            };
+        }
+        if let (Some(c), Some(v)) = (url_col, cat.urls.as_mut()) {
+            v[i] = field(&rec, c, path, line, headers[c].trim())?.to_string();
+        }
+        if let (Some(c), Some(v)) = (image_col, cat.images.as_mut()) {
+            v[i] = field(&rec, c, path, line, headers[c].trim())?.to_string();
+        }
+    }
+    Ok(cat)
+}
