@@ -102,7 +102,14 @@ impl Accum {
 }
 
 /// Runs one split of the protocol with the given builder settings.
-pub fn evaluate(imported: &Imported, settings: &BuildSettings, split: Split) -> Result<EvalResult> {
+/// `max_history`: score from only the last N events of each history (what a bounded
+/// browser profile would hold); exclusions and relevance still use the full history.
+pub fn evaluate(
+    imported: &Imported,
+    settings: &BuildSettings,
+    split: Split,
+    max_history: Option<usize>,
+) -> Result<EvalResult> {
     let inter = &imported.interactions;
     let n = inter.n_items;
     // Orders per customer, in time order.
@@ -171,6 +178,10 @@ pub fn evaluate(imported: &Imported, settings: &BuildSettings, split: Split) -> 
         exclude.extend(history.iter().map(|h| h.0));
         exclude.sort_unstable();
         exclude.dedup();
+        let recent = match max_history {
+            Some(m) if history.len() > m => &history[history.len() - m..],
+            _ => &history[..],
+        };
         let relevant: Vec<u32> = inter.orders[target]
             .items
             .iter()
@@ -186,7 +197,7 @@ pub fn evaluate(imported: &Imported, settings: &BuildSettings, split: Split) -> 
             .recommend(
                 &model,
                 &Query {
-                    history: &history,
+                    history: recent,
                     exclude: &exclude,
                     k,
                     fill_popular: true,
@@ -314,14 +325,14 @@ mod tests {
             neighbors: 5,
             popular: 10,
         };
-        let r = evaluate(&imp, &s, Split::Test).unwrap();
+        let r = evaluate(&imp, &s, Split::Test, None).unwrap();
         assert_eq!(r.users, 1);
         // History {0, 2}: 1 is 0's neighbour → rank 1.
         assert_eq!(r.model.hr, [1.0, 1.0, 1.0]);
         assert_eq!(r.model.ndcg[0], 1.0);
         assert_eq!(r.train_orders, 5);
         // Validation: target is order {2}; 2 has no neighbours and is not popular first.
-        let v = evaluate(&imp, &s, Split::Validation).unwrap();
+        let v = evaluate(&imp, &s, Split::Validation, None).unwrap();
         assert_eq!(v.users, 1);
         assert_eq!(v.train_orders, 4);
         assert_eq!(v.model.hr[0], 0.0);

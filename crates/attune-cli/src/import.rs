@@ -67,13 +67,15 @@ pub const ID_NAMES: &[&str] = &[
 pub const URL_NAMES: &[&str] = &["url", "link", "product_url"];
 pub const IMAGE_NAMES: &[&str] = &["image", "image_url", "img", "picture"];
 
-/// Stock codes that are not products in typical exports (postage, discounts, fees,
-/// manual adjustments, samples, gift vouchers). Case-insensitive; a trailing `*` matches
-/// a prefix. Override with `--skip-items`.
+/// Stock codes that are not products in Online Retail-style exports (postage, discount,
+/// manual adjustment, carriage, dotcom postage, charity, pads, samples, bad debt, bank
+/// charges, Amazon fee, gift vouchers). Case-sensitive, so a shop whose SKUs are `b` or
+/// `d` keeps them; a trailing `*` matches a prefix. Override with `--skip-items`.
 pub const DEFAULT_SKIP_ITEMS: &[&str] = &[
     "POST",
     "D",
     "M",
+    "m",
     "C2",
     "DOT",
     "CRUK",
@@ -267,11 +269,11 @@ fn require(
     })
 }
 
-/// True when `id` matches one of the skip patterns.
+/// True when `id` matches one of the skip patterns (exact, or prefix with a trailing `*`).
 pub fn is_skipped_item(id: &str, patterns: &[String]) -> bool {
     patterns.iter().any(|p| match p.strip_suffix('*') {
-        Some(prefix) => id.len() >= prefix.len() && id[..prefix.len()].eq_ignore_ascii_case(prefix),
-        None => id.eq_ignore_ascii_case(p),
+        Some(prefix) => id.starts_with(prefix),
+        None => id == p,
     })
 }
 
@@ -776,4 +778,233 @@ pub fn read_catalog(path: &Path, ids: &[String]) -> Result<Catalog> {
         }
     }
     Ok(cat)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    static N: AtomicU32 = AtomicU32::new(0);
+
+    /// A fresh file under the system temp dir (no tempfile crate needed).
+    fn temp_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "attune-import-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    const RETAIL: &str = "\
+InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
+536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,2010-12-01 08:26:00,2.55,17850,United Kingdom
+536365,71053,WHITE METAL LANTERN,6,2010-12-01 08:26:00,3.39,17850,United Kingdom
+536365,POST,POSTAGE,1,2010-12-01 08:26:00,18.00,17850,United Kingdom
+536366,85123A,WHITE HANGING HEART T-LIGHT HOLDER,2,2010-12-02 09:00:00,2.95,,United Kingdom
+536366,21705,\"RECORD FRAME 7\"\" SINGLE SIZE\",2,2010-12-02 09:00:00,2.10,,United Kingdom
+536366,gift_0001_20,Dotcomgiftshop Gift Voucher £20.00,1,2010-12-02 09:00:00,17.02,,United Kingdom
+C536379,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-1,2010-12-03 09:41:00,2.55,14527,United Kingdom
+536380,71053,\"LANTERN, WHITE METAL\",-3,2010-12-03 09:45:00,0,14527,United Kingdom
+536381,85123A,white hanging heart,1,2010-12-04 10:00:00,2.75,14527,United Kingdom
+536381,BANK CHARGES,Bank Charges,1,2010-12-04 10:00:00,15,14527,United Kingdom
+";
+
+    #[test]
+    fn reads_online_retail_as_is() {
+        let p = temp_file("retail.csv", RETAIL.as_bytes());
+        let imp = import_interactions(&p, &ImportOptions::default()).unwrap();
+        let s = &imp.stats;
+        assert_eq!(s.lines, 10);
+        assert_eq!(s.kept, 5);
+        assert_eq!(s.skipped_cancelled, 1);
+        assert_eq!(s.skipped_quantity, 1);
+        assert_eq!(s.skipped_non_product, 3);
+        assert_eq!(s.guest_lines, 2);
+        assert_eq!(s.kept + s.skipped(), s.lines);
+        assert_eq!(imp.ids, vec!["85123A", "71053", "21705"]);
+        assert_eq!(imp.customers, 2);
+        let orders = &imp.interactions.orders;
+        assert_eq!(orders.len(), 3);
+        assert_eq!(orders[0].customer, Some(0));
+        assert_eq!(orders[0].items, vec![0, 1]);
+        assert_eq!(orders[1].customer, None); // guest order keeps its co-purchase
+        assert_eq!(orders[1].items, vec![0, 2]);
+        assert_eq!(orders[2].customer, Some(1));
+        assert_eq!(orders[0].ts, parse_time("2010-12-01 08:26:00").unwrap());
+        // Derived catalog: the most frequent description, the lower median price.
+        assert_eq!(imp.titles[0], "WHITE HANGING HEART T-LIGHT HOLDER");
+        assert_eq!(imp.titles[2], "RECORD FRAME 7\" SINGLE SIZE");
+        assert_eq!(imp.prices, vec![275, 339, 210]);
+        assert_eq!(imp.columns.order.as_deref(), Some("InvoiceNo"));
+        assert_eq!(imp.columns.user, "CustomerID");
+    }
+
+    #[test]
+    fn gzip_input_is_detected_by_content() {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(RETAIL.as_bytes()).unwrap();
+        let p = temp_file("retail.csv.gz", &enc.finish().unwrap());
+        let imp = import_interactions(&p, &ImportOptions::default()).unwrap();
+        assert_eq!(imp.stats.kept, 5);
+        assert_eq!(imp.ids.len(), 3);
+    }
+
+    #[test]
+    fn user_item_ts_only() {
+        let p = temp_file(
+            "uit.csv",
+            b"user,item,ts\nu1,a,100\nu1,b,100\nu1,c,200\nu2,a,5\nu2,b,7\n",
+        );
+        let imp = import_interactions(&p, &ImportOptions::default()).unwrap();
+        assert_eq!(imp.stats.kept, 5);
+        // u1's two lines at ts 100 form one order; other lines their own.
+        let o = &imp.interactions.orders;
+        assert_eq!(o.len(), 4);
+        assert_eq!(o[0].items, vec![0, 1]);
+        assert_eq!(o[0].ts, 100);
+        assert_eq!(o[1].items, vec![2]);
+        assert!(imp.titles.is_empty() && imp.prices.is_empty());
+        assert_eq!(imp.columns.time.as_deref(), Some("ts"));
+        // Date-time flavours are accepted too.
+        let p = temp_file(
+            "uit2.csv",
+            b"Customer_Id,SKU,Timestamp\n1,a,2010-12-01T08:26:00Z\n1,b,12/1/2010 8:26\n2,a,2010-12-01 08:26:00\n",
+        );
+        let imp = import_interactions(&p, &ImportOptions::default()).unwrap();
+        assert_eq!(imp.interactions.orders.len(), 2);
+        assert_eq!(imp.interactions.orders[0].items, vec![0, 1]);
+    }
+
+    #[test]
+    fn user_item_only_and_explicit_columns() {
+        let p = temp_file("ui.csv", b"who,what\nx,a\nx,b\n");
+        let err = import_interactions(&p, &ImportOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no user column"), "{err}");
+        assert!(err.contains("the header has: who, what"), "{err}");
+        assert!(err.contains("customerid"), "{err}");
+        let mut opts = ImportOptions::default();
+        opts.columns.user = Some("WHO".into());
+        opts.columns.item = Some("what".into());
+        let imp = import_interactions(&p, &opts).unwrap();
+        assert_eq!(imp.interactions.orders.len(), 2); // each line its own order
+        assert_eq!(imp.interactions.orders[1].ts, 2); // file position stands in for time
+        opts.columns.time = Some("when".into());
+        let err = import_interactions(&p, &opts).unwrap_err().to_string();
+        assert!(err.contains("no column named \"when\" for time"), "{err}");
+    }
+
+    #[test]
+    fn malformed_rows_name_file_line_and_column() {
+        let p = temp_file("bad.csv", b"user,item,qty\nu,a,1\nu,b,lots\n");
+        let err = import_interactions(&p, &ImportOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("bad.csv: line 3, column qty"), "{err}");
+        assert!(err.contains("\"lots\""), "{err}");
+        let p = temp_file("badts.csv", b"user,item,ts\nu,a,1\nu,b,yesterday\n");
+        let err = import_interactions(&p, &ImportOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("badts.csv: line 3, column ts"), "{err}");
+        let p = temp_file("short.csv", b"user,item,ts\nu,a,1\nu,b\n");
+        let err = import_interactions(&p, &ImportOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("short.csv: line 3"), "{err}");
+        assert!(err.contains("column ts is missing"), "{err}");
+        let err = import_interactions(Path::new("/nonexistent/x.csv"), &ImportOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/nonexistent/x.csv: cannot open"), "{err}");
+        let p = temp_file("empty.csv", b"");
+        let err = import_interactions(&p, &ImportOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("empty file"), "{err}");
+    }
+
+    #[test]
+    fn skip_patterns() {
+        let pats: Vec<String> = DEFAULT_SKIP_ITEMS.iter().map(|s| s.to_string()).collect();
+        for id in [
+            "POST",
+            "M",
+            "m",
+            "C2",
+            "BANK CHARGES",
+            "gift_0001_20",
+            "AMAZONFEE",
+        ] {
+            assert!(is_skipped_item(id, &pats), "{id}");
+        }
+        for id in [
+            "85123A", "POSTAGE", "post", "b", "d", "DCGSSBOY", "gif", "C22", "GIFT_x", "é",
+        ] {
+            assert!(!is_skipped_item(id, &pats), "{id}");
+        }
+        assert!(is_cancellation("C536379"));
+        assert!(!is_cancellation("C"));
+        assert!(!is_cancellation("CA-12"));
+        assert!(!is_cancellation("536379"));
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_time("0"), Some(0));
+        assert_eq!(parse_time("1291191960"), Some(1_291_191_960));
+        assert_eq!(parse_time("2010-12-01 08:26:00"), Some(1_291_191_960));
+        assert_eq!(parse_time("2010-12-01T08:26:00Z"), Some(1_291_191_960));
+        assert_eq!(parse_time("2010-12-01T09:26:00+01:00"), Some(1_291_191_960));
+        assert_eq!(parse_time("2010-12-01T08:26:00.250Z"), Some(1_291_191_960));
+        assert_eq!(parse_time("12/1/2010 8:26"), Some(1_291_191_960));
+        assert_eq!(parse_time("2010-12-01"), Some(1_291_161_600));
+        assert_eq!(parse_time("1970-01-01 00:00"), Some(0));
+        assert_eq!(parse_time("2000-02-29 00:00:00"), Some(951_782_400));
+        for bad in [
+            "",
+            "yesterday",
+            "2010-13-01",
+            "2010-12-01 25:00",
+            "12/1",
+            "2010-12-01 08:26:00 +5",
+        ] {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn prices() {
+        assert_eq!(parse_price("2.55"), Some(255));
+        assert_eq!(parse_price("0.29"), Some(29));
+        assert_eq!(parse_price("£1.10"), Some(110));
+        assert_eq!(parse_price("-1"), None);
+        assert_eq!(parse_price("abc"), None);
+    }
+
+    #[test]
+    fn catalog_file_overrides() {
+        let ids: Vec<String> = vec!["a".into(), "b\"q".into()];
+        let p = temp_file(
+            "cat.csv",
+            "id,title,price,url,image\na,Apple,1.50,/p/a,/i/a.png\nzzz,Nope,1,,\n\"b\"\"q\",\"Bee, \"\"quoted\"\"\",,/p/b,\n".as_bytes(),
+        );
+        let c = read_catalog(&p, &ids).unwrap();
+        assert_eq!(c.rows, 3);
+        assert_eq!(c.unknown_ids, 1);
+        assert_eq!(c.titles.unwrap(), vec!["Apple", "Bee, \"quoted\""]);
+        assert_eq!(c.prices.unwrap(), vec![150, NO_PRICE]);
+        assert_eq!(c.urls.unwrap(), vec!["/p/a", "/p/b"]);
+        assert_eq!(c.images.unwrap(), vec!["/i/a.png", ""]);
+        let p = temp_file("cat2.csv", b"id,price\na,cheap\n");
+        let err = read_catalog(&p, &ids).unwrap_err().to_string();
+        assert!(err.contains("cat2.csv: line 2, column price"), "{err}");
+    }
 }

@@ -145,6 +145,9 @@ enum Command {
         /// Only the validation split (for choosing settings)
         #[arg(long, conflicts_with = "validation")]
         validation_only: bool,
+        /// Score from only the last N history events (a bounded browser profile)
+        #[arg(long, value_name = "N")]
+        max_history: Option<usize>,
         /// Print JSON lines instead of a table
         #[arg(long)]
         json: bool,
@@ -218,6 +221,7 @@ fn run(cli: Cli) -> Result<()> {
             model,
             validation,
             validation_only,
+            max_history,
             json,
         } => {
             let imported =
@@ -231,7 +235,7 @@ fn run(cli: Cli) -> Result<()> {
                 splits.push(Split::Test);
             }
             for split in splits {
-                let r = eval::evaluate(&imported, &settings, split)?;
+                let r = eval::evaluate(&imported, &settings, split, max_history)?;
                 if json {
                     println!("{}", r.to_json(&settings));
                 } else {

@@ -1,0 +1,254 @@
+//! Runs the `attune` binary as a user would: build from a small order export, then hold
+//! `recommend` to its contract (one line out per line in, never a history item, unknown
+//! ids ignored, empty history → popular), and check catalog, inspect and error exits.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+static N: AtomicU32 = AtomicU32::new(0);
+
+fn temp_dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "attune-cli-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn attune(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_attune"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut sin = child.stdin.take().unwrap();
+    let input = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = sin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+/// Four "families" of items bought together by several customers, plus noise.
+/// a-b-c co-bought by 4 customers, x-y by 3, z only by one customer with a.
+fn orders_csv() -> String {
+    let mut s =
+        String::from("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID\n");
+    let mut inv = 1000;
+    let line = |s: &mut String, inv: u32, item: &str, cust: &str| {
+        s.push_str(&format!(
+            "{inv},{item},\"Item {item}, nice\",1,2011-01-0{} 10:00:00,1.25,{cust}\n",
+            inv % 9 + 1
+        ));
+    };
+    for c in ["c1", "c2", "c3", "c4"] {
+        for it in ["a", "b", "c"] {
+            line(&mut s, inv, it, c);
+        }
+        inv += 1;
+    }
+    for c in ["c5", "c6", "c7"] {
+        for it in ["x", "y"] {
+            line(&mut s, inv, it, c);
+        }
+        inv += 1;
+    }
+    line(&mut s, inv, "a", "c8");
+    line(&mut s, inv, "z", "c8");
+    s.push_str("C9999,a,cancel,-1,2011-01-05 10:00:00,1.25,c1\n");
+    s
+}
+
+fn build_model(dir: &Path) -> PathBuf {
+    let csv = dir.join("orders.csv");
+    std::fs::write(&csv, orders_csv()).unwrap();
+    let model = dir.join("model.bin");
+    let out = attune(
+        &[
+            "build",
+            "--interactions",
+            csv.to_str().unwrap(),
+            "--out",
+            model.to_str().unwrap(),
+            "--currency",
+            "GBP",
+        ],
+        b"",
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("lines read:"), "{err}");
+    assert!(err.contains("cancellation:          1"), "{err}");
+    assert!(err.contains("customers:                 8"), "{err}");
+    model
+}
+
+fn lines(out: &Output) -> Vec<String> {
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn recommend_contract() {
+    let dir = temp_dir();
+    let model = build_model(&dir);
+    let m = model.to_str().unwrap();
+    let input = "a\n\nNOPE\nx y\na b c x y z\n  b   NOPE  \nz\n";
+    let out = attune(&["recommend", "--model", m, "-k", "3"], input.as_bytes());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = lines(&out);
+    assert_eq!(got.len(), input.lines().count());
+    // a's neighbours are b and c (z has support 1); then popular fill.
+    let first: Vec<&str> = got[0].split(' ').collect();
+    assert_eq!(&first[..2], &["b", "c"]);
+    assert_eq!(first.len(), 3);
+    // Empty and all-unknown histories get the same popularity list.
+    assert_eq!(got[1], got[2]);
+    assert_eq!(got[1].split(' ').count(), 3);
+    assert_eq!(got[1].split(' ').next(), Some("a")); // a: 5 buyers, most popular
+                                                     // Never an item of the history, no duplicates, single spaces.
+    for (hist, rec) in input.lines().zip(&got) {
+        let h: Vec<&str> = hist.split_whitespace().collect();
+        let r: Vec<&str> = if rec.is_empty() {
+            vec![]
+        } else {
+            rec.split(' ').collect()
+        };
+        assert!(
+            r.iter().all(|x| !h.contains(x) && !x.is_empty()),
+            "{hist:?} -> {rec:?}"
+        );
+        let mut d = r.clone();
+        d.sort();
+        d.dedup();
+        assert_eq!(d.len(), r.len());
+        assert!(r.len() <= 3);
+    }
+    assert_eq!(got[3].split(' ').next(), Some("a")); // x y: no other neighbours → popular
+                                                     // Everything bought: nothing left to recommend, but still one (empty) line.
+    assert_eq!(got[4], "");
+    assert!(
+        got[5].starts_with("a c") || got[5].starts_with("c a"),
+        "{}",
+        got[5]
+    );
+    // z's only co-purchase had support 1: z has no neighbours, so popular.
+    assert_eq!(got[6], got[1]);
+    // No trailing newline on the last input line: still answered.
+    let out = attune(&["recommend", "--model", m], b"a");
+    assert_eq!(lines(&out).len(), 1);
+    // Default k is 10 (capped by what exists: 6 items minus history).
+    let out = attune(&["recommend", "--model", m], b"\n");
+    assert_eq!(lines(&out)[0].split(' ').count(), 6);
+}
+
+#[test]
+fn recommend_many_lines() {
+    let dir = temp_dir();
+    let model = build_model(&dir);
+    let input = "a b\nx\n\n".repeat(20_000);
+    let out = attune(
+        &["recommend", "--model", model.to_str().unwrap()],
+        input.as_bytes(),
+    );
+    assert!(out.status.success());
+    assert_eq!(lines(&out).len(), 60_000);
+}
+
+#[test]
+fn catalog_and_inspect() {
+    let dir = temp_dir();
+    let model = build_model(&dir);
+    let m = model.to_str().unwrap();
+    let out = attune(&["catalog", "--model", m, "--top", "2"], b"");
+    assert!(out.status.success());
+    let json = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        json,
+        "[\n  {\"id\":\"a\",\"title\":\"Item a, nice\",\"price\":1.25,\"currency\":\"GBP\"},\n  \
+         {\"id\":\"b\",\"title\":\"Item b, nice\",\"price\":1.25,\"currency\":\"GBP\"}\n]\n"
+    );
+    let out = attune(&["inspect", "--model", m], b"");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("format: ATTN version 1"), "{text}");
+    assert!(text.contains("items: 6"), "{text}");
+    assert!(text.contains("currency = GBP"), "{text}");
+    assert!(text.contains("NBRS"), "{text}");
+}
+
+#[test]
+fn build_is_reproducible() {
+    let dir = temp_dir();
+    let a = std::fs::read(build_model(&dir)).unwrap();
+    let dir2 = temp_dir();
+    let b = std::fs::read(build_model(&dir2)).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn errors_exit_non_zero_with_a_clear_message() {
+    let dir = temp_dir();
+    let out = attune(
+        &[
+            "recommend",
+            "--model",
+            dir.join("missing.bin").to_str().unwrap(),
+        ],
+        b"a\n",
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("missing.bin: cannot read"), "{err}");
+
+    let junk = dir.join("junk.bin");
+    std::fs::write(&junk, b"PK\x03\x04 not a model").unwrap();
+    let out = attune(&["recommend", "--model", junk.to_str().unwrap()], b"a\n");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad magic"));
+
+    let csv = dir.join("bad.csv");
+    std::fs::write(&csv, "user,item,ts\nu1,a,1\nu2,b,noon\n").unwrap();
+    let out = attune(
+        &[
+            "build",
+            "--interactions",
+            csv.to_str().unwrap(),
+            "--out",
+            dir.join("m.bin").to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.csv: line 3, column ts"), "{err}");
+    assert!(!dir.join("m.bin").exists());
+
+    let out = attune(
+        &[
+            "build",
+            "--interactions",
+            csv.to_str().unwrap(),
+            "--out",
+            dir.join("m.bin").to_str().unwrap(),
+            "--min-support",
+            "1",
+        ],
+        b"",
+    );
+    assert!(!out.status.success());
+}
