@@ -70,16 +70,18 @@ impl Event {
     /// Validates and builds an event from its external form (as `track` and storage give it).
     pub fn new(kind: &str, item: &str, at_ms: f64) -> Result<Event, EventError> {
         let signal = signal_from_name(kind).ok_or(EventError::UnknownType)?;
-        if item.is_empty()
-            || item.len() > MAX_ITEM_ID_LEN
-            || item.chars().any(char::is_whitespace)
+        if item.is_empty() || item.len() > MAX_ITEM_ID_LEN || item.chars().any(char::is_whitespace)
         {
             return Err(EventError::BadItem);
         }
         if !at_ms.is_finite() || at_ms < 0.0 {
             return Err(EventError::BadTime);
         }
-        Ok(Event { signal, item: item.to_owned(), at_ms })
+        Ok(Event {
+            signal,
+            item: item.to_owned(),
+            at_ms,
+        })
     }
 }
 
@@ -136,7 +138,9 @@ impl Profile {
         // profiles are small, and every sort monomorphisation costs kilobytes of Wasm.
         let mut out: Vec<(u32, Signal)> = Vec::new();
         for e in self.events.iter().rev() {
-            let Some(item) = model.index_of(&e.item) else { continue };
+            let Some(item) = model.index_of(&e.item) else {
+                continue;
+            };
             match out.iter_mut().find(|h| h.0 == item) {
                 Some(h) => {
                     if strength(e.signal) > strength(h.1) {
@@ -161,7 +165,9 @@ impl Profile {
             if e.signal != Signal::View {
                 continue;
             }
-            let Some(item) = model.index_of(&e.item) else { continue };
+            let Some(item) = model.index_of(&e.item) else {
+                continue;
+            };
             if Some(item) != skip && !out.contains(&item) {
                 out.push(item);
             }
@@ -211,7 +217,10 @@ mod tests {
     fn event_validation() {
         assert_eq!(Event::new("view", "A", 1.0).unwrap().signal, Signal::View);
         assert_eq!(Event::new("cart", "A", 1.0).unwrap().signal, Signal::Cart);
-        assert_eq!(Event::new("purchase", "A", 0.0).unwrap().signal, Signal::Purchase);
+        assert_eq!(
+            Event::new("purchase", "A", 0.0).unwrap().signal,
+            Signal::Purchase
+        );
         assert_eq!(Event::new("click", "A", 1.0), Err(EventError::UnknownType));
         assert_eq!(Event::new("View", "A", 1.0), Err(EventError::UnknownType));
         assert_eq!(Event::new("view", "", 1.0), Err(EventError::BadItem));
@@ -221,7 +230,10 @@ mod tests {
         assert!(Event::new("view", &long[1..], 1.0).is_ok());
         assert_eq!(Event::new("view", "A", f64::NAN), Err(EventError::BadTime));
         assert_eq!(Event::new("view", "A", -1.0), Err(EventError::BadTime));
-        assert_eq!(Event::new("view", "A", f64::INFINITY), Err(EventError::BadTime));
+        assert_eq!(
+            Event::new("view", "A", f64::INFINITY),
+            Err(EventError::BadTime)
+        );
     }
 
     #[test]
@@ -241,7 +253,9 @@ mod tests {
         assert_eq!(p.events()[0].at_ms, 7.0);
         assert_eq!(p.events()[MAX_EVENTS - 1].at_ms, (MAX_EVENTS + 6) as f64);
 
-        let many: Vec<Event> = (0..(MAX_EVENTS * 2)).map(|i| ev("view", "A", i as f64)).collect();
+        let many: Vec<Event> = (0..(MAX_EVENTS * 2))
+            .map(|i| ev("view", "A", i as f64))
+            .collect();
         let p = Profile::from_events(many);
         assert_eq!(p.len(), MAX_EVENTS);
         assert_eq!(p.events()[0].at_ms, MAX_EVENTS as f64);
