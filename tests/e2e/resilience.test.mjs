@@ -1,0 +1,106 @@
+//! The shop must keep working when Attune cannot: a missing model, a corrupt or truncated
+//! model, or a missing .wasm. In each case the listing, product page, basket and checkout
+//! still work, the placements render nothing, and the page throws nothing.
+//! Needs a built www/ (scripts/build). Run: node --test tests/e2e/
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { setup, openPage, attuneReady, placementItems, placementText, products } from "./helpers.mjs";
+import { WWW } from "./server.mjs";
+
+let env;
+before(async () => {
+  env = await setup();
+});
+after(async () => {
+  await env?.stop();
+});
+
+const realModel = () => readFileSync(path.join(WWW, "demo/model.bin"));
+
+const FAILURES = [
+  ["the model is missing (404)", "**/demo/model.bin", () => ({ status: 404, body: "not found" })],
+  [
+    "the model is garbage",
+    "**/demo/model.bin",
+    () => ({ status: 200, contentType: "application/octet-stream", body: Buffer.from("this is not a model\n".repeat(200)) }),
+  ],
+  [
+    "the model is truncated",
+    "**/demo/model.bin",
+    () => {
+      const m = realModel();
+      return { status: 200, contentType: "application/octet-stream", body: m.subarray(0, Math.floor(m.length / 2)) };
+    },
+  ],
+  [
+    "the model has one flipped byte",
+    "**/demo/model.bin",
+    () => {
+      const m = Buffer.from(realModel());
+      const at = Math.floor(m.length * 0.6);
+      m[at] ^= 0x5a;
+      return { status: 200, contentType: "application/octet-stream", body: m };
+    },
+  ],
+  ["the .wasm is missing (404)", "**/pkg/attune_web_bg.wasm", () => ({ status: 404, body: "not found" })],
+];
+
+for (const [name, pattern, respond] of FAILURES) {
+  test(`the shop still works when ${name}`, async () => {
+    const t = await openPage(env);
+    const { page } = t;
+    const failed = [];
+    await t.context.route(pattern, (route) => {
+      failed.push(route.request().url());
+      return route.fulfill(respond());
+    });
+    try {
+      const list = products();
+      await page.goto(`${env.origin}/`);
+      await page.waitForSelector("#product-grid .card");
+      assert.equal(await page.locator("#product-grid .card").count(), 24);
+      assert.notEqual(await attuneReady(page), true, "the widget claims to be ready without a usable model");
+      await page.waitForTimeout(200); // give a (wrong) late render the chance to show up
+      for (const sel of ['attune-recs[placement="for-you"]', 'attune-recs[placement="recent"]']) {
+        assert.deepEqual(await placementItems(page, sel), [], `${sel} rendered items`);
+        assert.equal(await placementText(page, sel), "", `${sel} rendered text (an empty header?)`);
+        const height = await page.$eval(sel, (e) => e.getBoundingClientRect().height);
+        assert.equal(height, 0, `${sel} takes space on the page`);
+      }
+
+      // Product page: shown in full; add to basket works (tracking just does nothing).
+      const p = list[2];
+      await page.goto(`${env.origin}/product.html?id=${encodeURIComponent(p.id)}`);
+      await page.waitForSelector('body[data-ready="product"]');
+      assert.equal(await page.isVisible("#product-title"), true);
+      await page.fill("#qty", "3");
+      await page.click("#add-to-cart");
+      await page.waitForSelector("#cart-status a");
+      assert.equal(await page.textContent("[data-cart-count]"), "3");
+      assert.deepEqual(await placementItems(page, 'attune-recs[placement="similar"]'), []);
+
+      // Basket and checkout complete; the confirmation appears and the basket empties.
+      await page.goto(`${env.origin}/cart.html`);
+      assert.deepEqual(await page.$$eval("#cart-body tr", (trs) => trs.map((tr) => tr.dataset.id)), [p.id]);
+      await page.click("#checkout");
+      await page.waitForSelector("#order-form");
+      for (const [f, v] of [["#name", "N"], ["#email", "n@example.org"], ["#address", "A"], ["#town", "T"], ["#postcode", "P"]]) {
+        await page.fill(f, v);
+      }
+      await page.click("#place-order");
+      await page.waitForSelector("#confirmation:not([hidden])", { timeout: 10_000 });
+      assert.equal(await page.textContent("[data-cart-count]"), "0");
+
+      assert.ok(failed.length >= 1, "the failure was never injected");
+      // The only console error allowed is the browser's own note about the failed fetch.
+      const errors = t.errors.filter((e) => !/Failed to load resource: the server responded with a status of 404/.test(e));
+      assert.deepEqual(errors, []);
+      assert.deepEqual(t.csp, []);
+    } finally {
+      await t.close();
+    }
+  });
+}
