@@ -73,6 +73,8 @@ async function main() {
 
 function showSimilar(item) {
   $("recs-similar").replaceChildren(placement("similar", { item, k: 6, heading: "You may also like" }));
+  // "Recently viewed" on a product page skips the product itself.
+  $("recs-recent").replaceChildren(placement("recent", { item, k: 6 }));
 }
 
 main();

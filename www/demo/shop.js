@@ -47,13 +47,13 @@ export async function findProduct(id) {
 // ---------------------------------------------------------------------------------------------
 // Words and numbers
 
-/** Till-typed titles are SHOUTED ("WHITE HANGING HEART T-LIGHT HOLDER"); show them in title
- * case. Letters after an apostrophe stay small ("Dolly's", not "Dolly'S"). */
+/** Till-typed titles are SHOUTED ("WHITE HANGING HEART T-LIGHT HOLDER"); the shop shows
+ * them in sentence case ("White hanging heart t-light holder"), the same treatment
+ * shop.css gives the widget's cards, so a product reads the same everywhere. */
 export function displayTitle(product) {
-  const raw = product && product.title ? product.title : `Item ${product ? product.id : ""}`;
-  return raw
-    .toLowerCase()
-    .replace(/(^|[\s\-/(&+])([a-z])/g, (_, sep, ch) => sep + ch.toUpperCase());
+  if (!product || !product.title) return `Item ${product ? product.id : ""}`;
+  const lower = product.title.toLowerCase();
+  return lower.charAt(0).toUpperCase() + lower.slice(1);
 }
 
 const moneyFormats = new Map();
@@ -206,8 +206,9 @@ export function attuneReady(ms = 5000) {
   const a = window.attune;
   if (!a || !a.ready || typeof a.ready.then !== "function") return Promise.resolve(false);
   return Promise.race([
+    // ready resolves to false when the widget could not start; treat a rejection the same.
     Promise.resolve(a.ready).then(
-      () => true,
+      (ok) => ok !== false,
       () => false,
     ),
     new Promise((resolve) => setTimeout(() => resolve(false), ms)),
