@@ -128,12 +128,14 @@ fn for_you(model: &Model, profile: &Profile, current: Option<u32>, k: usize) -> 
         .collect()
 }
 
-/// The `attune recommend` contract for one input line: ids separated by whitespace,
+/// The `attune recommend` contract for one input line: ids separated by ASCII whitespace,
 /// oldest first, each a purchase; unknown ids ignored; never an item of the history;
 /// filled from the popularity fallback. Returns ids separated by single spaces.
 pub fn batch(model: &Model, line: &str, k: usize) -> String {
+    // ASCII whitespace exactly as the CLI splits: a non-ASCII space stays inside a token.
     let history: Vec<(u32, Signal)> = line
-        .split_whitespace()
+        .split(|c: char| c.is_ascii_whitespace())
+        .filter(|t| !t.is_empty())
         .filter_map(|id| model.index_of(id))
         .map(|i| (i, Signal::Purchase))
         .collect();
@@ -297,6 +299,9 @@ mod tests {
         let out = batch(&m, "A  B\tNOPE", 10);
         assert!(!out.split(' ').any(|id| id == "A" || id == "B"), "{out}");
         assert_eq!(batch(&m, "A", 1).split(' ').count(), 1);
+        // A non-ASCII space does not separate ids (the CLI splits on ASCII whitespace).
+        assert_eq!(batch(&m, "A\u{a0}B", 3), "E D A");
+        assert_eq!(batch(&m, "\tA\r", 2), "B C");
         assert_eq!(batch(&m, "A", usize::MAX).split(' ').count(), 4);
     }
 }
