@@ -14,7 +14,7 @@ use web_sys::Element;
 use crate::interop::{error, event_error, model_error};
 use crate::placement::{batch, Placement, MAX_K};
 use crate::render::{self, Look};
-use crate::storage::{Shopper, KEY};
+use crate::storage::Shopper;
 
 #[wasm_bindgen]
 pub struct Engine {
@@ -25,8 +25,7 @@ pub struct Engine {
 
 #[wasm_bindgen]
 impl Engine {
-    /// Parses and validates model bytes (the `attune build` file). The profile starts
-    /// empty and in memory.
+    /// Parses and validates model bytes; the profile starts empty, in memory.
     #[wasm_bindgen(constructor)]
     pub fn new(model: &[u8]) -> Result<Engine, JsError> {
         let model = Model::from_bytes(model).map_err(|e| model_error(&e))?;
@@ -37,9 +36,8 @@ impl Engine {
         })
     }
 
-    /// Page settings from the loader's `data-*` attributes: link template (`{id}` is
-    /// replaced by the URL-encoded item id), currency code overriding the model's, and
-    /// the default number of items per placement (1–24). `undefined` keeps a default.
+    /// Page settings: link template with `{id}`, currency code, default k (1–24).
+    // From the loader's data-item-url, data-currency, data-k; `undefined` keeps a default.
     pub fn configure(
         &mut self,
         item_url: Option<String>,
@@ -53,46 +51,39 @@ impl Engine {
         }
     }
 
-    /// Loads the profile from localStorage and saves every change there from now on.
-    /// Never throws: trouble with storage is one console warning, then memory only.
+    /// Loads the profile from localStorage and persists changes there.
+    // Never throws: trouble with storage is one console warning, then memory only.
     #[wasm_bindgen(js_name = useLocalStorage)]
     pub fn use_local_storage(&mut self) {
         self.shopper.open_local();
     }
 
-    /// Re-reads the stored profile (call on a `storage` event from another tab).
+    /// Re-reads the stored profile (after a `storage` event).
     pub fn reload(&mut self) {
         self.shopper.reload();
     }
 
-    /// Records what the shopper did: `kind` is "view", "cart" or "purchase"; `at_ms` is
-    /// the caller's clock (`Date.now()`).
+    /// Records "view" | "cart" | "purchase" of `item` at `at_ms` (Date.now()).
     pub fn track(&mut self, kind: &str, item: &str, at_ms: f64) -> Result<(), JsError> {
         let event = Event::new(kind, item, at_ms).map_err(event_error)?;
         self.shopper.record(event);
         Ok(())
     }
 
-    /// Forgets the shopper's profile, in memory and in storage.
+    /// Forgets the profile, in memory and in storage.
     pub fn forget(&mut self) {
         self.shopper.forget();
     }
 
-    /// Number of events in the profile.
-    #[wasm_bindgen(getter, js_name = eventCount)]
-    pub fn event_count(&self) -> u32 {
-        self.shopper.profile().len() as u32
-    }
-
-    /// `attune recommend` for one line: whitespace-separated ids in (oldest first, each a
-    /// purchase), space-separated ids out, best first; unknown ids ignored, history items
-    /// never returned, popularity fill. Identical to the CLI (the parity test checks).
+    /// `attune recommend` for one history line: space-separated ids in and out.
+    // Oldest first, each a purchase; unknown ids ignored, history items never returned,
+    // popularity fill. Byte-identical to the CLI (tests/parity.test.mjs).
     #[wasm_bindgen(js_name = recommendIds)]
     pub fn recommend_ids(&self, history: &str, k: usize) -> String {
         batch(&self.model, history, k)
     }
 
-    /// The ids a placement would show right now, space-separated, best first.
+    /// Space-separated ids a placement would show now, best first.
     #[wasm_bindgen(js_name = placementIds)]
     pub fn placement_ids(
         &self,
@@ -117,8 +108,9 @@ impl Engine {
         Ok(out)
     }
 
-    /// Renders the placement described by `host`'s attributes (`placement`, `item`, `k`,
-    /// `heading`) into its open shadow root; empty when there is nothing worth showing.
+    /// Renders `host`'s placement into its open shadow root.
+    // Reads the attributes placement, item, k and heading; leaves the root empty when
+    // there is nothing worth showing.
     pub fn render(&self, host: &Element) -> Result<(), JsError> {
         render::render(&self.model, &self.shopper, &self.look, host)
     }
@@ -129,15 +121,17 @@ impl Engine {
         self.model.len() as u32
     }
 
-    /// External id of dense item index `item`, if in range.
+    /// External id of item index `item`.
     #[wasm_bindgen(js_name = idAt)]
     pub fn id_at(&self, item: u32) -> Option<String> {
         ((item as usize) < self.model.len()).then(|| self.model.id(item).to_owned())
     }
+}
 
-    /// The localStorage key holding the profile.
-    #[wasm_bindgen(js_name = storageKey)]
-    pub fn storage_key() -> String {
-        KEY.to_owned()
+// Not exported to JS (every export costs glue and Wasm bytes); for Rust callers and tests.
+impl Engine {
+    /// Number of events in the profile.
+    pub fn event_count(&self) -> usize {
+        self.shopper.profile().len()
     }
 }

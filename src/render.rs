@@ -193,9 +193,11 @@ fn card(
     let tile = text(doc, "span", "tile", &initials(title, id))?;
     tile.set_attribute("aria-hidden", "true")
         .map_err(js("setAttribute"))?;
-    if let Some(t) = tile.dyn_ref::<HtmlElement>() {
-        let _ = t.style().set_property("--attune-hue", &itoa(hue(id)));
-    }
+    // createElement("span") always makes an HTMLElement: no instanceof check needed.
+    let _ = tile
+        .unchecked_ref::<HtmlElement>()
+        .style()
+        .set_property("--attune-hue", &itoa(hue(id)));
     if let Some(src) = model.image(p.item).and_then(|u| safe_url(u, base)) {
         let img = part(doc, "img", "image")?;
         for (k, v) in [

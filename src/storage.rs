@@ -89,18 +89,18 @@ impl Shopper {
                 }
             }
             Stored::Unreadable => self.warn_once(
-                "the stored shopper profile (localStorage \"attune:v1\") is not valid; starting a new one",
+                "the stored shopper profile is not valid JSON of version 1; starting a new one",
             ),
             Stored::Newer => {
                 self.persist = false;
                 self.warn_once(
-                    "the stored shopper profile was written by a newer Attune; keeping this page's profile in memory so it is not overwritten",
+                    "the stored shopper profile is from a newer Attune; using memory, not overwriting it",
                 );
             }
             Stored::Unavailable => {
                 self.persist = false;
                 self.warn_once(
-                    "localStorage is unavailable; the shopper profile is kept in memory for this page only",
+                    "localStorage is unavailable; the shopper profile lives in memory for this page",
                 );
             }
         }
@@ -132,7 +132,7 @@ impl Shopper {
         if write(&self.profile).is_none() {
             self.persist = false;
             self.warn_once(
-                "could not save the shopper profile (localStorage refused the write); keeping it in memory",
+                "localStorage refused to save the shopper profile; keeping it in memory",
             );
         }
     }

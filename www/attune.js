@@ -1,9 +1,7 @@
-// Attune loader: the one <script type="module"> a shop adds. It owns only wiring: it
-// defines window.attune at once (queueing track() calls until the engine is ready),
-// fetches the Wasm (via ./pkg/attune_web.js) and the model file, and defines
-// <attune-recs>, whose rendering is done in Rust. It must never break the host page:
-// every failure becomes one console.warn and empty placements. No eval, no innerHTML,
-// no inline styles, no fetches besides the .wasm and the model. See docs/integration.md.
+// Attune loader (docs/integration.md): defines window.attune at once, queueing track()
+// until ready; fetches only the Wasm (via ./pkg/attune_web.js) and the model; defines
+// <attune-recs>, rendered by Rust. Never breaks the host page: any failure is one
+// console.warn and empty placements. No eval, innerHTML or inline styles.
 
 const w = window;
 const warned = new Set();
@@ -24,7 +22,7 @@ function start(prior) {
   let resolveReady;
   const ready = new Promise((r) => { resolveReady = r; });
 
-  // An id may be a string or a number (many SKUs are numeric); anything else is refused.
+  // Ids may be numbers (many SKUs are numeric); other types become '' and are refused.
   const asId = (v) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
 
   const apply = (event, at) => {
@@ -115,7 +113,7 @@ function start(prior) {
       engine.useLocalStorage();
       for (const [e, at] of queue.splice(0)) apply(e, at);
       w.addEventListener('storage', (ev) => {
-        if (ev.key === null || ev.key === glue.Engine.storageKey()) {
+        if (ev.key === null || ev.key.startsWith('attune:')) {
           try { engine.reload(); refresh(); } catch (e) { warn('could not reload the profile', e); }
         }
       });
