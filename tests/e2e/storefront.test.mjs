@@ -183,6 +183,23 @@ test("viewing products changes 'Picked for you', and the profile survives a relo
       recentBefore.map((r) => r.id),
     );
 
+    // "Forget my browsing history" erases the profile: recent empties, for-you goes back
+    // to the fresh-shopper list, and it stays that way after a reload.
+    await page.click("#forget");
+    await page.waitForFunction(() => /no longer remembers/.test(document.getElementById("forget-status").textContent));
+    await page.reload();
+    assert.deepEqual(
+      (await waitForPlacement(page, FOR_YOU, { min: 3 })).map((x) => x.id),
+      before.map((x) => x.id),
+    );
+    assert.deepEqual(await placementItems(page, RECENT), []);
+    assert.equal(
+      await page.evaluate(() => (JSON.parse(localStorage.getItem("attune:v1") || '{"events":[]}').events || []).length),
+      0,
+    );
+    for (const p of viewed) await visitProduct(page, env.origin, p.id); // browse again for the next check
+    await page.goto(`${env.origin}/`);
+
     // And a brand-new tab of the same browser profile sees the same.
     const tab = await t.context.newPage();
     await tab.goto(`${env.origin}/`);

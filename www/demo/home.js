@@ -1,7 +1,7 @@
 //! The listing page: the product grid from products.json with search, sort and "Show more".
 //! The Attune placements on this page are plain elements in index.html; the widget fills them.
 
-import { loadCatalog, productCard } from "./shop.js";
+import { loadCatalog, productCard, forgetShopper, attuneReady } from "./shop.js";
 
 const PAGE = 24;
 
@@ -74,6 +74,14 @@ form.addEventListener("submit", (e) => {
   applyFilters();
 });
 more.addEventListener("click", showMore);
+
+document.getElementById("forget").addEventListener("click", async () => {
+  const status = document.getElementById("forget-status");
+  status.textContent =
+    (await attuneReady()) && forgetShopper()
+      ? "Done: this browser no longer remembers what you viewed or bought here."
+      : "Recommendations are off in this browser right now, so nothing was erased.";
+});
 
 loadCatalog().then((list) => {
   all = list;

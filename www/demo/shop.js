@@ -194,6 +194,20 @@ export function track(type, item) {
   }
 }
 
+/** Erases Attune's profile of this shopper (the placements re-render). The shop's basket
+ * is the shop's own business and stays. Returns whether the widget took the request. */
+export function forgetShopper() {
+  const a = window.attune;
+  if (!a || typeof a.forget !== "function") return false;
+  try {
+    a.forget();
+    return true;
+  } catch (err) {
+    console.warn("attune.forget failed", err);
+    return false;
+  }
+}
+
 /** Tracks once the widget has loaded its model (so the signal lands in the profile it keeps),
  * or not at all if it failed. Resolves to whether the signal was handed over. */
 export async function trackWhenReady(type, item) {
