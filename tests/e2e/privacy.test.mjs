@@ -39,7 +39,8 @@ async function journey(page, origin) {
   await page.fill("#search", "heart");
   await page.press("#search", "Enter");
   await page.selectOption("#sort", "price-asc");
-  await page.click("#show-more").catch(() => {}); // absent when one page holds every match
+  await page.waitForFunction(() => /Showing/.test(document.getElementById("result-count").textContent));
+  if (await page.isVisible("#show-more")) await page.click("#show-more"); // hidden when one page holds every match
   const viewed = [list[1].id, list[4].id, list[9].id];
   for (const id of viewed) await visitProduct(page, origin, id);
   await waitForPlacement(page, 'attune-recs[placement="similar"]');
