@@ -4,3 +4,4 @@
 pub mod commands;
 pub mod eval;
 pub mod import;
+pub mod cli;

@@ -1,14 +1,14 @@
-//! The `attune` binary: argument parsing and printing only; the work lives in the
-//! library (`attune_cli::{import, commands, eval}`).
+//! The `attune` command line: argument parsing and printing only; the work lives in
+//! `import`, `commands` and `eval`. The binary itself is the root package's `src/bin/attune.rs`.
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use attune_cli::commands::{self, BuildArgs};
-use attune_cli::eval::{self, Split};
-use attune_cli::import::{ColumnNames, ImportOptions, DEFAULT_SKIP_ITEMS};
+use crate::commands::{self, BuildArgs};
+use crate::eval::{self, Split};
+use crate::import::{ColumnNames, ImportOptions, DEFAULT_SKIP_ITEMS};
 use attune_core::build::{BuildSettings, DEFAULT_MIN_SUPPORT, DEFAULT_NEIGHBORS, DEFAULT_POPULAR};
 use clap::{Args, Parser, Subcommand};
 
@@ -154,7 +154,7 @@ enum Command {
     },
 }
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -225,7 +225,7 @@ fn run(cli: Cli) -> Result<()> {
             json,
         } => {
             let imported =
-                attune_cli::import::import_interactions(&import.interactions, &import.options())?;
+                crate::import::import_interactions(&import.interactions, &import.options())?;
             let settings = model.settings();
             let mut splits = Vec::new();
             if validation || validation_only {

@@ -2,6 +2,8 @@
 //! `recommend` to its contract (one line out per line in, never a history item, unknown
 //! ids ignored, empty history → popular), and check catalog, inspect and error exits.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
