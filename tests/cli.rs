@@ -185,6 +185,11 @@ fn catalog_and_inspect() {
         "[\n  {\"id\":\"a\",\"title\":\"Item a, nice\",\"price\":1.25,\"currency\":\"GBP\"},\n  \
          {\"id\":\"b\",\"title\":\"Item b, nice\",\"price\":1.25,\"currency\":\"GBP\"}\n]\n"
     );
+    // Without --top: every item once, the popular ones first.
+    let out = attune(&["catalog", "--model", m], b"");
+    let json = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(json.matches("{\"id\":").count(), 6, "{json}");
+    assert!(json.starts_with("[\n  {\"id\":\"a\""), "{json}");
     let out = attune(&["inspect", "--model", m], b"");
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("format: ATTN version 1"), "{text}");

@@ -121,11 +121,12 @@ enum Command {
         #[arg(short = 'k', long = "k", default_value_t = 10)]
         k: usize,
     },
-    /// Print the most popular items as JSON (id, title, price, currency)
+    /// Print the catalog as JSON (id, title, price, currency): most popular first, then the rest
     Catalog {
         #[arg(long, value_name = "FILE")]
         model: PathBuf,
-        #[arg(long, value_name = "N", default_value_t = 100)]
+        /// At most N items (default: all)
+        #[arg(long, value_name = "N", default_value_t = usize::MAX, hide_default_value = true)]
         top: usize,
     },
     /// Describe a model file: sections, sizes, neighbour statistics, metadata
@@ -199,12 +200,6 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Catalog { model, top } => {
             let m = commands::load_model(&model)?;
-            let avail = m.popular().0.len();
-            if top > avail {
-                eprintln!(
-                    "attune: note: the model's popularity list has {avail} items; printing {avail}"
-                );
-            }
             let mut out = std::io::stdout().lock();
             out.write_all(commands::catalog_json(&m, top).as_bytes())?;
             out.flush()?;

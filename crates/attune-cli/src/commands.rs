@@ -280,8 +280,16 @@ pub fn json_string(s: &str, out: &mut String) {
 pub fn catalog_json(model: &Model, top: usize) -> String {
     let (popular, _) = model.popular();
     let currency = model.meta("currency");
+    // Most popular first, then every other item in index order, so a shop page can
+    // resolve any item a placement may link to.
+    let mut listed = vec![false; model.len()];
+    for &i in popular {
+        listed[i as usize] = true;
+    }
+    let rest = (0..model.len() as u32).filter(|&i| !listed[i as usize]);
+    let order: Vec<u32> = popular.iter().copied().chain(rest).take(top).collect();
     let mut out = String::from("[");
-    for (n, &i) in popular.iter().take(top).enumerate() {
+    for (n, &i) in order.iter().enumerate() {
         out.push_str(if n == 0 {
             "\n  {\"id\":"
         } else {
@@ -313,7 +321,7 @@ pub fn catalog_json(model: &Model, top: usize) -> String {
         }
         out.push('}');
     }
-    out.push_str(if popular.is_empty() || top == 0 {
+    out.push_str(if order.is_empty() {
         "]\n"
     } else {
         "\n]\n"
