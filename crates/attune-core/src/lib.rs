@@ -10,5 +10,5 @@ pub mod model;
 pub mod profile;
 pub mod score;
 
-pub use model::{Model, ModelError, ModelParts};
+pub use model::{Model, ModelError, ModelParts, Scoring};
 pub use score::{recommend, Query, Reason, Recommendation, Signal};

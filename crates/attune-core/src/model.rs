@@ -25,6 +25,67 @@ const TAG_IMAGES: [u8; 4] = *b"IMGS";
 const TAG_NEIGHBORS: [u8; 4] = *b"NBRS";
 const TAG_POPULAR: [u8; 4] = *b"POPL";
 const TAG_META: [u8; 4] = *b"META";
+const TAG_NEXT: [u8; 4] = *b"NEXT";
+const TAG_PARAMS: [u8; 4] = *b"PARM";
+const TAG_FAMILIES: [u8; 4] = *b"FAML";
+
+// PARM keys (docs/model-format.md, "Scoring parameters").
+const KEY_HISTORY_DECAY: [u8; 4] = *b"HDCY";
+const KEY_NEIGHBOR_WEIGHT: [u8; 4] = *b"NBWT";
+const KEY_NEXT_DECAY: [u8; 4] = *b"NXDC";
+const KEY_NEXT_WEIGHT: [u8; 4] = *b"NXWT";
+const KEY_FAMILY_CAP: [u8; 4] = *b"FCAP";
+/// Largest family cap a model may ask for.
+pub const MAX_FAMILY_CAP: u32 = 65_535;
+
+/// How the scorer blends the model's signals; chosen by the builder (stored in `PARM`).
+/// `Scoring::default()` is exactly the scoring of models without a `PARM` section.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Scoring {
+    /// Each step back in the history multiplies an event's weight for the neighbour
+    /// (co-purchase) signal by this, in (0, 1].
+    pub history_decay: f32,
+    /// Weight of the neighbour signal (`NBRS`), finite and >= 0.
+    pub neighbor_weight: f32,
+    /// Per-step decay for the "what comes next" signal (`NEXT`), in (0, 1]: usually
+    /// steeper, because what comes next depends on the latest items.
+    pub next_decay: f32,
+    /// Weight of the `NEXT` signal, finite and >= 0. Multiplies the stored (0, 1] weights,
+    /// so it also carries the section's scale.
+    pub next_weight: f32,
+    /// At most this many items of one family (near-duplicates, `FAML`) in a list before
+    /// the others of that family; 0 = no limit.
+    pub family_cap: u32,
+}
+
+impl Default for Scoring {
+    fn default() -> Self {
+        Scoring {
+            history_decay: crate::score::RECENCY_DECAY,
+            neighbor_weight: 1.0,
+            next_decay: 0.5,
+            next_weight: 1.0,
+            family_cap: 0,
+        }
+    }
+}
+
+impl Scoring {
+    fn check(&self) -> Result<(), ModelError> {
+        let unit = |x: f32| x.is_finite() && x > 0.0 && x <= 1.0;
+        let weight = |x: f32| x.is_finite() && x >= 0.0;
+        if !unit(self.history_decay) || !unit(self.next_decay) {
+            return Err(ModelError::Invalid("scoring decay not in (0, 1]"));
+        }
+        if !weight(self.neighbor_weight) || !weight(self.next_weight) {
+            return Err(ModelError::Invalid("scoring weight not finite and >= 0"));
+        }
+        if self.family_cap > MAX_FAMILY_CAP {
+            return Err(ModelError::Invalid("family cap too large"));
+        }
+        Ok(())
+    }
+}
 
 const HEADER_LEN: usize = 12; // magic, version, flags, section count
 const ENTRY_LEN: usize = 12; // tag, offset, length
@@ -52,6 +113,17 @@ pub struct ModelParts {
     pub offsets: Vec<u32>,
     pub targets: Vec<u32>,
     pub weights: Vec<f32>,
+    /// "What comes next" lists (`NEXT`): directed, item `i` → items bought after it,
+    /// best first, CSR with the same rules as the neighbours. All three empty = no such
+    /// section (the scorer then uses the neighbours alone).
+    pub next_offsets: Vec<u32>,
+    pub next_targets: Vec<u32>,
+    pub next_weights: Vec<f32>,
+    /// How the scorer blends the signals (`PARM`, written only when not the default).
+    pub scoring: Scoring,
+    /// Near-duplicate families (`FAML`) for the diversity rule: items with the same value
+    /// are one family. Empty = none, or `ids.len()` long.
+    pub families: Vec<u32>,
     /// Popularity fallback: item indices, most popular first, with a score each.
     pub popular: Vec<u32>,
     pub popular_scores: Vec<f32>,
@@ -151,20 +223,25 @@ impl Model {
         if parts.offsets.is_empty() && parts.targets.is_empty() {
             parts.offsets = vec![0; n + 1];
         }
-        if parts.weights.len() != parts.targets.len() {
-            return Err(ModelError::Invalid(
-                "neighbour weights and targets differ in length",
-            ));
-        }
-        let mut q = Vec::with_capacity(parts.weights.len());
-        for &w in &parts.weights {
-            q.push(quantise(w)?);
-        }
-        check_neighbors(n, &parts.offsets, &parts.targets, &q)?;
-        for (w, &qi) in parts.weights.iter_mut().zip(&q) {
-            *w = dequantise(qi);
+        snap_list(n, &parts.offsets, &parts.targets, &mut parts.weights)?;
+        if !(parts.next_offsets.is_empty()
+            && parts.next_targets.is_empty()
+            && parts.next_weights.is_empty())
+        {
+            snap_list(
+                n,
+                &parts.next_offsets,
+                &parts.next_targets,
+                &mut parts.next_weights,
+            )?;
         }
         check_popular(n, &parts.popular, &parts.popular_scores)?;
+        parts.scoring.check()?;
+        if !(parts.families.is_empty() || parts.families.len() == n) {
+            return Err(ModelError::Invalid(
+                "families length differs from item count",
+            ));
+        }
         check_meta(&parts.meta)?;
         Ok(Model { parts, by_id })
     }
@@ -180,6 +257,9 @@ impl Model {
         let mut nbrs = None;
         let mut popl = None;
         let mut meta = None;
+        let mut next = None;
+        let mut params = None;
+        let mut families = None;
         for (tag, body) in sections {
             let slot = match tag {
                 TAG_IDS => &mut ids,
@@ -190,6 +270,9 @@ impl Model {
                 TAG_NEIGHBORS => &mut nbrs,
                 TAG_POPULAR => &mut popl,
                 TAG_META => &mut meta,
+                TAG_NEXT => &mut next,
+                TAG_PARAMS => &mut params,
+                TAG_FAMILIES => &mut families,
                 _ => continue, // unknown sections are skipped: forward compatible
             };
             if slot.is_some() {
@@ -239,15 +322,42 @@ impl Model {
             None => Vec::new(),
             Some(b) => read_meta(b)?,
         };
+        let (next_offsets, next_targets, next_q) = match next {
+            None => (Vec::new(), Vec::new(), Vec::new()),
+            Some(b) => read_neighbors(b, n)?,
+        };
+        let scoring = match params {
+            None => Scoring::default(),
+            Some(b) => read_params(b)?,
+        };
+        let families = match families {
+            None => Vec::new(),
+            Some(b) => {
+                let mut r = Reader::new(b);
+                if r.u32()? as usize != n {
+                    return Err(ModelError::Invalid(
+                        "families length differs from item count",
+                    ));
+                }
+                let v = r.u32s(n)?;
+                r.finish()?;
+                v
+            }
+        };
         // Checks that do not depend on the encoding are shared with from_parts.
         for id in &ids {
             check_id(id)?;
         }
         let by_id = sorted_ids(&ids)?;
         check_neighbors(n, &offsets, &targets, &q)?;
+        if next.is_some() {
+            check_neighbors(n, &next_offsets, &next_targets, &next_q)?;
+        }
         check_popular(n, &popular, &popular_scores)?;
+        scoring.check()?;
         check_meta(&meta)?;
         let weights = q.iter().map(|&qi| dequantise(qi)).collect();
+        let next_weights = next_q.iter().map(|&qi| dequantise(qi)).collect();
         let parts = ModelParts {
             ids,
             titles,
@@ -257,6 +367,11 @@ impl Model {
             offsets,
             targets,
             weights,
+            next_offsets,
+            next_targets,
+            next_weights,
+            scoring,
+            families,
             popular,
             popular_scores,
             meta,
@@ -292,7 +407,21 @@ impl Model {
                 write_strings(p.images.iter().map(String::as_str)),
             ));
         }
-        sections.push((TAG_NEIGHBORS, self.write_neighbors()));
+        sections.push((
+            TAG_NEIGHBORS,
+            write_neighbors(n_items(p), &p.offsets, &p.targets, &p.weights),
+        ));
+        if !p.next_offsets.is_empty() {
+            sections.push((
+                TAG_NEXT,
+                write_neighbors(
+                    n_items(p),
+                    &p.next_offsets,
+                    &p.next_targets,
+                    &p.next_weights,
+                ),
+            ));
+        }
         let mut b = Vec::with_capacity(4 + 8 * p.popular.len());
         put_u32(&mut b, p.popular.len() as u32);
         for &x in &p.popular {
@@ -302,6 +431,17 @@ impl Model {
             put_u32(&mut b, s.to_bits());
         }
         sections.push((TAG_POPULAR, b));
+        if p.scoring != Scoring::default() {
+            sections.push((TAG_PARAMS, write_params(&p.scoring)));
+        }
+        if !p.families.is_empty() {
+            let mut b = Vec::with_capacity(4 + 4 * p.families.len());
+            put_u32(&mut b, p.families.len() as u32);
+            for &f in &p.families {
+                put_u32(&mut b, f);
+            }
+            sections.push((TAG_FAMILIES, b));
+        }
         if !p.meta.is_empty() {
             let mut b = Vec::new();
             put_u32(&mut b, p.meta.len() as u32);
@@ -311,36 +451,6 @@ impl Model {
             sections.push((TAG_META, b));
         }
         write_container(&sections)
-    }
-
-    fn write_neighbors(&self) -> Vec<u8> {
-        let p = &self.parts;
-        let n = p.ids.len();
-        let wide = n > 65_536;
-        let nnz = p.targets.len();
-        let mut b = Vec::with_capacity(12 + 4 * (n + 1) + nnz * if wide { 6 } else { 4 });
-        put_u32(&mut b, n as u32);
-        put_u32(&mut b, nnz as u32);
-        b.push(if wide { 4 } else { 2 });
-        b.push(1); // weight encoding 1: u16 v, weight = (v + 1) / 65536
-        b.extend_from_slice(&[0, 0]);
-        for &o in &p.offsets {
-            put_u32(&mut b, o);
-        }
-        for &t in &p.targets {
-            if wide {
-                put_u32(&mut b, t);
-            } else {
-                // n ≤ 65536 so every index fits in u16.
-                b.extend_from_slice(&(t as u16).to_le_bytes());
-            }
-        }
-        for &w in &p.weights {
-            // Weights are already on the grid: this recovers v exactly.
-            let v = ((w * WEIGHT_STEPS as f32) as u32 - 1) as u16;
-            b.extend_from_slice(&v.to_le_bytes());
-        }
-        b
     }
 
     pub fn len(&self) -> usize {
@@ -390,6 +500,29 @@ impl Model {
         let (a, b) = (p.offsets[i] as usize, p.offsets[i + 1] as usize);
         (&p.targets[a..b], &p.weights[a..b])
     }
+    /// "What comes next" after `item` (directed), best first. Empty when the model has
+    /// no `NEXT` section or for an unknown index.
+    pub fn next(&self, item: u32) -> (&[u32], &[f32]) {
+        let p = &self.parts;
+        let i = item as usize;
+        if i >= p.ids.len() || p.next_offsets.is_empty() {
+            return (&[], &[]);
+        }
+        let (a, b) = (p.next_offsets[i] as usize, p.next_offsets[i + 1] as usize);
+        (&p.next_targets[a..b], &p.next_weights[a..b])
+    }
+    /// Whether the model carries "what comes next" lists.
+    pub fn has_next(&self) -> bool {
+        !self.parts.next_offsets.is_empty()
+    }
+    /// The scoring blend the builder chose (defaults for older models).
+    pub fn scoring(&self) -> &Scoring {
+        &self.parts.scoring
+    }
+    /// Near-duplicate family of `item`, or None when the model has no families.
+    pub fn family(&self, item: u32) -> Option<u32> {
+        self.parts.families.get(item as usize).copied()
+    }
     /// Popularity fallback, most popular first.
     pub fn popular(&self) -> (&[u32], &[f32]) {
         (&self.parts.popular, &self.parts.popular_scores)
@@ -412,6 +545,124 @@ impl Model {
     pub fn edge_count(&self) -> usize {
         self.parts.targets.len()
     }
+}
+
+fn n_items(p: &ModelParts) -> usize {
+    p.ids.len()
+}
+
+fn write_neighbors(n: usize, offsets: &[u32], targets: &[u32], weights: &[f32]) -> Vec<u8> {
+    let wide = n > 65_536;
+    let nnz = targets.len();
+    let mut b = Vec::with_capacity(12 + 4 * (n + 1) + nnz * if wide { 6 } else { 4 });
+    put_u32(&mut b, n as u32);
+    put_u32(&mut b, nnz as u32);
+    b.push(if wide { 4 } else { 2 });
+    b.push(1); // weight encoding 1: u16 v, weight = (v + 1) / 65536
+    b.extend_from_slice(&[0, 0]);
+    for &o in offsets {
+        put_u32(&mut b, o);
+    }
+    for &t in targets {
+        if wide {
+            put_u32(&mut b, t);
+        } else {
+            // n ≤ 65536 so every index fits in u16.
+            b.extend_from_slice(&(t as u16).to_le_bytes());
+        }
+    }
+    for &w in weights {
+        // Weights are already on the grid: this recovers v exactly.
+        let v = ((w * WEIGHT_STEPS as f32) as u32 - 1) as u16;
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    b
+}
+
+fn write_params(s: &Scoring) -> Vec<u8> {
+    let entries: [([u8; 4], f32); 5] = [
+        (KEY_HISTORY_DECAY, s.history_decay),
+        (KEY_NEIGHBOR_WEIGHT, s.neighbor_weight),
+        (KEY_NEXT_DECAY, s.next_decay),
+        (KEY_NEXT_WEIGHT, s.next_weight),
+        (KEY_FAMILY_CAP, s.family_cap as f32),
+    ];
+    let mut b = Vec::with_capacity(4 + 8 * entries.len());
+    put_u32(&mut b, entries.len() as u32);
+    for (k, v) in entries {
+        b.extend_from_slice(&k);
+        put_u32(&mut b, v.to_bits());
+    }
+    b
+}
+
+/// PARM: count u32, then count × {key [u8; 4], value f32}. Unknown keys are skipped (a
+/// newer builder may add knobs an older scorer can ignore); a known key twice is an error.
+fn read_params(sec: &[u8]) -> Result<Scoring, ModelError> {
+    let mut r = Reader::new(sec);
+    let count = r.u32()? as usize;
+    if count.checked_mul(8) != Some(sec.len() - 4) {
+        return Err(ModelError::Invalid(
+            "parameter section length does not match its count",
+        ));
+    }
+    let mut s = Scoring::default();
+    let mut seen = [false; 5];
+    for _ in 0..count {
+        let e = r.take(8)?;
+        let key = [e[0], e[1], e[2], e[3]];
+        let v = f32::from_bits(le_u32(&e[4..]));
+        let slot = match key {
+            KEY_HISTORY_DECAY => 0,
+            KEY_NEIGHBOR_WEIGHT => 1,
+            KEY_NEXT_DECAY => 2,
+            KEY_NEXT_WEIGHT => 3,
+            KEY_FAMILY_CAP => 4,
+            _ => continue,
+        };
+        if seen[slot] {
+            return Err(ModelError::Invalid("duplicate scoring parameter"));
+        }
+        seen[slot] = true;
+        match slot {
+            0 => s.history_decay = v,
+            1 => s.neighbor_weight = v,
+            2 => s.next_decay = v,
+            3 => s.next_weight = v,
+            _ => {
+                if !(v >= 0.0 && v <= MAX_FAMILY_CAP as f32 && v == (v as u32) as f32) {
+                    return Err(ModelError::Invalid(
+                        "family cap not a whole number in range",
+                    ));
+                }
+                s.family_cap = v as u32;
+            }
+        }
+    }
+    Ok(s)
+}
+
+/// Validates one CSR list set and rounds its weights to the stored grid.
+fn snap_list(
+    n: usize,
+    offsets: &[u32],
+    targets: &[u32],
+    weights: &mut [f32],
+) -> Result<(), ModelError> {
+    if weights.len() != targets.len() {
+        return Err(ModelError::Invalid(
+            "neighbour weights and targets differ in length",
+        ));
+    }
+    let mut q = Vec::with_capacity(weights.len());
+    for &w in weights.iter() {
+        q.push(quantise(w)?);
+    }
+    check_neighbors(n, offsets, targets, &q)?;
+    for (w, &qi) in weights.iter_mut().zip(&q) {
+        *w = dequantise(qi);
+    }
+    Ok(())
 }
 
 fn non_empty(s: Option<&String>) -> Option<&str> {
@@ -882,6 +1133,7 @@ mod tests {
                 ("currency".into(), "GBP".into()),
                 ("source".into(), "x.csv".into()),
             ],
+            ..Default::default()
         }
     }
 
@@ -1205,6 +1457,243 @@ mod tests {
         }
     }
 
+    /// small_parts plus "what comes next" lists, a scoring blend and families.
+    fn rich_parts() -> ModelParts {
+        let mut p = small_parts();
+        // 0 → {3: 0.75}; 1 → {}; 2 → {0: 1.0, 1: 0.5}; 3 → {}
+        p.next_offsets = vec![0, 1, 1, 3, 3];
+        p.next_targets = vec![3, 0, 1];
+        p.next_weights = vec![0.75, 1.0, 0.5];
+        p.scoring = Scoring {
+            history_decay: 0.5,
+            neighbor_weight: 0.25,
+            next_decay: 0.125,
+            next_weight: 3.0,
+            family_cap: 2,
+        };
+        p.families = vec![0, 0, 7, 3];
+        p
+    }
+
+    fn tags(b: &[u8]) -> Vec<[u8; 4]> {
+        let count = le_u32(&b[8..12]) as usize;
+        (0..count)
+            .map(|e| {
+                let at = 12 + 12 * e;
+                [b[at], b[at + 1], b[at + 2], b[at + 3]]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn next_params_and_families_round_trip() {
+        let m = Model::from_parts(rich_parts()).unwrap();
+        assert_eq!(m.next(2), (&[0u32, 1][..], &[1.0f32, 0.5][..]));
+        assert_eq!(m.next(1), (&[][..], &[][..]));
+        assert_eq!(m.next(99), (&[][..], &[][..]));
+        assert!(m.has_next());
+        assert_eq!(m.scoring().next_weight, 3.0);
+        assert_eq!(m.family(3), Some(3));
+        let b = m.to_bytes();
+        assert_eq!(
+            tags(&b),
+            vec![
+                *b"IDS_", *b"TITL", *b"PRIC", *b"IMGS", *b"NBRS", *b"NEXT", *b"POPL", *b"PARM",
+                *b"FAML", *b"META"
+            ]
+        );
+        let m2 = Model::from_bytes(&b).unwrap();
+        assert_eq!(m2.parts(), m.parts());
+        assert_eq!(m2.to_bytes(), b);
+        // Without them, none of the new sections is written and the defaults apply.
+        let plain = Model::from_parts(small_parts()).unwrap();
+        let b = plain.to_bytes();
+        assert!(!tags(&b)
+            .iter()
+            .any(|t| t == b"NEXT" || t == b"PARM" || t == b"FAML"));
+        let plain = Model::from_bytes(&b).unwrap();
+        assert!(!plain.has_next());
+        assert_eq!(plain.next(0), (&[][..], &[][..]));
+        assert_eq!(*plain.scoring(), Scoring::default());
+        assert_eq!(plain.scoring().history_decay, crate::score::RECENCY_DECAY);
+        assert_eq!(plain.family(0), None);
+    }
+
+    /// The body of `tag` in a model's bytes, replaced by `body` (CRC recomputed).
+    fn with_section(b: &[u8], tag: &[u8; 4], body: Vec<u8>) -> Vec<u8> {
+        let count = le_u32(&b[8..12]) as usize;
+        let mut secs: Vec<([u8; 4], Vec<u8>)> = Vec::new();
+        for e in 0..count {
+            let at = 12 + 12 * e;
+            let t = [b[at], b[at + 1], b[at + 2], b[at + 3]];
+            let off = le_u32(&b[at + 4..at + 8]) as usize;
+            let len = le_u32(&b[at + 8..at + 12]) as usize;
+            secs.push((
+                t,
+                if &t == tag {
+                    body.clone()
+                } else {
+                    b[off..off + len].to_vec()
+                },
+            ));
+        }
+        write_container(&secs)
+    }
+
+    fn params(entries: &[(&[u8; 4], f32)]) -> Vec<u8> {
+        let mut b = Vec::new();
+        put_u32(&mut b, entries.len() as u32);
+        for (k, v) in entries {
+            b.extend_from_slice(*k);
+            put_u32(&mut b, v.to_bits());
+        }
+        b
+    }
+
+    #[test]
+    fn params_skip_unknown_keys_and_reject_bad_values() {
+        let b = Model::from_parts(rich_parts()).unwrap().to_bytes();
+        // Unknown keys are skipped; missing keys keep their defaults.
+        let m = Model::from_bytes(&with_section(
+            &b,
+            b"PARM",
+            params(&[(b"ZZZZ", -7.0), (b"NXWT", 2.0)]),
+        ))
+        .unwrap();
+        assert_eq!(
+            *m.scoring(),
+            Scoring {
+                next_weight: 2.0,
+                ..Scoring::default()
+            }
+        );
+        let bad: Vec<(Vec<u8>, &str)> = vec![
+            (
+                params(&[(b"NXWT", 1.0), (b"NXWT", 2.0)]),
+                "duplicate scoring parameter",
+            ),
+            (params(&[(b"HDCY", 0.0)]), "scoring decay not in (0, 1]"),
+            (params(&[(b"NXDC", 1.5)]), "scoring decay not in (0, 1]"),
+            (
+                params(&[(b"NXDC", f32::NAN)]),
+                "scoring decay not in (0, 1]",
+            ),
+            (
+                params(&[(b"NBWT", -1.0)]),
+                "scoring weight not finite and >= 0",
+            ),
+            (
+                params(&[(b"NXWT", f32::INFINITY)]),
+                "scoring weight not finite and >= 0",
+            ),
+            (
+                params(&[(b"FCAP", 2.5)]),
+                "family cap not a whole number in range",
+            ),
+            (
+                params(&[(b"FCAP", 70000.0)]),
+                "family cap not a whole number in range",
+            ),
+            (
+                params(&[(b"FCAP", -1.0)]),
+                "family cap not a whole number in range",
+            ),
+            (
+                {
+                    let mut p = params(&[(b"NXWT", 1.0)]);
+                    p.push(0);
+                    p
+                },
+                "parameter section length does not match its count",
+            ),
+        ];
+        for (body, why) in bad {
+            assert_eq!(
+                Model::from_bytes(&with_section(&b, b"PARM", body)).unwrap_err(),
+                ModelError::Invalid(why),
+                "{why}"
+            );
+        }
+        // A NEXT list breaking the neighbour rules is rejected like NBRS.
+        let mut p = rich_parts();
+        p.next_targets[0] = 0; // item 0 next to itself
+        assert_eq!(
+            Model::from_parts(p).unwrap_err(),
+            ModelError::Invalid("item is its own neighbour")
+        );
+        let mut p = rich_parts();
+        p.next_weights = vec![0.75, 0.5, 1.0];
+        assert_eq!(
+            Model::from_parts(p).unwrap_err(),
+            ModelError::Invalid("neighbours not sorted best first")
+        );
+        let mut p = rich_parts();
+        p.next_offsets.pop();
+        assert_eq!(
+            Model::from_parts(p).unwrap_err(),
+            ModelError::Invalid("neighbour offsets length is not item count + 1")
+        );
+        let mut p = rich_parts();
+        p.next_weights.pop();
+        assert_eq!(
+            Model::from_parts(p).unwrap_err(),
+            ModelError::Invalid("neighbour weights and targets differ in length")
+        );
+        let mut p = rich_parts();
+        p.families.pop();
+        assert_eq!(
+            Model::from_parts(p).unwrap_err(),
+            ModelError::Invalid("families length differs from item count")
+        );
+        let mut p = rich_parts();
+        p.scoring.family_cap = MAX_FAMILY_CAP + 1;
+        assert_eq!(
+            Model::from_parts(p).unwrap_err(),
+            ModelError::Invalid("family cap too large")
+        );
+        // A NEXT section out of range in the bytes.
+        let mut bad_next = Vec::new();
+        put_u32(&mut bad_next, 4);
+        put_u32(&mut bad_next, 1);
+        bad_next.extend_from_slice(&[2, 1, 0, 0]);
+        for o in [0u32, 1, 1, 1, 1] {
+            put_u32(&mut bad_next, o);
+        }
+        bad_next.extend_from_slice(&9u16.to_le_bytes());
+        bad_next.extend_from_slice(&0u16.to_le_bytes());
+        assert_eq!(
+            Model::from_bytes(&with_section(&b, b"NEXT", bad_next)).unwrap_err(),
+            ModelError::Invalid("neighbour index out of range")
+        );
+        let mut fam = Vec::new();
+        put_u32(&mut fam, 3);
+        for f in [1u32, 2, 3] {
+            put_u32(&mut fam, f);
+        }
+        assert_eq!(
+            Model::from_bytes(&with_section(&b, b"FAML", fam)).unwrap_err(),
+            ModelError::Invalid("families length differs from item count")
+        );
+    }
+
+    #[test]
+    fn rich_model_truncation_and_flips() {
+        let b = Model::from_parts(rich_parts()).unwrap().to_bytes();
+        for len in 0..b.len() {
+            assert_eq!(
+                Model::from_bytes(&b[..len]).unwrap_err(),
+                ModelError::Truncated,
+                "len {len}"
+            );
+        }
+        let table_end = 12 + 12 * le_u32(&b[8..12]) as usize;
+        for i in table_end..b.len() {
+            let mut c = b.clone();
+            c[i] ^= 0x01;
+            assert_eq!(Model::from_bytes(&c).unwrap_err(), ModelError::BadChecksum);
+        }
+    }
+
     #[test]
     fn wide_targets_above_65536_items() {
         let n = 65_537usize;
@@ -1242,33 +1731,72 @@ mod tests {
                 let prices = proptest::option::of(proptest::collection::vec(any::<u32>(), n..=n));
                 let pop = proptest::collection::btree_map(0..n as u32, 0u32..1000, 0..=n);
                 let meta = proptest::collection::btree_map("[a-z]{1,5}", ".{0,8}", 0..4);
-                (ids, rows, titles, prices, pop, meta).prop_map(
-                    move |(ids, rows, titles, prices, pop, meta)| {
-                        let mut p = ModelParts {
-                            ids,
-                            ..Default::default()
-                        };
-                        p.offsets.push(0);
-                        for (i, row) in rows.into_iter().enumerate() {
-                            let mut edges: Vec<(u32, u32)> =
-                                row.into_iter().filter(|&(t, _)| t as usize != i).collect();
-                            edges.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-                            for (t, q) in edges {
-                                p.targets.push(t);
-                                p.weights.push(q as f32 / 65536.0);
-                            }
-                            p.offsets.push(p.targets.len() as u32);
-                        }
-                        p.titles = titles.unwrap_or_default();
-                        p.prices = prices.unwrap_or_default();
-                        let mut pop: Vec<(u32, u32)> = pop.into_iter().collect();
-                        pop.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-                        p.popular = pop.iter().map(|x| x.0).collect();
-                        p.popular_scores = pop.iter().map(|x| x.1 as f32).collect();
-                        p.meta = meta.into_iter().collect();
-                        p
-                    },
+                let next = proptest::option::of(proptest::collection::vec(
+                    proptest::collection::btree_map(0..n as u32, 1u32..=65536, 0..n),
+                    n..=n,
+                ));
+                let scoring =
+                    proptest::option::of((1u32..=64, 0u32..100, 1u32..=64, 0u32..100, 0u32..5));
+                let families = proptest::option::of(proptest::collection::vec(0u32..4, n..=n));
+                (
+                    ids,
+                    rows,
+                    titles,
+                    prices,
+                    pop,
+                    meta,
+                    (next, scoring, families),
                 )
+                    .prop_map(
+                        move |(ids, rows, titles, prices, pop, meta, (next, scoring, families))| {
+                            let mut p = ModelParts {
+                                ids,
+                                ..Default::default()
+                            };
+                            p.offsets.push(0);
+                            for (i, row) in rows.into_iter().enumerate() {
+                                let mut edges: Vec<(u32, u32)> =
+                                    row.into_iter().filter(|&(t, _)| t as usize != i).collect();
+                                edges.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                                for (t, q) in edges {
+                                    p.targets.push(t);
+                                    p.weights.push(q as f32 / 65536.0);
+                                }
+                                p.offsets.push(p.targets.len() as u32);
+                            }
+                            p.titles = titles.unwrap_or_default();
+                            p.prices = prices.unwrap_or_default();
+                            let mut pop: Vec<(u32, u32)> = pop.into_iter().collect();
+                            pop.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                            p.popular = pop.iter().map(|x| x.0).collect();
+                            p.popular_scores = pop.iter().map(|x| x.1 as f32).collect();
+                            p.meta = meta.into_iter().collect();
+                            if let Some(rows) = next {
+                                p.next_offsets.push(0);
+                                for (i, row) in rows.into_iter().enumerate() {
+                                    let mut edges: Vec<(u32, u32)> =
+                                        row.into_iter().filter(|&(t, _)| t as usize != i).collect();
+                                    edges.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                                    for (t, q) in edges {
+                                        p.next_targets.push(t);
+                                        p.next_weights.push(q as f32 / 65536.0);
+                                    }
+                                    p.next_offsets.push(p.next_targets.len() as u32);
+                                }
+                            }
+                            if let Some((hd, nw, nd, xw, cap)) = scoring {
+                                p.scoring = Scoring {
+                                    history_decay: hd as f32 / 64.0,
+                                    neighbor_weight: nw as f32 / 8.0,
+                                    next_decay: nd as f32 / 64.0,
+                                    next_weight: xw as f32 / 8.0,
+                                    family_cap: cap,
+                                };
+                            }
+                            p.families = families.unwrap_or_default();
+                            p
+                        },
+                    )
             })
         }
 

@@ -23,7 +23,8 @@ pub const CART_WEIGHT: f32 = 0.6;
 pub const VIEW_WEIGHT: f32 = 0.3;
 /// Each step back from the most recent event multiplies its weight by this, so the
 /// shopper's current interest dominates without forgetting the session at once
-/// (after 10 events an event still counts ~20%).
+/// (after 10 events an event still counts ~20%). The default of `Scoring::history_decay`;
+/// a model built by `attune build` stores its own measured value.
 pub const RECENCY_DECAY: f32 = 0.85;
 
 impl Signal {
@@ -68,8 +69,14 @@ pub struct Recommendation {
 /// Ranks items for a query: best first, at most `q.k`, never an excluded item,
 /// no duplicates.
 ///
-/// score(c) = Σ over history events h of w(h)·sim(h, c), with
-/// w(h) = signal weight × `RECENCY_DECAY`^(steps back from the most recent event).
+/// ```text
+/// score(c) = a·Σ_h signal(h)·d^j(h)·sim(h, c)  +  b·Σ_h signal(h)·e^j(h)·next(h, c)
+/// ```
+/// over history events `h`, `j(h)` = steps back from the most recent event; `sim` are the
+/// neighbour lists, `next` the "what comes next" lists, and `a, b, d, e` the model's
+/// [`Scoring`](crate::Scoring) (`neighbor_weight`, `next_weight`, `history_decay`,
+/// `next_decay`; without a `PARM` section `d` = `RECENCY_DECAY` and there is no `next`).
+/// With a family cap, at most that many items of one family are listed.
 /// Allocates scratch proportional to the catalogue; use a [`Scorer`] to reuse it.
 pub fn recommend(model: &Model, q: &Query<'_>) -> Vec<Recommendation> {
     Scorer::new().recommend(model, q)
@@ -86,12 +93,57 @@ pub struct Scorer {
     because: Vec<u32>,
     blocked: Vec<bool>,
     touched: Vec<u32>,
-    weighted: Vec<(u32, f32)>,
+    /// (history item, neighbour-signal weight, next-signal weight).
+    weighted: Vec<(u32, f32, f32)>,
+    /// (family, items listed) for the diversity rule; a list is short, so a linear scan.
+    families: Vec<(u32, usize)>,
 }
 
 impl Scorer {
     pub fn new() -> Scorer {
         Scorer::default()
+    }
+
+    /// Adds `w`·weight for each listed target; remembers the largest single contribution
+    /// as the reason (strict: on equal contributions the lower history index keeps it).
+    fn add(&mut self, h: u32, w: f32, targets: &[u32], sims: &[f32]) {
+        if w <= 0.0 {
+            return;
+        }
+        for (&t, &s) in targets.iter().zip(sims) {
+            let c = w * s;
+            let t = t as usize;
+            if self.because[t] == UNTOUCHED {
+                self.touched.push(t as u32);
+                self.score[t] = c;
+                self.best[t] = c;
+                self.because[t] = h;
+            } else {
+                self.score[t] += c;
+                if c > self.best[t] {
+                    self.best[t] = c;
+                    self.because[t] = h;
+                }
+            }
+        }
+    }
+
+    /// Whether `item`'s family still has room under `cap`; counts it if so.
+    fn family_room(&mut self, model: &Model, item: u32, cap: usize) -> bool {
+        let Some(f) = model.family(item) else {
+            return true;
+        };
+        match self.families.iter_mut().find(|e| e.0 == f) {
+            Some(e) if e.1 >= cap => false,
+            Some(e) => {
+                e.1 += 1;
+                true
+            }
+            None => {
+                self.families.push((f, 1));
+                true
+            }
+        }
     }
 
     /// Same as [`recommend`], reusing this scorer's buffers.
@@ -107,49 +159,44 @@ impl Scorer {
             self.blocked = vec![false; n];
         }
 
-        // Event weights, newest first; the decay is a running product (not powf) so
-        // every platform computes the same bits.
+        // Event weights, newest first, one per signal; each decay is a running product
+        // (not powf) so every platform computes the same bits.
+        let sc = *model.scoring();
         self.weighted.clear();
         let mut decay = 1.0f32;
+        let mut next_decay = 1.0f32;
         for &(item, signal) in q.history.iter().rev() {
             if (item as usize) < n {
-                self.weighted.push((item, signal.weight() * decay));
+                let w = signal.weight();
+                self.weighted.push((item, w * decay, w * next_decay));
             }
-            decay *= RECENCY_DECAY;
+            decay *= sc.history_decay;
+            next_decay *= sc.next_decay;
         }
         // Merge repeats of an item (their weights add, newest first), then visit history
         // items in index order: a fixed summation order per candidate.
-        self.weighted.sort_by_key(|&(item, _)| item); // stable: keeps newest-first within an item
+        self.weighted.sort_by_key(|&(item, _, _)| item); // stable: keeps newest-first within an item
         let mut merged = 0;
         for i in 0..self.weighted.len() {
-            let (item, w) = self.weighted[i];
+            let (item, w, wn) = self.weighted[i];
             if merged > 0 && self.weighted[merged - 1].0 == item {
                 self.weighted[merged - 1].1 += w;
+                self.weighted[merged - 1].2 += wn;
             } else {
-                self.weighted[merged] = (item, w);
+                self.weighted[merged] = (item, w, wn);
                 merged += 1;
             }
         }
         self.weighted.truncate(merged);
 
-        for &(h, w) in &self.weighted {
+        let has_next = model.has_next();
+        for k in 0..self.weighted.len() {
+            let (h, w, wn) = self.weighted[k];
             let (targets, sims) = model.neighbors(h);
-            for (&t, &s) in targets.iter().zip(sims) {
-                let c = w * s;
-                let t = t as usize;
-                if self.because[t] == UNTOUCHED {
-                    self.touched.push(t as u32);
-                    self.score[t] = c;
-                    self.best[t] = c;
-                    self.because[t] = h;
-                } else {
-                    self.score[t] += c;
-                    // Strict: on equal contributions the lower history index keeps the reason.
-                    if c > self.best[t] {
-                        self.best[t] = c;
-                        self.because[t] = h;
-                    }
-                }
+            self.add(h, w * sc.neighbor_weight, targets, sims);
+            if has_next {
+                let (targets, sims) = model.next(h);
+                self.add(h, wn * sc.next_weight, targets, sims);
             }
         }
 
@@ -171,14 +218,25 @@ impl Scorer {
                 .total_cmp(&score[*a as usize])
                 .then(a.cmp(b))
         };
-        if cand.len() > q.k {
+        let cap = sc.family_cap as usize;
+        let diversify = cap > 0 && model.family(0).is_some();
+        if cand.len() > q.k && !diversify {
             cand.select_nth_unstable_by(q.k - 1, order);
             cand.truncate(q.k);
         }
         cand.sort_unstable_by(order);
 
+        // Diversity: at most `cap` items per family; the rest of a family is left out
+        // (never moved down: scores stay non-increasing down the list).
+        self.families.clear();
         let mut out: Vec<Recommendation> = Vec::with_capacity(q.k);
         for &c in &cand {
+            if out.len() == q.k {
+                break;
+            }
+            if diversify && !self.family_room(model, c, cap) {
+                continue;
+            }
             out.push(Recommendation {
                 item: c,
                 score: self.score[c as usize],
@@ -192,7 +250,7 @@ impl Scorer {
                 if out.len() == q.k {
                     break;
                 }
-                if !self.blocked[p as usize] {
+                if !self.blocked[p as usize] && (!diversify || self.family_room(model, p, cap)) {
                     self.blocked[p as usize] = true;
                     out.push(Recommendation {
                         item: p,
@@ -391,6 +449,106 @@ mod tests {
         let b = s.recommend(&m, &q(&h1, &[0, 1], 10, true));
         assert_eq!(a, b);
         assert_eq!(a, recommend(&m, &q(&h1, &[0, 1], 10, true)));
+    }
+
+    /// 5 items. Neighbours: 0 → {1: 0.5}; 1 → {2: 0.5}. Next: 0 → {3: 1.0, 2: 0.25};
+    /// 1 → {4: 0.5}. Blend: neighbours ×2 with decay 0.5, next ×4 with decay 0.25.
+    fn blended(family_cap: u32, families: Vec<u32>) -> Model {
+        Model::from_parts(ModelParts {
+            ids: ["a", "b", "c", "d", "e"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            offsets: vec![0, 1, 2, 2, 2, 2],
+            targets: vec![1, 2],
+            weights: vec![0.5, 0.5],
+            next_offsets: vec![0, 2, 3, 3, 3, 3],
+            next_targets: vec![3, 2, 4],
+            next_weights: vec![1.0, 0.25, 0.5],
+            scoring: crate::Scoring {
+                history_decay: 0.5,
+                neighbor_weight: 2.0,
+                next_decay: 0.25,
+                next_weight: 4.0,
+                family_cap,
+            },
+            families,
+            popular: vec![4, 3, 2, 1, 0],
+            popular_scores: vec![5.0, 4.0, 3.0, 2.0, 1.0],
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn next_signal_blends_with_its_own_decay() {
+        let m = blended(0, vec![]);
+        // History oldest first: 0 (one step back), then 1 (newest).
+        let h = [(0, Signal::Purchase), (1, Signal::Purchase)];
+        let r = recommend(&m, &q(&h, &[0, 1], 10, false));
+        // Item 0: neighbour weight 2·0.5 = 1.0, next weight 4·0.25 = 1.0.
+        // Item 1: neighbour weight 2·1 = 2, next weight 4·1 = 4.
+        // 3: next from 0: 1.0·1.0 = 1.0
+        // 2: nbr from 1: 2·0.5 = 1.0, plus next from 0: 1.0·0.25 → 1.25 (item 0 visited first)
+        // 4: next from 1: 4·0.5 = 2.0
+        let s2 = 1.0f32 * 0.25 + 2.0f32 * 0.5;
+        assert_eq!(items(&r), vec![4, 2, 3]);
+        assert_eq!(r[0].score, 2.0);
+        assert_eq!(r[0].reason, Reason::Because(1));
+        assert_eq!(r[1].score, s2);
+        assert_eq!(r[1].reason, Reason::Because(1)); // 1.0 from item 1 beats 0.25 from item 0
+        assert_eq!(r[2].score, 1.0);
+        assert_eq!(r[2].reason, Reason::Because(0));
+        // Turning the next signal off leaves the neighbours alone.
+        let mut p = m.parts().clone();
+        p.scoring.next_weight = 0.0;
+        let r = recommend(&Model::from_parts(p).unwrap(), &q(&h, &[0, 1], 10, false));
+        assert_eq!(items(&r), vec![2]);
+        assert_eq!(r[0].score, 1.0);
+        // Three steps back the next weight is 4·0.25³; the neighbour weight 2·0.5³.
+        let h = [
+            (0, Signal::View),
+            (4, Signal::Purchase),
+            (4, Signal::Purchase),
+            (4, Signal::Purchase),
+        ];
+        let r = recommend(&m, &q(&h, &[0, 4], 10, false));
+        let wn = 0.3f32 * (0.25f32 * 0.25 * 0.25) * 4.0;
+        let wb = 0.3f32 * (0.5f32 * 0.5 * 0.5) * 2.0;
+        // 1: 0.0375 from the neighbour; 3: 0.01875 and 2: 0.0046875 from what comes next.
+        assert_eq!(items(&r), vec![1, 3, 2]);
+        assert_eq!(r[0].score, wb * 0.5);
+        assert_eq!(r[1].score, wn * 1.0);
+        assert_eq!(r[2].score, wn * 0.25);
+    }
+
+    #[test]
+    fn family_cap_limits_near_duplicates() {
+        // 2, 3 and 4 are one family; cap 1 keeps only its best item, also in the fill.
+        let h = [(0, Signal::Purchase), (1, Signal::Purchase)];
+        let m = blended(1, vec![0, 1, 9, 9, 9]);
+        let r = recommend(&m, &q(&h, &[0, 1], 10, false));
+        assert_eq!(items(&r), vec![4]);
+        let r = recommend(&m, &q(&h, &[0, 1], 10, true));
+        assert_eq!(items(&r), vec![4]); // popular 3, 2 are the same family; 1, 0 excluded
+        let r = recommend(&m, &q(&[], &[], 3, true));
+        assert_eq!(items(&r), vec![4, 1, 0]);
+        // Cap 2 lets two through; no families = no cap.
+        let m2 = blended(2, vec![0, 1, 9, 9, 9]);
+        assert_eq!(
+            items(&recommend(&m2, &q(&h, &[0, 1], 10, false))),
+            vec![4, 2]
+        );
+        let m3 = blended(1, vec![]);
+        assert_eq!(
+            items(&recommend(&m3, &q(&h, &[0, 1], 10, false))),
+            vec![4, 2, 3]
+        );
+        // The scorer's family counts do not leak into the next query.
+        let mut s = Scorer::new();
+        let a = s.recommend(&m, &q(&h, &[0, 1], 10, false));
+        let b = s.recommend(&m, &q(&h, &[0, 1], 10, false));
+        assert_eq!(a, b);
     }
 
     mod props {
