@@ -212,7 +212,7 @@ def protocol_table(proto: dict) -> list:
         m = models.get(key)
         if m is None:
             continue
-        label = m["label"] + (" (best peer)" if key == best_peer else "")
+        label = m["label"] + (" (best peer on test)" if key == best_peer else "")
         if "test" not in m:
             lines.append(f"| {label} | " + " | ".join("—" for _ in cols) + f" | — | — | not available: {m.get('skipped', '')[:80].splitlines()[0] if m.get('skipped') else ''} | — |")
             continue
@@ -255,6 +255,15 @@ def published_table(beauty: dict) -> list:
     if "test" in a:
         t = a["test"]
         lines.append("| **Attune (this run)** | " + " | ".join(f4(t[c]) for c in ("HR@5", "NDCG@5", "HR@10", "NDCG@10", "HR@20", "NDCG@20")) + " |")
+        icl = next(r for r in PUBLISHED_BEAUTY if r[0].startswith("ICLRec"))
+        top = PUBLISHED_BEAUTY[-1]
+
+        def vs(mine, theirs):
+            return f"{mine:.4f} vs {theirs:.4f} ({(mine / theirs - 1) * 100:+.1f}%)"
+
+        lines += ["", f"Where Attune stands: against ICLRec (the issue's target), HR@20 {vs(t['HR@20'], icl[5])}, "
+                      f"NDCG@20 {vs(t['NDCG@20'], icl[6])}; against BSARec (the best published row), "
+                      f"NDCG@10 {vs(t['NDCG@10'], top[4])}, HR@20 {vs(t['HR@20'], top[5])}."]
     return lines
 
 

@@ -64,6 +64,51 @@ class PeerPlumbingTests(unittest.TestCase):
         self.assertEqual(filled.tolist(), [[1, 4, 3]])
 
 
+class EaseTests(unittest.TestCase):
+    def test_closed_form_matches_textbook_in_both_precisions(self):
+        import scipy.sparse as sp
+
+        rng = np.random.default_rng(7)
+        X = sp.csr_matrix((rng.random((300, 40)) < 0.15).astype(np.float32))
+        lam = 5.0
+        G = (X.T @ X).toarray().astype(np.float64) + lam * np.eye(40)
+        P = np.linalg.inv(G)
+        want = -P / np.diag(P)[np.newaxis, :]
+        np.fill_diagonal(want, 0.0)
+        for dtype, tol in ((np.float64, 1e-6), (np.float32, 1e-4)):  # B is returned as float32
+            B = peers.EASE(dtype).fit(None, X, {"lambda": lam}, 1)
+            self.assertLess(np.abs(B - want).max(), tol, dtype)
+        # The float32 solve ranks like the float64 one.
+        Q = X[:50]
+        b32 = peers.EASE(np.float32).fit(None, X, {"lambda": lam}, 1)
+        b64 = peers.EASE(np.float64).fit(None, X, {"lambda": lam}, 1)
+        same = (peers.top_k_dense(Q @ b32, Q, 5) == peers.top_k_dense(Q @ b64, Q, 5)).all(axis=1).mean()
+        self.assertGreaterEqual(same, 0.96)
+
+
+class SequenceBaselineTests(unittest.TestCase):
+    def test_transition_counts_and_scores(self):
+        class S:
+            n_items = 4
+            train_sequences = {"u": [[0], [1], [2]], "v": [[0], [1]], "w": [[3]]}
+
+        peer = peers.SequenceTransitions()
+        X = None  # only the (stubbed) cosine part would read it
+        params = {"steps": 2, "decay": 0.5, "norm": "none", "last": 1, "recency": 1.0, "beta": 0.0, "cos_recency": 1.0, "K": 10}
+        peer._cosine = lambda X, K, threads: __import__("scipy.sparse", fromlist=["csr_matrix"]).csr_matrix((4, 4), dtype=np.float32)
+        T, _, _ = peer.fit(S, X, params, 1)
+        # 0->1 twice (u, v), 1->2 once, 0->2 at two steps (weight 0.5).
+        self.assertEqual(T.toarray().tolist(), [[0, 2, 0.5, 0], [0, 0, 1, 0], [0, 0, 0, 0], [0, 0, 0, 0]])
+        params["norm"] = "row"
+        T, _, _ = peer.fit(S, X, params, 1)
+        self.assertAlmostEqual(float(T[0, 1]), 0.8)
+        q = splits.Queries([[0]], [[1]])
+        Q = peers.query_matrix(q.histories, 4)
+        recs = peer.recommend(peer.fit(S, X, params, 1), q, Q, 3, np.array([3, 2, 1, 0]))
+        # 1 then 2 from the transitions, then the popularity fill (3); never the history item 0.
+        self.assertEqual(recs.tolist(), [[1, 2, 3]])
+
+
 def _write(dirpath, rel, text):
     path = os.path.join(dirpath, rel)
     os.makedirs(os.path.dirname(path), exist_ok=True)
