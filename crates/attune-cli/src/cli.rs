@@ -153,6 +153,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Privacy audit of a built bundle: browser APIs reachable, network check, file hashes
+    Audit(crate::audit::AuditArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -238,6 +240,7 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
+        Command::Audit(args) => crate::audit::run(&args)?,
     }
     Ok(())
 }
