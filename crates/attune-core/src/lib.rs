@@ -8,7 +8,9 @@
 pub mod build;
 pub mod model;
 pub mod profile;
+pub mod rules;
 pub mod score;
+pub mod sort;
 
 pub use model::{Model, ModelError, ModelParts, Scoring};
 pub use score::{recommend, Query, Reason, Recommendation, Signal};
