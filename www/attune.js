@@ -17,6 +17,13 @@ function start(prior) {
   const live = new Set();
   const dirty = new Set();
   let engine = null;
+  // Help prompts (docs/prompts.md): the Wasm's prompt entry points once it is up; they see
+  // every tracked event. Config: attune.prompts(config), else <script data-attune-prompts>.
+  let prompter = null;
+  let promptConfig;
+  const startPrompts = () => {
+    try { prompter.startPrompts(promptConfig, Date.now(), true); } catch (e) { warn('help prompts are off', e); }
+  };
   let failed = false;
   let flushing = false;
   let resolveReady;
@@ -26,6 +33,7 @@ function start(prior) {
   const asId = (v) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
 
   const apply = (event, at) => {
+    if (prompter) prompter.promptSignal(event, at);
     try {
       engine.track(String(event && event.type), asId(event && event.item), at);
     } catch (e) {
@@ -83,6 +91,11 @@ function start(prior) {
     },
     forget() {
       if (engine) { try { engine.forget(); refresh(); } catch (e) { warn('forget failed', e); } }
+      if (prompter) prompter.forgetPrompts();
+    },
+    prompts(config) {
+      promptConfig = config;
+      if (prompter) startPrompts();
     },
   };
   // Events a page queued before this script ran: window.attune = {q: [{type, item}, …]}.
@@ -111,6 +124,7 @@ function start(prior) {
       const k = Number.parseInt(d.k, 10);
       engine.configure(d.itemUrl, d.currency, k > 0 ? k : undefined);
       engine.useLocalStorage();
+      if (glue.startPrompts) { prompter = glue; startPrompts(); }
       for (const [e, at] of queue.splice(0)) apply(e, at);
       w.addEventListener('storage', (ev) => {
         if (ev.key === null || ev.key.startsWith('attune:')) {
