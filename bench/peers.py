@@ -82,16 +82,17 @@ def fill_popular(recs: np.ndarray, histories: list, pop: np.ndarray) -> np.ndarr
 
 
 def top_k_dense(scores: np.ndarray, Q: sp.csr_matrix, k: int) -> np.ndarray:
-    """Top-k item indices per row of a dense score block, history items excluded."""
-    scores = np.array(scores, dtype=np.float64, copy=True)
+    """Top-k item indices per row of a dense score block, history items excluded.
+    Consumes `scores` (history entries are overwritten in place): pass a fresh array."""
     rows = np.repeat(np.arange(Q.shape[0]), np.diff(Q.indptr))
     scores[rows, Q.indices] = -np.inf
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    n = scores.shape[1]
+    k = min(k, n)
+    part = np.argpartition(scores, n - k, axis=1)[:, n - k :]
     part_scores = np.take_along_axis(scores, part, axis=1)
     order = np.argsort(-part_scores, axis=1, kind="stable")
-    top = np.take_along_axis(part, order, axis=1)
-    top_scores = np.take_along_axis(part_scores, order, axis=1)
-    top[~np.isfinite(top_scores)] = -1
+    top = np.take_along_axis(part, order, axis=1).astype(np.int64)
+    top[~np.isfinite(np.take_along_axis(part_scores, order, axis=1))] = -1
     return top
 
 
