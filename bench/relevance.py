@@ -158,7 +158,7 @@ def run_dataset(name, args, peers_mod, metrics, splits_mod, peer_classes):
             results[proto.name]["models"][peer.name] = entry
             log(f"{name}/{proto.name}: {peer.name} best {entry['params']} val NDCG@10 {entry['val']['NDCG@10']:.4f} test NDCG@10 {entry['test']['NDCG@10']:.4f}")
 
-    attune = {"available": False}
+    attune = {"available": False, "reason": "left out (--no-attune, or the attune CLI did not build)"}
     if not args.no_attune:
         import attune_cli
 
@@ -181,9 +181,9 @@ def run_dataset(name, args, peers_mod, metrics, splits_mod, peer_classes):
         except attune_cli.AttuneUnavailable as e:
             attune = {"available": False, "reason": str(e).strip()}
             log(f"{name}: Attune not available: {str(e).strip()[:300]}")
-        for proto in split.protocols:
-            if "attune" not in results[proto.name]["models"]:
-                results[proto.name]["models"]["attune"] = {"label": "Attune", "skipped": attune.get("reason", "not run")}
+    for proto in split.protocols:
+        if "attune" not in results[proto.name]["models"]:
+            results[proto.name]["models"]["attune"] = {"label": "Attune", "skipped": attune.get("reason", "not run")}
     return {"notes": split.notes, "items": split.n_items, "attune": attune, "protocols": results,
             "seconds": time.perf_counter() - t0}
 
