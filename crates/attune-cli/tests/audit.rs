@@ -1,0 +1,209 @@
+//! `attune audit` against the fixture bundles in tests/fixtures/audit/: a clean one that
+//! must pass, and leaky ones that must fail naming the API, the file and the line. Each
+//! fixture's `.wasm` is committed and described by its `pkg/wasm.txt`; the first test
+//! rebuilds every binary from its description and checks they match, so the binaries are
+//! what the text says. (The real bundle is audited by tests/e2e/privacy-audit.test.mjs.)
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use attune_cli::audit::{audit, hash_bytes, ChannelKind, Report};
+use wasm_encoder::{
+    CodeSection, ConstExpr, DataSection, EntityType, Function, FunctionSection, ImportSection,
+    Instruction, MemorySection, MemoryType, Module, TypeSection, ValType,
+};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/audit")
+}
+
+/// Builds the module a `wasm.txt` describes: one `() -> ()` import per `import` line; each
+/// `literal` placed in the data at 1024 + offset and referred to by `i32.const ptr;
+/// i32.const len` in one function, as rustc emits a `&str` argument.
+fn build_wasm(desc: &str) -> Vec<u8> {
+    let mut imports = ImportSection::new();
+    let mut literals: Vec<&str> = Vec::new();
+    for line in desc.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("import ") {
+            let (module, name) = rest.split_once(' ').expect("import MODULE NAME");
+            imports.import(module, name, EntityType::Function(0));
+        } else if let Some(text) = line.strip_prefix("literal ") {
+            literals.push(text);
+        }
+    }
+    let mut module = Module::new();
+    let mut types = TypeSection::new();
+    types.ty().function([], []);
+    module.section(&types);
+    module.section(&imports);
+    let mut funcs = FunctionSection::new();
+    funcs.function(0);
+    module.section(&funcs);
+    let mut mem = MemorySection::new();
+    mem.memory(MemoryType { minimum: 1, maximum: None, memory64: false, shared: false, page_size_log2: None });
+    module.section(&mem);
+    let mut body = Function::new([(1, ValType::I32)]);
+    let mut blob = Vec::new();
+    for l in &literals {
+        body.instruction(&Instruction::I32Const(1024 + blob.len() as i32));
+        body.instruction(&Instruction::I32Const(l.len() as i32));
+        body.instruction(&Instruction::I32Add);
+        body.instruction(&Instruction::LocalSet(0));
+        blob.extend_from_slice(l.as_bytes());
+    }
+    body.instruction(&Instruction::End);
+    let mut code = CodeSection::new();
+    code.function(&body);
+    module.section(&code);
+    let mut data = DataSection::new();
+    data.active(0, &ConstExpr::i32_const(1024), blob);
+    module.section(&data);
+    module.finish()
+}
+
+fn run(case: &str) -> Report {
+    let dir = fixtures().join(case);
+    audit(&dir.join("attune.js"), &dir.join("pkg"), &[]).unwrap_or_else(|e| panic!("{case}: {e:#}"))
+}
+
+fn violations(r: &Report) -> BTreeSet<(String, String, u32)> {
+    r.violations
+        .iter()
+        .map(|v| {
+            let file = v.site.file.rsplit('/').next().unwrap_or("").to_string();
+            (v.api.clone(), file, v.site.line)
+        })
+        .collect()
+}
+
+#[test]
+fn fixture_wasm_binaries_match_their_descriptions() {
+    let mut n = 0;
+    for case in std::fs::read_dir(fixtures()).unwrap() {
+        let pkg = case.unwrap().path().join("pkg");
+        let Ok(desc) = std::fs::read_to_string(pkg.join("wasm.txt")) else { continue };
+        let want = build_wasm(&desc);
+        let path = pkg.join("fixture_web_bg.wasm");
+        if std::env::var_os("ATTUNE_REGENERATE_FIXTURES").is_some() {
+            std::fs::write(&path, &want).unwrap();
+        }
+        let have = std::fs::read(&path).unwrap_or_default();
+        assert!(have == want, "{} differs from its wasm.txt (ATTUNE_REGENERATE_FIXTURES=1 rewrites it)", path.display());
+        n += 1;
+    }
+    assert_eq!(n, 4, "expected four fixture bundles");
+}
+
+#[test]
+fn the_clean_fixture_passes_with_its_channels_and_storage_key() {
+    let r = run("clean");
+    assert!(r.passed(), "{:#?}", r.violations);
+    let kinds: BTreeSet<ChannelKind> = r.channels.iter().map(|c| c.kind).collect();
+    assert_eq!(
+        kinds,
+        BTreeSet::from([ChannelKind::Model, ChannelKind::OwnWasm, ChannelKind::OwnModule, ChannelKind::CatalogImage, ChannelKind::Link])
+    );
+    let model = r.channels.iter().find(|c| c.kind == ChannelKind::Model).unwrap();
+    assert_eq!((model.site.file.ends_with("clean/attune.js"), model.site.line), (true, 18));
+    let wasm = r.channels.iter().find(|c| c.kind == ChannelKind::OwnWasm).unwrap();
+    assert!(wasm.site.file.ends_with("fixture_web.js") && wasm.detail == "fixture_web_bg.wasm", "{wasm:?}");
+    // The glue's sendBeacon entry is not imported by the Wasm: not reachable, not listed.
+    assert!(!r.apis.keys().any(|(_, api)| api.contains("sendBeacon")), "{:?}", r.apis.keys());
+    // What the Wasm reaches, through the glue.
+    let via: BTreeSet<&str> = r.apis.values().flatten().filter_map(|s| s.via.as_deref()).collect();
+    assert_eq!(via, BTreeSet::from(["__wbg_getItem_0123456789abcdef", "__wbg_warn_0123456789abcdef"]));
+    let keys: BTreeSet<&str> = r.storage_keys.iter().map(|k| k.key.as_str()).collect();
+    assert!(keys.contains("attune:v1"), "{keys:?}");
+    // Keys the Wasm passes to Storage are data ("computed"); every literal one is Attune's.
+    assert!(keys.iter().all(|k| k.starts_with("attune:") || k.starts_with("(computed")), "{keys:?}");
+    // Neither fetch passes an integrity hash: the report says so.
+    assert_eq!(r.integrity.iter().filter(|(_, _, ok)| !ok).count(), 2);
+}
+
+#[test]
+fn a_leaky_loader_fails_naming_each_api_and_line() {
+    let r = run("beacon");
+    assert!(!r.passed());
+    let v = violations(&r);
+    for want in [
+        ("sendBeacon", 9),
+        ("fetch", 10),
+        ("WebSocket", 11),
+        ("new Image()", 13),
+        ("import()", 14),
+    ] {
+        assert!(
+            v.contains(&(want.0.to_string(), "attune.js".to_string(), want.1)),
+            "missing {want:?} in {v:#?}"
+        );
+    }
+    // The model fetch on line 8 stays allowed; nothing else is.
+    assert_eq!(v.len(), 5, "{v:#?}");
+    assert!(r.channels.iter().any(|c| c.kind == ChannelKind::Model && c.site.line == 8));
+    let fetch = r.violations.iter().find(|x| x.api == "fetch").unwrap();
+    assert!(fetch.why.contains("tracker.example"), "{}", fetch.why);
+}
+
+#[test]
+fn a_wasm_import_that_opens_a_websocket_fails_through_the_glue() {
+    let r = run("wasm-websocket");
+    let v: BTreeSet<(String, Option<String>)> =
+        r.violations.iter().map(|x| (x.api.clone(), x.site.via.clone())).collect();
+    assert!(v.contains(&("WebSocket".into(), Some("__wbg_new_ws_0123456789abcdef".into()))), "{v:#?}");
+    assert!(v.contains(&("__wbg_mystery_0123456789abcdef".into(), Some("__wbg_mystery_0123456789abcdef".into()))), "{v:#?}");
+    assert!(v.contains(&("env::send_home".into(), Some("send_home".into()))), "{v:#?}");
+    assert_eq!(v.len(), 3, "{v:#?}");
+    let ws = r.violations.iter().find(|x| x.api == "WebSocket").unwrap();
+    assert!(ws.site.file.ends_with("wasm-websocket/pkg/fixture_web.js") && ws.site.line == 11, "{ws:?}");
+}
+
+#[test]
+fn generic_dom_imports_are_judged_by_the_wasm_literals() {
+    let r = run("wasm-script");
+    let apis: BTreeSet<&str> = r.violations.iter().map(|x| x.api.as_str()).collect();
+    assert_eq!(apis, BTreeSet::from(["createElement(\"script\")", "setAttribute(\"ping\")"]), "{:#?}", r.violations);
+    // "src" alone is the catalog-image channel, "span" is harmless.
+    assert!(r.channels.iter().any(|c| c.kind == ChannelKind::CatalogImage));
+}
+
+#[test]
+fn reports_carry_the_hashes_and_the_verdict() {
+    let r = run("beacon");
+    let j = r.to_json();
+    assert_eq!(j["passed"], false);
+    let files = j["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3);
+    for f in files {
+        let path = fixtures().join("..").join("..").join("..").join(f["path"].as_str().unwrap());
+        let bytes = std::fs::read(f["path"].as_str().unwrap()).or_else(|_| std::fs::read(&path)).unwrap();
+        let (sha256, sri) = hash_bytes(&bytes);
+        assert_eq!(f["sha256"], sha256);
+        assert_eq!(f["sri"], sri);
+        assert!(sri.starts_with("sha384-") && sri.len() == 7 + 64);
+    }
+    // SHA-256 and SHA-384 of "abc" (FIPS 180-2 examples; the latter base64 as SRI wants).
+    let (h, sri) = hash_bytes(b"abc");
+    assert_eq!(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_eq!(sri, "sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn");
+    let md = r.to_markdown();
+    assert!(md.contains("**Result: FAIL.**"));
+    assert!(md.contains("| `sendBeacon` |"));
+    assert!(md.contains("sha384-"));
+    let ok = run("clean").to_markdown();
+    assert!(ok.contains("**Result: PASS.**"));
+    assert!(ok.contains("data-wasm-integrity=\"sha384-"));
+}
+
+#[test]
+fn a_bundle_without_wasm_or_with_bad_wasm_is_a_clear_error() {
+    let tmp = std::env::temp_dir().join(format!("attune-audit-test-{}", std::process::id()));
+    let pkg = tmp.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(tmp.join("attune.js"), "export {};").unwrap();
+    let e = audit(&tmp.join("attune.js"), &pkg, &[]).unwrap_err();
+    assert!(format!("{e:#}").contains("no .wasm file"), "{e:#}");
+    std::fs::write(pkg.join("x_bg.wasm"), b"\0asm\x01\0\0\0\x01\xff").unwrap();
+    let e = audit(&tmp.join("attune.js"), &pkg, &[]).unwrap_err();
+    assert!(format!("{e:#}").contains("not a valid WebAssembly module"), "{e:#}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
