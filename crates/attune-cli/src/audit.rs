@@ -388,11 +388,11 @@ const SINKS: &[&str] = &[
 
 /// Elements that load or submit a URL once they are in the document and given one.
 /// (`createElement` makes HTML elements: `image`, `svg` or `use` made that way are inert
-/// unknown elements. `<style>` is here because its text could come from data; the widget
-/// styles itself with constructable stylesheets.)
+/// unknown elements. A `<style>` loads only what its CSS names: every string literal, in
+/// the JS and in the Wasm, is checked for `url(`, `@import` and `image-set(` instead.)
 const FETCHING_TAGS: &[&str] = &[
     "script", "iframe", "frame", "frameset", "object", "embed", "applet", "link", "form", "base",
-    "meta", "portal", "fencedframe", "video", "audio", "source", "track", "input", "style",
+    "meta", "portal", "fencedframe", "video", "audio", "source", "track", "input",
 ];
 
 /// Attributes (and properties) that make a request or carry a URL that will be requested.
@@ -628,6 +628,9 @@ impl Ctx<'_> {
             return Some(a);
         }
         let name = if r.len() == 1 { t[r.start].ident()? } else { return None };
+        if let Some(v) = self.for_of_values(name, at, depth) {
+            return Some(v);
+        }
         // A parameter of the innermost function around `at`.
         let func = self
             .funcs
@@ -668,6 +671,55 @@ impl Ctx<'_> {
             out.extend(self.values_of(r, at, depth + 1)?);
         }
         Some(out)
+    }
+
+    /// `for (const name of ['a', 'b'])` or `for (const [name, v] of [['a', x], ['b', y]])`
+    /// around `at`: the literal values `name` takes.
+    fn for_of_values(&self, name: &str, at: usize, depth: u32) -> Option<BTreeSet<String>> {
+        let t = self.toks();
+        for k in 0..at.min(t.len()) {
+            if !(t[k].is_ident("for") && t.get(k + 1).is_some_and(|x| x.is("("))) {
+                continue;
+            }
+            let close = matching(t, k + 1);
+            // The loop body must contain `at`.
+            let body_end = if t.get(close + 1).is_some_and(|x| x.is("{")) { matching(t, close + 1) } else { js::expr_end(t, close + 1) };
+            if !(k < at && at <= body_end) {
+                continue;
+            }
+            let mut j = k + 2;
+            if t.get(j).and_then(|x| x.ident()).is_some_and(|x| matches!(x, "const" | "let" | "var")) {
+                j += 1;
+            }
+            let (pos, of_at) = if t.get(j).is_some_and(|x| x.is_ident(name)) {
+                (None, j + 1)
+            } else if t.get(j).is_some_and(|x| x.is("[")) {
+                let end = matching(t, j);
+                let names = call_args(t, j);
+                let p = names.iter().position(|r| r.len() == 1 && t[r.start].is_ident(name))?;
+                (Some(p), end + 1)
+            } else {
+                continue;
+            };
+            if !t.get(of_at).is_some_and(|x| x.is_ident("of")) || !t.get(of_at + 1).is_some_and(|x| x.is("[")) {
+                return None;
+            }
+            let mut out = BTreeSet::new();
+            for el in call_args(t, of_at + 1) {
+                match pos {
+                    None => out.extend(self.values_of(el, at, depth + 1)?),
+                    Some(p) => {
+                        if !t[el.start].is("[") {
+                            return None;
+                        }
+                        let inner = call_args(t, el.start);
+                        out.extend(self.values_of(inner.get(p)?.clone(), at, depth + 1)?);
+                    }
+                }
+            }
+            return Some(out);
+        }
+        None
     }
 
     /// What a URL expression points at, if it is one the bundle may fetch.
@@ -763,8 +815,15 @@ impl Ctx<'_> {
             // obj[expr] on a global: anything could be reached.
             if tok.is("[") && prev.and_then(|p| p.ident()).is_some_and(|o| self.aliases.window.contains(o) || self.aliases.document.contains(o) || o == "navigator") {
                 let close = matching(t, k);
+                let keys = if close > k + 1 { self.values_of(k + 1..close, k, 0) } else { None };
                 if close == k + 2 && t[k + 1].string().is_some() {
                     // window['name']: judged as the name below.
+                } else if let Some(keys) = keys.filter(|ks| ks.iter().all(|n| harmless_global(n))) {
+                    for n in keys {
+                        if let Some((group, display)) = catalogue(&n, None) {
+                            report.add_use(group, display, &site(k));
+                        }
+                    }
                 } else if close > k + 1 {
                     report.violate(
                         "computed property of a global",
@@ -1095,6 +1154,15 @@ impl Ctx<'_> {
             }
         }
     }
+}
+
+/// A global property that reaching by a computed key is fine: storage areas and other
+/// names with no network reach.
+fn harmless_global(name: &str) -> bool {
+    matches!(
+        name,
+        "localStorage" | "sessionStorage" | "dataLayer" | "attune" | "console" | "JSON" | "Intl"
+    )
 }
 
 fn is_danger_attr(name: &str) -> bool {

@@ -407,7 +407,7 @@ fn params(toks: &[Token], open: usize, close: usize) -> Vec<Option<String>> {
 
 /// End (exclusive) of an expression body starting at `start`: the first `;`, or `,`/`)`/`]`
 /// /`}` that closes a bracket opened before it.
-fn expr_end(toks: &[Token], start: usize) -> usize {
+pub fn expr_end(toks: &[Token], start: usize) -> usize {
     let mut depth = 0i32;
     let mut k = start;
     while k < toks.len() {
