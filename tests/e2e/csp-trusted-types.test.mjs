@@ -1,0 +1,173 @@
+//! Every placement works under the strictest policy a shop may serve:
+//!   default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self';
+//!   require-trusted-types-for 'script'
+//! with zero `securitypolicyviolation` events, while the shopper browses, the placements
+//! re-render and every button inside them is pressed. Also the demo shop's pages, served
+//! with the same policy as a header on top of their own meta policy. Controls prove the
+//! collector sees a style-src and a Trusted Types violation when one happens.
+//! Needs a built www/ and target/release/attune (scripts/build). Run: node --test tests/e2e/
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { attune, launch, pageServer, ready, STRICT_CSP, watchedPage, ROOT } from "./privacy-kit.mjs";
+import { startServer, WWW } from "./server.mjs";
+
+// Every placement of docs/integration.md (and issue 5); a loader that does not know one
+// renders nothing for it and warns, which must not violate the policy either.
+const PLACEMENTS = ["similar", "bought-together", "for-you", "recent", "cart", "popular"];
+// The placements every loader version renders for a shopper with a history.
+const MUST_RENDER = ["similar", "for-you", "recent"];
+
+let server;
+let browser;
+let tmp;
+let items;
+
+before(async () => {
+  tmp = mkdtempSync(path.join(tmpdir(), "attune-csp-"));
+  const model = path.join(tmp, "model.bin");
+  attune(["build", "--interactions", path.join(ROOT, "tests/fixtures/online-retail-sample.csv.gz"), "--out", model, "--currency", "GBP"]);
+  items = attune(["recommend", "--model", model, "-k", "6"], "\n").trim().split(" ");
+  const places = PLACEMENTS.map((p) => `<attune-recs placement="${p}" item="${items[0]}" k="4"></attune-recs>`).join("\n");
+  server = await pageServer(
+    {
+      "/model.bin": ["application/octet-stream", readFileSync(model)],
+      "/favicon.ico": ["image/x-icon", ""],
+      "/all.html": [
+        "text/html; charset=utf-8",
+        `<!doctype html><html><head><meta charset="utf-8"><title>placements</title>
+<script type="module" src="/attune.js" data-model="/model.bin" data-item-url="/p.html?id={id}" data-consent="granted"></script>
+</head><body><main><h1>All placements</h1>${places}<attune-privacy></attune-privacy></main></body></html>`,
+      ],
+    },
+    { "content-security-policy": STRICT_CSP },
+  );
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+const cards = (page, placement) =>
+  page.evaluate((p) => {
+    const r = document.querySelector(`attune-recs[placement="${p}"]`)?.shadowRoot;
+    return r ? r.querySelectorAll('[part~="item"]').length : 0;
+  }, placement);
+
+test("every placement renders under the strict CSP with Trusted Types, without a violation", async () => {
+  const t = await watchedPage(browser);
+  const { page } = t;
+  try {
+    await page.goto(`${server.origin}/all.html`);
+    assert.equal(await ready(page), true, "the widget did not start under the strict CSP");
+    await page.evaluate((ids) => {
+      for (const id of ids.slice(0, 3)) window.attune.track({ type: "view", item: id });
+      window.attune.track({ type: "cart", item: ids[3] });
+    }, items);
+    for (const p of MUST_RENDER) {
+      await page.waitForFunction(
+        (pl) => (document.querySelector(`attune-recs[placement="${pl}"]`)?.shadowRoot?.querySelectorAll('[part~="item"]').length || 0) > 0,
+        p,
+        { timeout: 10_000 },
+      );
+    }
+    const counts = {};
+    for (const p of PLACEMENTS) counts[p] = await cards(page, p);
+    for (const p of MUST_RENDER) assert.ok(counts[p] > 0, `${p} rendered nothing: ${JSON.stringify(counts)}`);
+
+    // Press every button the widget rendered (dismiss, privacy: show, export, pause, erase…).
+    const pressed = await page.evaluate(async () => {
+      let n = 0;
+      const roots = [...document.querySelectorAll("attune-recs, attune-privacy")].map((e) => e.shadowRoot).filter(Boolean);
+      for (const r of roots) {
+        for (const b of r.querySelectorAll("button")) {
+          b.click();
+          n++;
+          await new Promise((res) => setTimeout(res, 20));
+        }
+      }
+      return n;
+    });
+    await page.waitForTimeout(200);
+    // Re-render after a storage change from another tab, too.
+    await page.evaluate(() => window.dispatchEvent(new StorageEvent("storage", { key: "attune" })));
+    await page.waitForTimeout(100);
+
+    assert.deepEqual(t.csp, [], `violations (after pressing ${pressed} buttons)`);
+    assert.deepEqual(t.errors, []);
+    assert.deepEqual(t.dialogs, []);
+
+    // Controls: the collector does see violations of both kinds when they happen.
+    await page.evaluate(() => document.body.setAttribute("style", "color: red"));
+    const tt = await page.evaluate(() => {
+      try {
+        document.createElement("div").innerHTML = "<b>x</b>";
+        return "allowed";
+      } catch (e) {
+        return e.name;
+      }
+    });
+    assert.equal(tt, "TypeError", "Trusted Types did not block innerHTML: the policy is not in force");
+    await page.waitForTimeout(100);
+    assert.ok(t.csp.some((v) => / style-src/.test(v)), `no style-src violation seen: ${t.csp}`);
+    assert.ok(t.csp.some((v) => /trusted-types|require-trusted-types-for/.test(v)), `no Trusted Types violation seen: ${t.csp}`);
+  } finally {
+    await t.close();
+  }
+});
+
+test("the demo shop keeps working with Trusted Types required on every page", async () => {
+  // The demo's own server, with the strict policy added as a header: header and meta
+  // policies are both enforced, so this is the intersection.
+  const demo = await startServer({ root: WWW });
+  const t = await watchedPage(browser);
+  await t.context.route("**/*", async (route) => {
+    try {
+      const res = await route.fetch();
+      const headers = { ...res.headers() };
+      if ((headers["content-type"] || "").startsWith("text/html")) headers["content-security-policy"] = STRICT_CSP;
+      await route.fulfill({ response: res, headers });
+    } catch {
+      // The page went away while its request was in flight.
+    }
+  });
+  const { page } = t;
+  try {
+    const list = JSON.parse(readFileSync(path.join(WWW, "demo/products.json"), "utf8"));
+    await page.goto(`${demo.origin}/product.html?id=${encodeURIComponent(list[1].id)}`);
+    await page.waitForSelector('body[data-tracked="view"]', { timeout: 15_000 });
+    await page.waitForFunction(
+      () => (document.querySelector('attune-recs[placement="similar"]')?.shadowRoot?.querySelectorAll("a[href]").length || 0) > 0,
+      null,
+      { timeout: 15_000 },
+    );
+    await page.click("#add-to-cart");
+    for (const p of ["/", "/cart.html", "/checkout.html"]) {
+      await page.goto(`${demo.origin}${p}`);
+      await page.waitForLoadState("networkidle");
+    }
+    await page.goto(`${demo.origin}/`);
+    await page.waitForFunction(
+      () => (document.querySelector('attune-recs[placement="recent"]')?.shadowRoot?.querySelectorAll("a[href]").length || 0) > 0,
+      null,
+      { timeout: 15_000 },
+    );
+    assert.deepEqual(t.csp, []);
+    assert.deepEqual(t.errors, []);
+    // The header policy really applied: Trusted Types block a string sink on this page.
+    const blocked = await page.evaluate(() => {
+      try { document.createElement("div").innerHTML = "x"; return false; } catch { return true; }
+    });
+    assert.equal(blocked, true, "the strict policy was not in force on the demo page");
+  } finally {
+    await t.context.unrouteAll({ behavior: "ignoreErrors" });
+    await t.close();
+    await demo.close();
+  }
+});
