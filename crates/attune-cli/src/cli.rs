@@ -5,12 +5,17 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
 use crate::commands::{self, BuildArgs};
-use crate::eval::{self, Split};
-use crate::import::{ColumnNames, ImportOptions, DEFAULT_SKIP_ITEMS};
-use attune_core::build::{BuildSettings, DEFAULT_MIN_SUPPORT, DEFAULT_NEIGHBORS, DEFAULT_POPULAR};
-use clap::{Args, Parser, Subcommand};
+use crate::eval;
+use crate::import::{ColumnNames, Format, ImportOptions, DEFAULT_SKIP_ITEMS};
+use crate::tune::TuneOptions;
+use anyhow::{Context, Result};
+use attune_core::build::{
+    BuildSettings, NextSettings, DEFAULT_MIN_SUPPORT, DEFAULT_NEIGHBORS, DEFAULT_NEXT_NEIGHBORS,
+    DEFAULT_POPULAR,
+};
+use attune_core::Scoring;
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(
@@ -23,11 +28,24 @@ struct Cli {
     command: Command,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatFlag {
+    /// Order export: CSV with a header
+    Csv,
+    /// One basket per line, item names separated by commas (no header, no customers)
+    Baskets,
+    /// One customer per line: `user item item ...`, oldest first
+    Sequences,
+}
+
 #[derive(Args, Clone)]
 struct ImportFlags {
     /// Order export: CSV with a header, optionally gzip-compressed (.csv.gz)
     #[arg(long, value_name = "FILE")]
     interactions: PathBuf,
+    /// Layout of the interactions file
+    #[arg(long, value_enum, default_value = "csv")]
+    format: FormatFlag,
     /// User/customer column (default: user, customer, customerid, customer_id, …)
     #[arg(long, value_name = "COLUMN")]
     user_col: Option<String>,
@@ -50,6 +68,14 @@ struct ImportFlags {
 }
 
 impl ImportFlags {
+    fn format(&self) -> Format {
+        match self.format {
+            FormatFlag::Csv => Format::Csv,
+            FormatFlag::Baskets => Format::Baskets,
+            FormatFlag::Sequences => Format::Sequences,
+        }
+    }
+
     fn options(&self) -> ImportOptions {
         ImportOptions {
             columns: ColumnNames {
@@ -73,16 +99,59 @@ impl ImportFlags {
 
 #[derive(Args, Clone)]
 struct ModelFlags {
-    /// Minimum number of distinct customers who bought both items of a pair (at least 2)
+    /// Minimum number of distinct customers behind a kept pair (at least 2)
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MIN_SUPPORT,
           value_parser = clap::value_parser!(u32).range(2..))]
     min_support: u32,
     /// Neighbours kept per item
     #[arg(long, value_name = "K", default_value_t = DEFAULT_NEIGHBORS)]
     neighbors: usize,
+    /// "What comes next" items kept per item (0 = none)
+    #[arg(long, value_name = "K", default_value_t = DEFAULT_NEXT_NEIGHBORS)]
+    next_neighbors: usize,
+    /// How many later orders of a customer count as "next"
+    #[arg(long, value_name = "N", default_value_t = NextSettings::default().steps)]
+    next_steps: usize,
+    /// Weight of the d-th later order: DECAY^(d-1)
+    #[arg(long, value_name = "DECAY", default_value_t = NextSettings::default().step_decay)]
+    next_step_decay: f64,
+    /// Each item's "next" sums are divided by (their total)^A: 1 = P(next | item), 0 = raw
+    #[arg(long, value_name = "A", default_value_t = NextSettings::default().row_exponent)]
+    next_row_exponent: f64,
     /// Length of the popularity fallback list
     #[arg(long, value_name = "N", default_value_t = DEFAULT_POPULAR)]
     popular: usize,
+    /// Do not tune on the training data: use the settings below as given
+    #[arg(long)]
+    no_tune: bool,
+    /// [--no-tune] How much of a neighbour's own popularity is divided out: 0 = confidence
+    /// P(j|i), 0.5 = cosine
+    #[arg(long, value_name = "BETA", default_value_t = BuildSettings::default().popularity_exponent)]
+    popularity_exponent: f64,
+    /// [--no-tune] Neighbours by regression (EASE over each item's most co-bought
+    /// candidates) with this ridge, relative to the mean buyers per item; 0 = by
+    /// co-occurrence with --popularity-exponent
+    #[arg(long, value_name = "R", default_value_t = BuildSettings::default().regression.map_or(0.0, |r| r.ridge))]
+    ridge: f64,
+    /// Candidates per item in the regression
+    #[arg(long, value_name = "M", default_value_t = attune_core::build::Regression::default().candidates)]
+    candidates: usize,
+    /// [--no-tune] Per-event history decay for the neighbour signal
+    #[arg(long, value_name = "D", default_value_t = BuildSettings::default().scoring.history_decay)]
+    history_decay: f32,
+    /// [--no-tune] Weight of one unit of "what comes next" evidence (vs. a similarity of 1)
+    #[arg(long, value_name = "W", default_value_t = BuildSettings::default().scoring.next_weight)]
+    next_weight: f32,
+    /// [--no-tune] Per-event history decay for the "what comes next" signal
+    #[arg(long, value_name = "D", default_value_t = BuildSettings::default().scoring.next_decay)]
+    next_decay: f32,
+    /// [--no-tune] Count a repeated history item once (its strongest event), not per event
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set,
+          default_value_t = BuildSettings::default().scoring.repeat_once)]
+    repeat_once: bool,
+    /// Held-out cases used for tuning at most
+    #[arg(long, value_name = "N", default_value_t = TuneOptions::default().max_cases)]
+    tune_cases: usize,
 }
 
 impl ModelFlags {
@@ -91,7 +160,32 @@ impl ModelFlags {
             min_support: self.min_support,
             neighbors: self.neighbors,
             popular: self.popular,
+            popularity_exponent: self.popularity_exponent,
+            regression: (self.ridge > 0.0).then(|| attune_core::build::Regression {
+                ridge: self.ridge,
+                candidates: self.candidates,
+            }),
+            next: NextSettings {
+                neighbors: self.next_neighbors,
+                steps: self.next_steps,
+                step_decay: self.next_step_decay,
+                row_exponent: self.next_row_exponent,
+            },
+            scoring: Scoring {
+                history_decay: self.history_decay,
+                next_weight: self.next_weight,
+                next_decay: self.next_decay,
+                repeat_once: self.repeat_once,
+                ..BuildSettings::default().scoring
+            },
         }
+    }
+
+    fn tune(&self) -> Option<TuneOptions> {
+        (!self.no_tune).then(|| TuneOptions {
+            max_cases: self.tune_cases.max(1),
+            ..TuneOptions::default()
+        })
     }
 }
 
@@ -134,27 +228,30 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         model: PathBuf,
     },
-    /// Offline evaluation: hold out each customer's last order(s), build from the rest
+    /// Offline evaluation: hold out each user's last two interactions (or a basket's items),
+    /// build as `attune build` does from the rest, report validation and test metrics
     Eval {
         #[command(flatten)]
         import: ImportFlags,
         #[command(flatten)]
         model: ModelFlags,
-        /// Also evaluate on the validation split (second-to-last order)
-        #[arg(long)]
-        validation: bool,
-        /// Only the validation split (for choosing settings)
-        #[arg(long, conflicts_with = "validation")]
-        validation_only: bool,
-        /// Score from only the last N history events (a bounded browser profile)
-        #[arg(long, value_name = "N")]
-        max_history: Option<usize>,
-        /// Print JSON lines instead of a table
+        /// Cut-off of the headline metrics in the text report (5, 10 or 20)
+        #[arg(long, value_name = "K", default_value_t = 10,
+              value_parser = clap::builder::ValueParser::new(parse_cutoff))]
+        k: usize,
+        /// Print one JSON object instead of tables
         #[arg(long)]
         json: bool,
     },
     /// Privacy audit of a built bundle: browser APIs reachable, network check, file hashes
     Audit(crate::audit::AuditArgs),
+}
+
+fn parse_cutoff(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(k) if eval::CUTOFFS.contains(&k) => Ok(k),
+        _ => Err("the cut-off is one of 5, 10, 20".into()),
+    }
 }
 
 pub fn main() -> ExitCode {
@@ -189,6 +286,8 @@ fn run(cli: Cli) -> Result<()> {
                 settings: model.settings(),
                 currency,
                 import: import.options(),
+                format: import.format(),
+                tune: model.tune(),
             };
             let report = commands::run_build(&args)?;
             eprint!("{}", report.summary(&out));
@@ -216,28 +315,17 @@ fn run(cli: Cli) -> Result<()> {
         Command::Eval {
             import,
             model,
-            validation,
-            validation_only,
-            max_history,
+            k,
             json,
         } => {
+            let format = import.format();
             let imported =
-                crate::import::import_interactions(&import.interactions, &import.options())?;
-            let settings = model.settings();
-            let mut splits = Vec::new();
-            if validation || validation_only {
-                splits.push(Split::Validation);
-            }
-            if !validation_only {
-                splits.push(Split::Test);
-            }
-            for split in splits {
-                let r = eval::evaluate(&imported, &settings, split, max_history)?;
-                if json {
-                    println!("{}", r.to_json(&settings));
-                } else {
-                    print!("{}", r.to_text(&settings));
-                }
+                crate::import::import_any(&import.interactions, format, &import.options())?;
+            let r = eval::evaluate(&imported, format, &model.settings(), model.tune().as_ref())?;
+            if json {
+                println!("{}", r.to_json());
+            } else {
+                print!("{}", r.to_text(k));
             }
         }
         Command::Audit(args) => crate::audit::run(&args)?,

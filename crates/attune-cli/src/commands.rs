@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use attune_core::build::{build, BuildSettings, BuildStats};
+use attune_core::build::{BuildSettings, BuildStats};
 use attune_core::score::{Query, Scorer, Signal};
 use attune_core::{Model, ModelParts};
 
-use crate::import::{import_interactions, read_catalog, ImportOptions, ImportStats, Imported};
+use crate::import::{import_any, read_catalog, Format, ImportOptions, ImportStats, Imported};
+use crate::tune::{build_tuned, TuneOptions, TuneReport};
 
 #[derive(Clone, Debug)]
 pub struct BuildArgs {
@@ -21,6 +22,9 @@ pub struct BuildArgs {
     pub settings: BuildSettings,
     pub currency: Option<String>,
     pub import: ImportOptions,
+    pub format: Format,
+    /// Tune β and the scoring blend on the training data (`None`: use `settings` as given).
+    pub tune: Option<TuneOptions>,
 }
 
 /// What `attune build` did, for the stderr summary.
@@ -34,6 +38,9 @@ pub struct BuildReport {
     pub catalog_rows: u64,
     pub catalog_unknown: u64,
     pub columns: crate::import::Detected,
+    /// The settings the model was built with (after tuning).
+    pub settings: BuildSettings,
+    pub tune: Option<TuneReport>,
     pub elapsed: Duration,
 }
 
@@ -99,29 +106,89 @@ impl BuildReport {
             self.model_bytes as f64 / self.items.max(1) as f64,
             out.display()
         );
+        if b.next_pairs_seen > 0 {
+            t += &format!(
+                "next pairs:        {:>9}  ({} below min-support, {} edges kept)\n",
+                b.next_pairs_seen, b.next_pairs_dropped_min_support, b.next_edges_kept
+            );
+        }
+        if let Some(r) = &self.tune {
+            t += &format!("tuning:            {}\n", r.summary());
+        }
+        t += &format!("settings:          {}\n", describe(&self.settings));
         t += &format!("time:              {:>9.2} s\n", self.elapsed.as_secs_f64());
         t
     }
 }
 
-/// Builds the model parts from imported interactions (shared by `build` and `eval`).
+/// The neighbour method in words (model META `similarity`).
+pub fn similarity_text(s: &BuildSettings) -> String {
+    match &s.regression {
+        Some(r) => format!(
+            "regression (EASE over the {} most co-bought candidates), ridge {} x mean buyers",
+            r.candidates, r.ridge
+        ),
+        None => format!(
+            "co-purchase / (n_i^{} n_j^{}), customer weight 1/ln(e+items)",
+            1.0 - s.popularity_exponent,
+            s.popularity_exponent
+        ),
+    }
+}
+
+/// Every setting that shapes the model, on one line (build summary, `eval`).
+pub fn describe(s: &BuildSettings) -> String {
+    let method = match &s.regression {
+        Some(r) => format!("regression ridge {} ({} candidates)", r.ridge, r.candidates),
+        None => format!(
+            "co-occurrence, popularity exponent {}",
+            s.popularity_exponent
+        ),
+    };
+    let sc = &s.scoring;
+    format!(
+        "{method}, {} neighbours, min support {}; next {} per item over {} orders (step decay {}, \
+         row exponent {}); per order: history decay {}, next decay {}; next weight {}; \
+         repeats {}",
+        s.neighbors,
+        s.min_support,
+        s.next.neighbors,
+        s.next.steps,
+        s.next.step_decay,
+        s.next.row_exponent,
+        sc.history_decay,
+        sc.next_decay,
+        sc.next_weight,
+        if sc.repeat_once { "once" } else { "added" }
+    )
+}
+
+/// Builds the model parts from imported interactions, tuning when `tune` is given
+/// (shared by `build` and `eval`). Returns the parts, the builder's stats, the settings
+/// used and the tuning report.
 pub fn model_parts(
     imported: &Imported,
     interactions: &attune_core::build::Interactions,
     settings: &BuildSettings,
-) -> Result<(ModelParts, BuildStats)> {
-    let built = build(interactions, settings).context("building the model")?;
+    tune: Option<&TuneOptions>,
+) -> Result<(ModelParts, BuildStats, BuildSettings, Option<TuneReport>)> {
+    let (built, chosen, report) = build_tuned(interactions, settings, tune)?;
     let stats = built.stats.clone();
     let mut parts = built.into_parts(imported.ids.clone());
     parts.titles = imported.titles.clone();
     parts.prices = imported.prices.clone();
-    Ok((parts, stats))
+    Ok((parts, stats, chosen, report))
 }
 
 pub fn run_build(args: &BuildArgs) -> Result<BuildReport> {
     let start = Instant::now();
-    let imported = import_interactions(&args.interactions, &args.import)?;
-    let (mut parts, stats) = model_parts(&imported, &imported.interactions, &args.settings)?;
+    let imported = import_any(&args.interactions, args.format, &args.import)?;
+    let (mut parts, stats, chosen, tune) = model_parts(
+        &imported,
+        &imported.interactions,
+        &args.settings,
+        args.tune.as_ref(),
+    )?;
     let mut catalog_rows = 0;
     let mut catalog_unknown = 0;
     if let Some(path) = &args.catalog {
@@ -155,16 +222,27 @@ pub fn run_build(args: &BuildArgs) -> Result<BuildReport> {
         "builder".into(),
         concat!("attune ", env!("CARGO_PKG_VERSION")).into(),
     ));
-    parts.meta.push((
-        "similarity".into(),
-        "cosine, customer weight 1/ln(e+items)".into(),
-    ));
     parts
         .meta
-        .push(("min_support".into(), args.settings.min_support.to_string()));
+        .push(("similarity".into(), similarity_text(&chosen)));
     parts
         .meta
-        .push(("neighbors".into(), args.settings.neighbors.to_string()));
+        .push(("min_support".into(), chosen.min_support.to_string()));
+    parts
+        .meta
+        .push(("neighbors".into(), chosen.neighbors.to_string()));
+    if !parts.next_offsets.is_empty() {
+        parts.meta.push((
+            "next".into(),
+            format!(
+                "{} per item, {} later orders, step decay {}",
+                chosen.next.neighbors, chosen.next.steps, chosen.next.step_decay
+            ),
+        ));
+    }
+    if let Some(r) = &tune {
+        parts.meta.push(("tuning".into(), r.summary()));
+    }
     let items = parts.ids.len();
     let model = Model::from_parts(parts).context("the built model failed validation")?;
     let bytes = model.to_bytes();
@@ -178,6 +256,8 @@ pub fn run_build(args: &BuildArgs) -> Result<BuildReport> {
         catalog_rows,
         catalog_unknown,
         columns: imported.columns.clone(),
+        settings: chosen,
+        tune,
         elapsed: start.elapsed(),
     })
 }
@@ -321,11 +401,7 @@ pub fn catalog_json(model: &Model, top: usize) -> String {
         }
         out.push('}');
     }
-    out.push_str(if order.is_empty() {
-        "]\n"
-    } else {
-        "\n]\n"
-    });
+    out.push_str(if order.is_empty() { "]\n" } else { "\n]\n" });
     out
 }
 

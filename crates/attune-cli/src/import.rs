@@ -692,6 +692,188 @@ pub fn import_interactions(path: &Path, opts: &ImportOptions) -> Result<Imported
     })
 }
 
+/// The input layouts `attune eval` (and `attune build`) read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// An order export: CSV with a header (`import_interactions`).
+    Csv,
+    /// One basket per line, item names separated by commas, no header (the Groceries
+    /// layout). Each basket is its own customer with a single order.
+    Baskets,
+    /// One customer per line: `user item item …`, whitespace-separated, items oldest first
+    /// (the Amazon Beauty layout of S3-Rec and its successors). Each item is its own order
+    /// at time = position.
+    Sequences,
+}
+
+/// Reads `path` in the given layout (`Csv` uses `opts`).
+pub fn import_any(path: &Path, format: Format, opts: &ImportOptions) -> Result<Imported> {
+    match format {
+        Format::Csv => import_interactions(path, opts),
+        Format::Baskets => import_baskets(path),
+        Format::Sequences => import_sequences(path),
+    }
+}
+
+fn read_lines(path: &Path) -> Result<String> {
+    let (mut r, _) = open_input(path)?;
+    let mut text = String::new();
+    r.read_to_string(&mut text)
+        .with_context(|| format!("{}: cannot read (not UTF-8 text?)", path.display()))?;
+    Ok(text)
+}
+
+struct Ids {
+    index: HashMap<String, u32>,
+    ids: Vec<String>,
+}
+
+impl Ids {
+    fn new() -> Self {
+        Ids {
+            index: HashMap::new(),
+            ids: Vec::new(),
+        }
+    }
+    fn get(&mut self, id: &str) -> u32 {
+        if let Some(&i) = self.index.get(id) {
+            return i;
+        }
+        let i = self.ids.len() as u32;
+        self.index.insert(id.to_string(), i);
+        self.ids.push(id.to_string());
+        i
+    }
+}
+
+/// Groceries-style baskets. Whitespace inside an item name becomes `_` (model ids carry
+/// no whitespace: a history line is a space-separated list of ids); a name repeated in a
+/// basket counts once; blank lines are skipped.
+pub fn import_baskets(path: &Path) -> Result<Imported> {
+    let text = read_lines(path)?;
+    let mut ids = Ids::new();
+    let mut orders = Vec::new();
+    let mut stats = ImportStats::default();
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        stats.lines += 1;
+        let mut items: Vec<u32> = Vec::new();
+        for name in line.split(',') {
+            let name = name.split_whitespace().collect::<Vec<_>>().join("_");
+            let name = name.trim_matches('"');
+            if name.is_empty() || name.chars().any(char::is_control) {
+                stats.skipped_missing_item += u64::from(!name.is_empty());
+                continue;
+            }
+            items.push(ids.get(name));
+            stats.kept += 1;
+        }
+        items.sort_unstable();
+        items.dedup();
+        if items.is_empty() {
+            continue;
+        }
+        orders.push(Order {
+            customer: Some(orders.len() as u32),
+            ts: 0,
+            items,
+        });
+    }
+    if orders.is_empty() {
+        bail!(
+            "{}: no baskets (expected one comma-separated basket per line)",
+            path.display()
+        );
+    }
+    Ok(Imported {
+        interactions: Interactions {
+            n_items: ids.ids.len(),
+            orders,
+        },
+        customers: stats.lines as usize,
+        ids: ids.ids,
+        stats,
+        columns: Detected {
+            user: "(line)".into(),
+            item: "(basket)".into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+}
+
+/// S3-Rec-style sequences: `user item item …` per line, oldest first. A user on several
+/// lines continues one sequence.
+pub fn import_sequences(path: &Path) -> Result<Imported> {
+    let text = read_lines(path)?;
+    let mut ids = Ids::new();
+    let mut users = Ids::new();
+    let mut next_pos: Vec<i64> = Vec::new();
+    let mut orders = Vec::new();
+    let mut stats = ImportStats::default();
+    for (n, line) in text.lines().enumerate() {
+        let mut tokens = line.split_whitespace();
+        let Some(user) = tokens.next() else {
+            continue;
+        };
+        stats.lines += 1;
+        let u = users.get(user);
+        if u as usize == next_pos.len() {
+            next_pos.push(0);
+        }
+        let mut any = false;
+        for item in tokens {
+            if item.chars().any(char::is_control) {
+                bail!(
+                    "{}: line {}: item id {item:?} contains a control character",
+                    path.display(),
+                    n + 1
+                );
+            }
+            let i = ids.get(item);
+            let ts = next_pos[u as usize];
+            next_pos[u as usize] += 1;
+            orders.push(Order {
+                customer: Some(u),
+                ts,
+                items: vec![i],
+            });
+            stats.kept += 1;
+            any = true;
+        }
+        if !any {
+            bail!(
+                "{}: line {}: user {user:?} has no items (expected `user item item ...`)",
+                path.display(),
+                n + 1
+            );
+        }
+    }
+    if orders.is_empty() {
+        bail!(
+            "{}: no sequences (expected `user item item ...` per line)",
+            path.display()
+        );
+    }
+    Ok(Imported {
+        interactions: Interactions {
+            n_items: ids.ids.len(),
+            orders,
+        },
+        customers: users.ids.len(),
+        ids: ids.ids,
+        stats,
+        columns: Detected {
+            user: "(first token)".into(),
+            item: "(sequence)".into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+}
+
 /// Catalog fields read from `--catalog FILE`, aligned with the model's item ids.
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
@@ -814,6 +996,47 @@ C536379,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-1,2010-12-03 09:41:00,2.55,14
 536381,85123A,white hanging heart,1,2010-12-04 10:00:00,2.75,14527,United Kingdom
 536381,BANK CHARGES,Bank Charges,1,2010-12-04 10:00:00,15,14527,United Kingdom
 ";
+
+    #[test]
+    fn baskets_and_sequences() {
+        let p = temp_file(
+            "g.csv",
+            b"whole milk,  rolls/buns ,whole milk\n\nsoda\n\"yogurt\",soda\n",
+        );
+        let imp = import_baskets(&p).unwrap();
+        assert_eq!(imp.ids, vec!["whole_milk", "rolls/buns", "soda", "yogurt"]);
+        let o = &imp.interactions.orders;
+        assert_eq!(o.len(), 3);
+        assert_eq!(o[0].items, vec![0, 1]);
+        assert_eq!(o[2].items, vec![2, 3]);
+        assert_eq!(o[2].customer, Some(2));
+        let p = temp_file("s.txt", b"u1 10 11 12\nu2 11 13\nu1 14\n");
+        let imp = import_sequences(&p).unwrap();
+        assert_eq!(imp.ids, vec!["10", "11", "12", "13", "14"]);
+        assert_eq!(imp.customers, 2);
+        let o = &imp.interactions.orders;
+        assert_eq!(o.len(), 6);
+        assert_eq!(
+            (o[3].customer, o[3].ts, o[3].items.clone()),
+            (Some(1), 0, vec![1])
+        );
+        assert_eq!(
+            (o[5].customer, o[5].ts, o[5].items.clone()),
+            (Some(0), 3, vec![4])
+        );
+        let bad = temp_file("b.txt", b"u1 10\nu2\n");
+        let e = import_sequences(&bad).unwrap_err().to_string();
+        assert!(e.contains("line 2") && e.contains("no items"), "{e}");
+        let empty = temp_file("e.txt", b"\n\n");
+        assert!(import_baskets(&empty)
+            .unwrap_err()
+            .to_string()
+            .contains("no baskets"));
+        assert!(import_sequences(&empty)
+            .unwrap_err()
+            .to_string()
+            .contains("no sequences"));
+    }
 
     #[test]
     fn reads_online_retail_as_is() {

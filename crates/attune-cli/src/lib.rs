@@ -5,4 +5,5 @@ pub mod audit;
 pub mod commands;
 pub mod eval;
 pub mod import;
+pub mod tune;
 pub mod cli;

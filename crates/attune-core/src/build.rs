@@ -1,33 +1,46 @@
 //! The offline model builder: from cleaned interactions (orders of items by customers)
-//! to `ModelParts` — item-to-item similarity from co-purchases, top-K pruning,
-//! min-support filtering and the popularity fallback. Pure: no file or CSV handling here.
+//! to `ModelParts` — item-to-item similarity from co-purchases, "what comes next" from
+//! each customer's order sequence, top-K pruning, min-support filtering and the
+//! popularity fallback. Pure: no file or CSV handling, no clock, no randomness here.
 //!
-//! Similarity is a weighted cosine on the customer × item incidence matrix:
+//! Neighbours (`NBRS`): a weighted co-occurrence on the customer × item incidence matrix,
+//! normalised by the two items' popularity:
 //!
 //! ```text
-//! sim(i, j) = Σ_u b_u·[i∈u]·[j∈u] / sqrt(Σ_u b_u·[i∈u] · Σ_u b_u·[j∈u]),  b_u = 1 / ln(e + m_u)
+//! sim(i, j) = co(i, j) / (n_i^(1-β) · n_j^β),   co(i, j) = Σ_u b_u·[i∈u]·[j∈u],
+//! n_i = Σ_u b_u·[i∈u],   b_u = 1 / ln(e + m_u)
 //! ```
 //!
 //! where `u` ranges over customers (a guest order is its own pseudo-customer) and `m_u` is
-//! the number of distinct items `u` bought. Cosine divides out item popularity, so a
-//! best-seller does not become everyone's neighbour; `b_u` keeps a wholesaler with a
-//! 1,000-item history from outweighing hundreds of ordinary baskets. Co-purchases in the
-//! same order and by the same customer over time both count, because they share `u`.
-//! A pair is kept only when at least `min_support` distinct customers bought both,
-//! so no single shopper's history is ever echoed back as a "neighbour".
+//! the number of distinct items `u` bought. β = 0.5 is the cosine (popularity divided out
+//! on both sides); β = 0 is the confidence P(j | i) (popular completions rank first, which
+//! is what basket completion wants); because co ≤ min(n_i, n_j) every weight stays in
+//! (0, 1]. `b_u` keeps a wholesaler with a 1,000-item history from outweighing hundreds of
+//! ordinary baskets. Co-purchases in one order and by one customer over time both count.
+//!
+//! What comes next (`NEXT`): for each customer's orders in time order o_0, o_1, …, every
+//! item `a` of o_p and `c` of o_(p+d), 1 ≤ d ≤ `steps`, a ≠ c, adds
+//! `step_decay^(d-1) / sqrt(|o_p|·|o_(p+d)|)` to T[a → c] (a large order spreads one unit
+//! over its pairs). Raw (not row-normalised) sums: an item that is often followed by
+//! something carries more evidence. Stored divided by the largest value, the scale going
+//! into the model's `next_weight`.
+//!
+//! Privacy: a pair is kept only when at least `min_support` distinct customers bought
+//! both (neighbours) or bought `c` after `a` (next), so no single shopper's history is ever
+//! echoed back.
 //!
 //! Determinism: dense per-item buffers, no hash maps; f64 sums in a fixed order; ties by
 //! lower item index.
 
-use crate::model::{snap_weight, ModelParts};
+use crate::model::{snap_weight, ModelParts, Scoring};
 
 /// One order (invoice, basket): items bought together by one customer at one time.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Order {
     /// Dense customer index; `None` for a guest checkout.
     pub customer: Option<u32>,
-    /// Order time (any monotone unit, e.g. epoch seconds). The builder ignores it; the
-    /// evaluation uses it to hold out each customer's last order.
+    /// Order time (any monotone unit, e.g. epoch seconds): a customer's orders are taken
+    /// in time order (ties in input order) for "what comes next" and by the evaluation.
     pub ts: i64,
     /// Dense item indices `< n_items`; duplicates are ignored.
     pub items: Vec<u32>,
@@ -40,26 +53,106 @@ pub struct Interactions {
     pub orders: Vec<Order>,
 }
 
+/// Neighbours by regression instead of a normalised co-occurrence: a
+/// neighbourhood-restricted EASE (Steck, "Embarrassingly Shallow Autoencoders", WWW 2019).
+/// For each item `j`, the weights that best predict "bought `j`" from the other items a
+/// customer bought, with a ridge penalty, over `j`'s `candidates` most co-bought items:
+///
+/// ```text
+/// b = (G_SS + λI)⁻¹ G_Sj,   G = XᵀX (customers × items, binary),   λ = ridge · mean_i G_ii
+/// ```
+///
+/// The full EASE solves one n × n system; restricted to the candidates it is one small
+/// system per item (measured on Online Retail: 50 candidates reach the full model's
+/// NDCG@10 within noise, at 1/1000 of the arithmetic). Regression explains away items
+/// that are co-bought only because both go with a third, which a pairwise similarity
+/// cannot. Only positive weights are kept (`s` → `j` with weight `b_s`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Regression {
+    /// λ relative to the mean number of buyers per item (scale-free across catalogues).
+    pub ridge: f64,
+    /// Most co-bought items per target that enter its regression.
+    pub candidates: usize,
+}
+
+impl Default for Regression {
+    fn default() -> Self {
+        Regression {
+            ridge: 3.0,
+            candidates: 100,
+        }
+    }
+}
+
+/// "What comes next" settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NextSettings {
+    /// Next items kept per item; 0 = no `NEXT` section.
+    pub neighbors: usize,
+    /// How many later orders of the same customer count as "next".
+    pub steps: usize,
+    /// Weight of the d-th later order: `step_decay^(d-1)`.
+    pub step_decay: f64,
+    /// α in [0, 1]: each item's transition sums are divided by (their total)^α. 1 gives
+    /// P(next = c | a), on the same scale as a regression coefficient or a similarity;
+    /// 0 keeps raw evidence (an item often followed by something speaks louder).
+    pub row_exponent: f64,
+}
+
 /// Builder settings. Defaults are the measured choice (docs/model-format.md, "Defaults").
 #[derive(Clone, Debug, PartialEq)]
 pub struct BuildSettings {
-    /// Minimum number of distinct customers who bought both items of a pair (≥ 2).
+    /// Minimum number of distinct customers behind a kept pair (≥ 2).
     pub min_support: u32,
     /// Neighbours kept per item.
     pub neighbors: usize,
     /// Length of the popularity fallback list.
     pub popular: usize,
+    /// β in [0, 1]: how much the neighbour's own popularity is divided out (0.5 = cosine).
+    /// Used when `regression` is `None`.
+    pub popularity_exponent: f64,
+    /// Neighbours by regression (EASE restricted to candidates) instead of co-occurrence.
+    pub regression: Option<Regression>,
+    pub next: NextSettings,
+    /// The scoring blend, in the builder's units: the decays are per *order* (the
+    /// builder turns them into the per-event decays the scorer applies, `d^(1/s)` for a
+    /// mean of `s` items per order, so one setting means the same on a catalogue of
+    /// single-item orders and on one of 20-line invoices); `next_weight` is the weight of
+    /// one unit of transition evidence relative to a neighbour weight of 1 (the builder
+    /// multiplies it by the `NEXT` scale it divided out).
+    pub scoring: Scoring,
 }
 
-/// Measured on Online Retail (validation split, docs/model-format.md): 2..8 rank within
-/// noise of each other; 3 means no pair rests on just two shoppers.
-pub const DEFAULT_MIN_SUPPORT: u32 = 3;
-/// Measured on Online Retail: 10 neighbours rank as well as 20–50 (HR@10 0.343 vs
-/// 0.327/0.332 on full histories, within noise on 5-event histories) at 62% of the
-/// gzip model size of 20.
-pub const DEFAULT_NEIGHBORS: usize = 10;
+/// Measured (docs/model-format.md): on the sparse Amazon Beauty data a floor of 3
+/// customers drops most real pairs (validation NDCG@10 −11%), 2 costs ~1%; 2 is also the
+/// least that keeps one shopper's history out of the model.
+pub const DEFAULT_MIN_SUPPORT: u32 = 2;
+/// Neighbours kept per item (docs/model-format.md, "Defaults").
+pub const DEFAULT_NEIGHBORS: usize = 20;
+/// Next items kept per item.
+pub const DEFAULT_NEXT_NEIGHBORS: usize = 20;
+/// Per-order history decay of the neighbour signal; measured on validation
+/// (docs/model-format.md): Online Retail wants slow decay (0.9–1.0 per 20-line invoice),
+/// Amazon Beauty is flat from 0.7 to 0.9 because its next signal carries the recency.
+pub const DEFAULT_HISTORY_DECAY: f32 = 0.9;
+/// Per-order decay of the next signal: what comes next depends on the latest order.
+pub const DEFAULT_NEXT_DECAY: f32 = 0.2;
+/// Weight of P(next | item) against the neighbours: 1–10 is flat on both ordered
+/// datasets (validation), 0 loses 13% on Amazon Beauty.
+pub const DEFAULT_NEXT_WEIGHT: f32 = 3.0;
 /// Long enough for a storefront's "best sellers" listing; 8 bytes per entry.
 pub const DEFAULT_POPULAR: usize = 300;
+
+impl Default for NextSettings {
+    fn default() -> Self {
+        NextSettings {
+            neighbors: DEFAULT_NEXT_NEIGHBORS,
+            steps: 3,
+            step_decay: 0.5,
+            row_exponent: 1.0,
+        }
+    }
+}
 
 impl Default for BuildSettings {
     fn default() -> Self {
@@ -67,6 +160,17 @@ impl Default for BuildSettings {
             min_support: DEFAULT_MIN_SUPPORT,
             neighbors: DEFAULT_NEIGHBORS,
             popular: DEFAULT_POPULAR,
+            popularity_exponent: 0.5,
+            regression: Some(Regression::default()),
+            next: NextSettings::default(),
+            scoring: Scoring {
+                history_decay: DEFAULT_HISTORY_DECAY,
+                neighbor_weight: 1.0,
+                next_decay: DEFAULT_NEXT_DECAY,
+                next_weight: DEFAULT_NEXT_WEIGHT,
+                family_cap: 0,
+                repeat_once: true,
+            },
         }
     }
 }
@@ -90,27 +194,100 @@ pub struct BuildStats {
     pub edges_kept: usize,
     /// Items with at least one neighbour.
     pub items_with_neighbors: usize,
+    /// Directed "a then c" pairs seen in customers' order sequences.
+    pub next_pairs_seen: u64,
+    /// Of those, pairs below `min_support`.
+    pub next_pairs_dropped_min_support: u64,
+    /// "What comes next" edges in the model (after top-K).
+    pub next_edges_kept: usize,
 }
 
-/// The builder's output: neighbour lists and popularity; `into_parts` adds the ids.
+/// The builder's output: neighbour and next lists, popularity and the scoring blend;
+/// `into_parts` adds the ids.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Built {
     pub offsets: Vec<u32>,
     pub targets: Vec<u32>,
     pub weights: Vec<f32>,
+    /// Empty when `next.neighbors` is 0.
+    pub next_offsets: Vec<u32>,
+    pub next_targets: Vec<u32>,
+    pub next_weights: Vec<f32>,
+    /// Largest raw transition sum (what the stored next weights were divided by).
+    pub next_scale: f64,
+    /// What the stored neighbour weights were divided by (regression: the largest
+    /// coefficient; co-occurrence: 1).
+    pub neighbor_scale: f64,
+    /// Mean number of distinct items per customer order (what the per-order decays were
+    /// converted with).
+    pub order_size: f64,
     pub popular: Vec<u32>,
     pub popular_scores: Vec<f32>,
+    /// The settings' blend as the scorer applies it: per-event decays, `next_weight`
+    /// rescaled to the stored weights (see [`Built::scoring_for`]).
+    pub scoring: Scoring,
     pub stats: BuildStats,
 }
 
+/// Mean distinct items per order of registered customers (all orders when there are
+/// none), at least 1.
+pub fn mean_order_size(inter: &Interactions) -> f64 {
+    let customers = inter.orders.iter().any(|o| o.customer.is_some());
+    let (mut items, mut orders) = (0usize, 0usize);
+    for o in &inter.orders {
+        if !o.items.is_empty() && (o.customer.is_some() || !customers) {
+            items += o.items.len();
+            orders += 1;
+        }
+    }
+    if orders == 0 {
+        1.0
+    } else {
+        (items as f64 / orders as f64).max(1.0)
+    }
+}
+
+/// Settings-unit scoring (per-order decays, relative next weight) → what the scorer
+/// applies (per-event decays, next weight × scale). A per-event decay is rounded to f32
+/// once here, so the scorer's running products stay platform-independent.
+pub fn stored_scoring(
+    s: &Scoring,
+    neighbor_scale: f64,
+    next_scale: f64,
+    order_size: f64,
+) -> Scoring {
+    let per_event = |d: f32| {
+        let e = f64::from(d).powf(1.0 / order_size.max(1.0)) as f32;
+        // Stays in (0, 1] (a tiny per-order decay cannot round to 0).
+        e.clamp(f32::MIN_POSITIVE, 1.0)
+    };
+    Scoring {
+        history_decay: per_event(s.history_decay),
+        next_decay: per_event(s.next_decay),
+        neighbor_weight: (f64::from(s.neighbor_weight) * neighbor_scale) as f32,
+        next_weight: (f64::from(s.next_weight) * next_scale) as f32,
+        ..*s
+    }
+}
+
 impl Built {
-    /// Model parts with these neighbours and ids; catalog fields and meta left empty.
+    /// The stored scoring for other settings-unit scoring (for trying blends without a
+    /// rebuild).
+    pub fn scoring_for(&self, s: &Scoring) -> Scoring {
+        stored_scoring(s, self.neighbor_scale, self.next_scale, self.order_size)
+    }
+
+    /// Model parts with these lists and ids; catalog fields and meta left empty.
     pub fn into_parts(self, ids: Vec<String>) -> ModelParts {
         ModelParts {
             ids,
             offsets: self.offsets,
             targets: self.targets,
             weights: self.weights,
+            next_offsets: self.next_offsets,
+            next_targets: self.next_targets,
+            next_weights: self.next_weights,
+            scoring: self.scoring,
             popular: self.popular,
             popular_scores: self.popular_scores,
             ..Default::default()
@@ -124,14 +301,17 @@ pub enum BuildError {
     ItemOutOfRange,
     /// `min_support` below 2 would let one customer's history become neighbours.
     MinSupportTooLow,
+    /// A setting outside its range (popularity exponent, step decay, scoring blend).
+    BadSetting(&'static str),
 }
 
 impl core::fmt::Display for BuildError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            BuildError::ItemOutOfRange => "an order names an item index out of range",
-            BuildError::MinSupportTooLow => "min_support must be at least 2",
-        })
+        match self {
+            BuildError::ItemOutOfRange => f.write_str("an order names an item index out of range"),
+            BuildError::MinSupportTooLow => f.write_str("min_support must be at least 2"),
+            BuildError::BadSetting(why) => f.write_str(why),
+        }
     }
 }
 
@@ -152,18 +332,74 @@ struct Units {
     orders: usize,
 }
 
-fn units(inter: &Interactions) -> Result<Units, BuildError> {
+impl Units {
+    fn items(&self, unit: usize) -> &[u32] {
+        &self.items[self.offsets[unit] as usize..self.offsets[unit + 1] as usize]
+    }
+}
+
+fn check(inter: &Interactions, settings: &BuildSettings) -> Result<(), BuildError> {
+    if settings.min_support < 2 {
+        return Err(BuildError::MinSupportTooLow);
+    }
+    let b = settings.popularity_exponent;
+    if !(0.0..=1.0).contains(&b) {
+        return Err(BuildError::BadSetting(
+            "popularity exponent must be in [0, 1]",
+        ));
+    }
+    if let Some(r) = &settings.regression {
+        if !(r.ridge.is_finite() && r.ridge > 0.0) {
+            return Err(BuildError::BadSetting("regression ridge must be > 0"));
+        }
+        if r.candidates == 0 {
+            return Err(BuildError::BadSetting(
+                "regression needs at least one candidate",
+            ));
+        }
+    }
+    if !(0.0..=1.0).contains(&settings.next.row_exponent) {
+        return Err(BuildError::BadSetting(
+            "next row exponent must be in [0, 1]",
+        ));
+    }
+    let d = settings.next.step_decay;
+    if !(d > 0.0 && d <= 1.0) {
+        return Err(BuildError::BadSetting("next step decay must be in (0, 1]"));
+    }
+    let s = &settings.scoring;
+    let unit = |x: f32| x.is_finite() && x > 0.0 && x <= 1.0;
+    if !unit(s.history_decay) || !unit(s.next_decay) {
+        return Err(BuildError::BadSetting("scoring decays must be in (0, 1]"));
+    }
+    if !(s.neighbor_weight.is_finite() && s.neighbor_weight >= 0.0)
+        || !(s.next_weight.is_finite() && s.next_weight >= 0.0)
+    {
+        return Err(BuildError::BadSetting(
+            "scoring weights must be finite and >= 0",
+        ));
+    }
+    if s.family_cap > crate::model::MAX_FAMILY_CAP {
+        return Err(BuildError::BadSetting("family cap too large"));
+    }
     let n = inter.n_items;
+    if inter
+        .orders
+        .iter()
+        .any(|o| o.items.iter().any(|&i| i as usize >= n))
+    {
+        return Err(BuildError::ItemOutOfRange);
+    }
+    Ok(())
+}
+
+fn units(inter: &Interactions) -> Units {
     // Registered customers first (dense by customer index), then one unit per guest order.
-    let max_customer = inter.orders.iter().filter_map(|o| o.customer).max();
-    let n_cust = max_customer.map_or(0, |c| c as usize + 1);
+    let n_cust = customer_count(inter);
     let mut per_customer: Vec<Vec<u32>> = vec![Vec::new(); n_cust];
     let mut guests: Vec<Vec<u32>> = Vec::new();
     let mut orders = 0;
     for o in &inter.orders {
-        if o.items.iter().any(|&i| i as usize >= n) {
-            return Err(BuildError::ItemOutOfRange);
-        }
         if o.items.is_empty() {
             continue;
         }
@@ -194,35 +430,82 @@ fn units(inter: &Interactions) -> Result<Units, BuildError> {
         u.items.extend_from_slice(&list);
         u.offsets.push(u.items.len() as u32);
     }
-    Ok(u)
+    u
 }
 
-/// Builds neighbour lists and the popularity fallback.
-pub fn build(inter: &Interactions, settings: &BuildSettings) -> Result<Built, BuildError> {
-    if settings.min_support < 2 {
-        return Err(BuildError::MinSupportTooLow);
-    }
-    let n = inter.n_items;
-    let u = units(inter)?;
-    let n_units = u.weight.len();
+fn customer_count(inter: &Interactions) -> usize {
+    inter
+        .orders
+        .iter()
+        .filter_map(|o| o.customer)
+        .max()
+        .map_or(0, |c| c as usize + 1)
+}
 
-    // Transpose: item → units that bought it (units ascending).
-    let mut deg = vec![0u32; n + 1];
-    for &i in &u.items {
-        deg[i as usize + 1] += 1;
-    }
-    for i in 0..n {
-        deg[i + 1] += deg[i];
-    }
-    let item_off = deg;
-    let mut fill = item_off.clone();
-    let mut item_units = vec![0u32; u.items.len()];
-    for unit in 0..n_units {
-        for &i in &u.items[u.offsets[unit] as usize..u.offsets[unit + 1] as usize] {
-            item_units[fill[i as usize] as usize] = unit as u32;
-            fill[i as usize] += 1;
+/// Each registered customer's non-empty orders (indices into `inter.orders`) in time
+/// order, ties in input order. Guests have no sequence.
+pub fn customer_sequences(inter: &Interactions) -> Vec<Vec<u32>> {
+    let mut seqs: Vec<Vec<u32>> = vec![Vec::new(); customer_count(inter)];
+    for (i, o) in inter.orders.iter().enumerate() {
+        if let (Some(c), false) = (o.customer, o.items.is_empty()) {
+            seqs[c as usize].push(i as u32);
         }
     }
+    for s in &mut seqs {
+        s.sort_by_key(|&i| (inter.orders[i as usize].ts, i));
+    }
+    seqs
+}
+
+/// Transposes a CSR (rows → column ids) into column → rows (rows ascending).
+fn transpose(n_cols: usize, offsets: &[u32], cols: &[u32]) -> (Vec<u32>, Vec<u32>) {
+    let mut start = vec![0u32; n_cols + 1];
+    for &c in cols {
+        start[c as usize + 1] += 1;
+    }
+    for i in 0..n_cols {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut rows = vec![0u32; cols.len()];
+    for r in 0..offsets.len() - 1 {
+        for &c in &cols[offsets[r] as usize..offsets[r + 1] as usize] {
+            rows[fill[c as usize] as usize] = r as u32;
+            fill[c as usize] += 1;
+        }
+    }
+    (start, rows)
+}
+
+/// Top `k` of `cand` (weight, item) by weight desc, ties by lower item, appended to the
+/// CSR lists; returns how many were kept.
+fn keep_top(
+    cand: &mut Vec<(f32, u32)>,
+    k: usize,
+    targets: &mut Vec<u32>,
+    weights: &mut Vec<f32>,
+) -> usize {
+    let order = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+    if cand.len() > k {
+        if k > 0 {
+            cand.select_nth_unstable_by(k - 1, order);
+        }
+        cand.truncate(k);
+    }
+    cand.sort_unstable_by(order);
+    for &(w, j) in cand.iter() {
+        targets.push(j);
+        weights.push(w);
+    }
+    cand.len()
+}
+
+/// Builds neighbour lists, "what comes next" lists and the popularity fallback.
+pub fn build(inter: &Interactions, settings: &BuildSettings) -> Result<Built, BuildError> {
+    check(inter, settings)?;
+    let n = inter.n_items;
+    let u = units(inter);
+    let (item_off, item_units) = transpose(n, &u.offsets, &u.items);
     let norm: Vec<f64> = (0..n)
         .map(|i| {
             item_units[item_off[i] as usize..item_off[i + 1] as usize]
@@ -240,7 +523,17 @@ pub fn build(inter: &Interactions, settings: &BuildSettings) -> Result<Built, Bu
         ..Default::default()
     };
 
-    // Dense accumulation per item: over its units, over their items.
+    // Neighbours: dense accumulation per item, over its units, over their items.
+    let beta = settings.popularity_exponent;
+    let pow = |x: f64, e: f64| {
+        if e == 0.0 {
+            1.0
+        } else if e == 1.0 {
+            x
+        } else {
+            x.powf(e)
+        }
+    };
     let mut acc = vec![0f64; n];
     let mut support = vec![0u32; n];
     let mut touched: Vec<u32> = Vec::new();
@@ -249,41 +542,45 @@ pub fn build(inter: &Interactions, settings: &BuildSettings) -> Result<Built, Bu
     let mut targets = Vec::new();
     let mut weights = Vec::new();
     offsets.push(0u32);
+    // With regression: the full co-occurrence counts (customers who bought both), CSR
+    // with sorted columns; the pairwise similarity below is then not needed.
+    let regression = settings.regression.as_ref();
+    let mut co = CoCounts {
+        offsets: vec![0],
+        items: Vec::new(),
+        counts: Vec::new(),
+    };
     for i in 0..n {
         let own_units = &item_units[item_off[i] as usize..item_off[i + 1] as usize];
-        // An item with fewer buyers than min_support cannot have a supported pair.
-        if own_units.len() >= settings.min_support as usize {
-            for &unit in own_units {
-                let w = u.weight[unit as usize];
-                for &j in &u.items
-                    [u.offsets[unit as usize] as usize..u.offsets[unit as usize + 1] as usize]
-                {
-                    let j = j as usize;
-                    if j == i {
-                        continue;
-                    }
-                    if support[j] == 0 {
-                        touched.push(j as u32);
-                    }
-                    support[j] += 1;
-                    acc[j] += w;
+        // An item with fewer buyers than min_support cannot have a supported pair, but
+        // its pairs still count in the summary.
+        let supported = own_units.len() >= settings.min_support as usize;
+        for &unit in own_units {
+            let w = u.weight[unit as usize];
+            for &j in u.items(unit as usize) {
+                let j = j as usize;
+                if j == i {
+                    continue;
                 }
-            }
-        } else {
-            // Still count the pairs it takes part in, for the summary.
-            for &unit in own_units {
-                for &j in &u.items
-                    [u.offsets[unit as usize] as usize..u.offsets[unit as usize + 1] as usize]
-                {
-                    let j = j as usize;
-                    if j != i && support[j] == 0 {
-                        touched.push(j as u32);
-                        support[j] = 1;
-                    }
+                if support[j] == 0 {
+                    touched.push(j as u32);
+                }
+                support[j] += 1;
+                if supported {
+                    acc[j] += w;
                 }
             }
         }
         cand.clear();
+        if regression.is_some() {
+            let start = co.items.len();
+            co.items.extend_from_slice(&touched);
+            co.items[start..].sort_unstable();
+            for k in start..co.items.len() {
+                co.counts.push(support[co.items[k] as usize]);
+            }
+            co.offsets.push(co.items.len() as u32);
+        }
         for &j in &touched {
             let j = j as usize;
             if j > i {
@@ -292,34 +589,43 @@ pub fn build(inter: &Interactions, settings: &BuildSettings) -> Result<Built, Bu
                     stats.pairs_dropped_min_support += 1;
                 }
             }
-            if support[j] >= settings.min_support {
-                let sim = acc[j] / (norm[i] * norm[j]).sqrt();
-                // Cosine ≤ 1 up to rounding; the model format requires (0, 1].
+            if regression.is_none() && supported && support[j] >= settings.min_support {
+                // β = 0.5 keeps the plain cosine's exact arithmetic.
+                let den = if beta == 0.5 {
+                    (norm[i] * norm[j]).sqrt()
+                } else {
+                    pow(norm[i], 1.0 - beta) * pow(norm[j], beta)
+                };
+                let sim = acc[j] / den;
+                // ≤ 1 up to rounding; the model format requires (0, 1].
                 cand.push((snap_weight(sim.min(1.0) as f32), j as u32));
             }
             support[j] = 0;
             acc[j] = 0.0;
         }
         touched.clear();
-        let order = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
-        let k = settings.neighbors;
-        if cand.len() > k {
-            if k > 0 {
-                cand.select_nth_unstable_by(k - 1, order);
-            }
-            cand.truncate(k);
-        }
-        cand.sort_unstable_by(order);
-        if !cand.is_empty() {
+        if keep_top(&mut cand, settings.neighbors, &mut targets, &mut weights) > 0 {
             stats.items_with_neighbors += 1;
-        }
-        for &(w, j) in &cand {
-            targets.push(j);
-            weights.push(w);
         }
         offsets.push(targets.len() as u32);
     }
+    // Regression weights are stored divided by the largest; the blend restores the units.
+    let mut neighbor_scale = 1.0;
+    if let Some(r) = regression {
+        let buyers: Vec<u32> = (0..n).map(|i| item_off[i + 1] - item_off[i]).collect();
+        (offsets, targets, weights, neighbor_scale) = regression_lists(&co, &buyers, r, settings);
+        stats.items_with_neighbors = offsets.windows(2).filter(|w| w[1] > w[0]).count();
+    }
     stats.edges_kept = targets.len();
+
+    let mut next = NextLists::default();
+    if settings.next.neighbors > 0 && settings.next.steps > 0 {
+        next = next_lists(inter, settings, &mut stats);
+    } else {
+        next.scale = 1.0;
+    }
+    let order_size = mean_order_size(inter);
+    let scoring = stored_scoring(&settings.scoring, neighbor_scale, next.scale, order_size);
 
     // Popularity: distinct buyers (customers and guest orders), ties by lower index.
     let mut pop: Vec<(u32, u32)> = (0..n)
@@ -332,10 +638,313 @@ pub fn build(inter: &Interactions, settings: &BuildSettings) -> Result<Built, Bu
         offsets,
         targets,
         weights,
+        next_offsets: next.offsets,
+        next_targets: next.targets,
+        next_weights: next.weights,
+        next_scale: next.scale,
+        neighbor_scale,
+        order_size,
         popular: pop.iter().map(|p| p.1).collect(),
         popular_scores: pop.iter().map(|p| p.0 as f32).collect(),
+        scoring,
         stats,
     })
+}
+
+/// Co-occurrence counts: row `i` lists the items co-bought with `i` (ascending) and the
+/// number of customers (units) who bought both.
+struct CoCounts {
+    offsets: Vec<u32>,
+    items: Vec<u32>,
+    counts: Vec<u32>,
+}
+
+impl CoCounts {
+    fn row(&self, i: usize) -> (&[u32], &[u32]) {
+        let (a, b) = (self.offsets[i] as usize, self.offsets[i + 1] as usize);
+        (&self.items[a..b], &self.counts[a..b])
+    }
+}
+
+/// Neighbourhood-restricted EASE (see [`Regression`]): one ridge regression per target
+/// item over its most co-bought candidates; positive weights become edges candidate →
+/// target, then each item keeps its top `neighbors`, divided by the largest weight.
+fn regression_lists(
+    co: &CoCounts,
+    buyers: &[u32],
+    r: &Regression,
+    settings: &BuildSettings,
+) -> (Vec<u32>, Vec<u32>, Vec<f32>, f64) {
+    let n = buyers.len();
+    let bought = buyers.iter().filter(|&&b| b > 0).count().max(1);
+    let lambda = r.ridge * buyers.iter().map(|&b| f64::from(b)).sum::<f64>() / bought as f64;
+    // Edges as (source, target, weight), gathered per target.
+    let mut edges: Vec<(u32, u32, f64)> = Vec::new();
+    let mut pos = vec![u32::MAX; n];
+    let mut cand: Vec<(u32, u32)> = Vec::new();
+    let mut a: Vec<f64> = Vec::new();
+    let mut rhs: Vec<f64> = Vec::new();
+    for j in 0..n {
+        let (items, counts) = co.row(j);
+        cand.clear();
+        cand.extend(
+            items
+                .iter()
+                .zip(counts)
+                .filter(|(_, &c)| c >= settings.min_support)
+                .map(|(&i, &c)| (c, i)),
+        );
+        if cand.is_empty() {
+            continue;
+        }
+        // Most co-bought first, ties by lower index.
+        let order = |x: &(u32, u32), y: &(u32, u32)| y.0.cmp(&x.0).then(x.1.cmp(&y.1));
+        let m = r.candidates.min(cand.len());
+        if cand.len() > m {
+            cand.select_nth_unstable_by(m - 1, order);
+            cand.truncate(m);
+        }
+        cand.sort_unstable_by(order);
+        for (k, &(_, s)) in cand.iter().enumerate() {
+            pos[s as usize] = k as u32;
+        }
+        a.clear();
+        a.resize(m * m, 0.0);
+        rhs.clear();
+        rhs.extend(cand.iter().map(|&(c, _)| f64::from(c)));
+        for (k, &(_, s)) in cand.iter().enumerate() {
+            a[k * m + k] = f64::from(buyers[s as usize]) + lambda;
+            let (its, cts) = co.row(s as usize);
+            for (&t, &c) in its.iter().zip(cts) {
+                let p = pos[t as usize];
+                if p != u32::MAX {
+                    a[k * m + p as usize] = f64::from(c);
+                }
+            }
+        }
+        for &(_, s) in cand.iter() {
+            pos[s as usize] = u32::MAX;
+        }
+        if cholesky_solve(&mut a, m, &mut rhs) {
+            for (k, &(_, s)) in cand.iter().enumerate() {
+                if rhs[k] > 0.0 {
+                    edges.push((s, j as u32, rhs[k]));
+                }
+            }
+        }
+    }
+    // Group by source (stable within a source: targets ascending).
+    edges.sort_by_key(|e| e.0);
+    let mut offsets = Vec::with_capacity(n + 1);
+    let mut targets = Vec::new();
+    let mut raw: Vec<f64> = Vec::new();
+    let mut row: Vec<(f64, u32)> = Vec::new();
+    offsets.push(0u32);
+    let mut e = 0;
+    for i in 0..n as u32 {
+        row.clear();
+        while e < edges.len() && edges[e].0 == i {
+            row.push((edges[e].2, edges[e].1));
+            e += 1;
+        }
+        let order = |x: &(f64, u32), y: &(f64, u32)| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1));
+        let k = settings.neighbors;
+        if row.len() > k {
+            if k > 0 {
+                row.select_nth_unstable_by(k - 1, order);
+            }
+            row.truncate(k);
+        }
+        row.sort_unstable_by(order);
+        for &(w, t) in &row {
+            targets.push(t);
+            raw.push(w);
+        }
+        offsets.push(targets.len() as u32);
+    }
+    let top = raw.iter().copied().fold(0.0f64, f64::max);
+    let weights = raw
+        .iter()
+        .map(|&w| snap_weight((w / top).min(1.0) as f32))
+        .collect();
+    (offsets, targets, weights, if top > 0.0 { top } else { 1.0 })
+}
+
+/// Solves `A x = b` in place (`b` becomes `x`) for a symmetric positive definite `m × m`
+/// row-major `A` (only its lower triangle is read; it is overwritten by the Cholesky
+/// factor). Returns false if `A` is not positive definite.
+fn cholesky_solve(a: &mut [f64], m: usize, b: &mut [f64]) -> bool {
+    for i in 0..m {
+        for j in 0..=i {
+            let (ri, rj) = (i * m, j * m);
+            let s = a[ri + j] - dot(&a[ri..ri + j], &a[rj..rj + j]);
+            if i == j {
+                if !(s > 0.0) {
+                    return false;
+                }
+                a[ri + i] = s.sqrt();
+            } else {
+                a[ri + j] = s / a[rj + j];
+            }
+        }
+    }
+    // L y = b, then Lᵀ x = y.
+    for i in 0..m {
+        let ri = i * m;
+        b[i] = (b[i] - dot(&a[ri..ri + i], &b[..i])) / a[ri + i];
+    }
+    for i in (0..m).rev() {
+        let mut s = b[i];
+        for k in i + 1..m {
+            s -= a[k * m + i] * b[k];
+        }
+        b[i] = s / a[i * m + i];
+    }
+    true
+}
+
+/// Dot product with four independent accumulators, so it vectorises (a plain running
+/// sum is a dependency chain the compiler may not reorder).
+fn dot(x: &[f64], y: &[f64]) -> f64 {
+    let mut acc = [0f64; 4];
+    let (xc, yc) = (x.chunks_exact(4), y.chunks_exact(4));
+    let (xr, yr) = (xc.remainder(), yc.remainder());
+    for (p, q) in xc.zip(yc) {
+        for l in 0..4 {
+            acc[l] += p[l] * q[l];
+        }
+    }
+    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (p, q) in xr.iter().zip(yr) {
+        s += p * q;
+    }
+    s
+}
+
+#[derive(Default)]
+struct NextLists {
+    offsets: Vec<u32>,
+    targets: Vec<u32>,
+    weights: Vec<f32>,
+    scale: f64,
+}
+
+/// Directed transitions between a customer's orders (see the module docs).
+fn next_lists(inter: &Interactions, settings: &BuildSettings, stats: &mut BuildStats) -> NextLists {
+    let n = inter.n_items;
+    let ns = &settings.next;
+    let seqs = customer_sequences(inter);
+    // Occurrences: item → (customer, position in that customer's sequence).
+    let mut occ_off = vec![0u32; n + 1];
+    for s in &seqs {
+        for &o in s {
+            for &i in &inter.orders[o as usize].items {
+                occ_off[i as usize + 1] += 1;
+            }
+        }
+    }
+    for i in 0..n {
+        occ_off[i + 1] += occ_off[i];
+    }
+    let mut fill = occ_off.clone();
+    let mut occ = vec![(0u32, 0u32); occ_off[n] as usize];
+    for (c, s) in seqs.iter().enumerate() {
+        for (p, &o) in s.iter().enumerate() {
+            for &i in &inter.orders[o as usize].items {
+                occ[fill[i as usize] as usize] = (c as u32, p as u32);
+                fill[i as usize] += 1;
+            }
+        }
+    }
+    let step_w: Vec<f64> = (0..ns.steps)
+        .scan(1.0f64, |w, _| {
+            let cur = *w;
+            *w *= ns.step_decay;
+            Some(cur)
+        })
+        .collect();
+
+    let mut acc = vec![0f64; n];
+    let mut support = vec![0u32; n];
+    let mut last_customer = vec![u32::MAX; n];
+    let mut touched: Vec<u32> = Vec::new();
+    // Raw (unscaled) lists first; the scale is only known at the end.
+    let mut raw: Vec<(f64, u32)> = Vec::new();
+    let mut offsets = Vec::with_capacity(n + 1);
+    let mut targets = Vec::new();
+    let mut raw_weights: Vec<f64> = Vec::new();
+    offsets.push(0u32);
+    for a in 0..n {
+        for &(c, p) in &occ[occ_off[a] as usize..occ_off[a + 1] as usize] {
+            let s = &seqs[c as usize];
+            let src_len = inter.orders[s[p as usize] as usize].items.len() as f64;
+            for (d, &sw) in step_w.iter().enumerate() {
+                let Some(&o) = s.get(p as usize + 1 + d) else {
+                    break;
+                };
+                let dst = &inter.orders[o as usize].items;
+                let w = sw / (src_len * dst.len() as f64).sqrt();
+                for &j in dst {
+                    let j = j as usize;
+                    if j == a {
+                        continue;
+                    }
+                    if last_customer[j] == u32::MAX {
+                        touched.push(j as u32);
+                    }
+                    if last_customer[j] != c {
+                        last_customer[j] = c;
+                        support[j] += 1;
+                    }
+                    acc[j] += w;
+                }
+            }
+        }
+        raw.clear();
+        let total: f64 = touched.iter().map(|&j| acc[j as usize]).sum();
+        let norm = match ns.row_exponent {
+            e if e == 0.0 || total <= 0.0 => 1.0,
+            e if e == 1.0 => total,
+            e => total.powf(e),
+        };
+        for &j in &touched {
+            let j = j as usize;
+            stats.next_pairs_seen += 1;
+            if support[j] >= settings.min_support {
+                raw.push((acc[j] / norm, j as u32));
+            } else {
+                stats.next_pairs_dropped_min_support += 1;
+            }
+            acc[j] = 0.0;
+            support[j] = 0;
+            last_customer[j] = u32::MAX;
+        }
+        touched.clear();
+        let order = |x: &(f64, u32), y: &(f64, u32)| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1));
+        let k = ns.neighbors;
+        if raw.len() > k {
+            raw.select_nth_unstable_by(k - 1, order);
+            raw.truncate(k);
+        }
+        raw.sort_unstable_by(order);
+        for &(w, j) in &raw {
+            targets.push(j);
+            raw_weights.push(w);
+        }
+        offsets.push(targets.len() as u32);
+    }
+    let scale = raw_weights.iter().copied().fold(0.0f64, f64::max);
+    let weights = raw_weights
+        .iter()
+        .map(|&w| snap_weight((w / scale).min(1.0) as f32))
+        .collect();
+    stats.next_edges_kept = targets.len();
+    NextLists {
+        offsets,
+        targets,
+        weights,
+        scale: if scale > 0.0 { scale } else { 1.0 },
+    }
 }
 
 #[cfg(test)]
@@ -351,12 +960,104 @@ mod tests {
         }
     }
 
+    /// Co-occurrence neighbours (cosine unless a test sets β), no regression.
     fn settings(min_support: u32, neighbors: usize) -> BuildSettings {
         BuildSettings {
             min_support,
             neighbors,
             popular: 10,
+            regression: None,
+            ..Default::default()
         }
+    }
+
+    #[test]
+    fn cholesky_solves_and_rejects_indefinite() {
+        // A = [[4, 2, 0], [2, 5, 1], [0, 1, 3]], x = [1, -1, 2] → b = A x = [2, -1, 5].
+        let mut a = vec![4.0, 2.0, 0.0, 2.0, 5.0, 1.0, 0.0, 1.0, 3.0];
+        let mut b = vec![2.0, -1.0, 5.0];
+        assert!(cholesky_solve(&mut a, 3, &mut b));
+        for (x, want) in b.iter().zip([1.0, -1.0, 2.0]) {
+            assert!((x - want).abs() < 1e-12, "{b:?}");
+        }
+        let mut a = vec![1.0, 2.0, 2.0, 1.0];
+        assert!(!cholesky_solve(&mut a, 2, &mut [1.0, 1.0]));
+        // dot: the 4-lane sum and the tail.
+        let x: Vec<f64> = (1..=7).map(f64::from).collect();
+        assert_eq!(dot(&x, &x), 140.0);
+    }
+
+    #[test]
+    fn regression_neighbours_are_the_ridge_solution() {
+        // Guest baskets {0,1}×2, {0,2}, {1,2}, {0,1,2}: buyers n = (4, 4, 3), co-bought
+        // G01 = 3, G02 = G12 = 2. ridge 3/11 × mean buyers 11/3 → λ = 1.
+        // Target 0: [[n1+λ, G12], [G12, n2+λ]] b = [G01, G02] → [[5,2],[2,4]] b = [3,2]
+        // → b = (1/2, 1/4): 1→0 = 0.5, 2→0 = 0.25. Target 1 likewise: 0→1 = 0.5,
+        // 2→1 = 0.25. Target 2: [[5,3],[3,5]] b = [2,2] → 0→2 = 1→2 = 0.25.
+        let inter = Interactions {
+            n_items: 3,
+            orders: [&[0u32, 1][..], &[0, 1], &[0, 2], &[1, 2], &[0, 1, 2]]
+                .iter()
+                .map(|o| order(None, o))
+                .collect(),
+        };
+        let s = BuildSettings {
+            regression: Some(Regression {
+                ridge: 3.0 / 11.0,
+                candidates: 10,
+            }),
+            ..settings(2, 10)
+        };
+        let b = build(&inter, &s).unwrap();
+        // Divided by the largest weight, 0.5.
+        assert_eq!(row(&b, 0), vec![1, 2]);
+        assert_eq!(row(&b, 1), vec![0, 2]);
+        assert_eq!(row(&b, 2), vec![0, 1]);
+        assert_eq!(b.weights, vec![1.0, 0.5, 1.0, 0.5, 0.5, 0.5]);
+        assert_eq!(b.stats.items_with_neighbors, 3);
+        // One candidate per target: target 2 keeps only 0 (tie on G → lower index), and
+        // the single regression is b = G02 / (n0 + λ) = 2/5.
+        let one = build(
+            &inter,
+            &BuildSettings {
+                regression: Some(Regression {
+                    ridge: 3.0 / 11.0,
+                    candidates: 1,
+                }),
+                ..s.clone()
+            },
+        )
+        .unwrap();
+        // 1→0 = 3/5, 0→1 = 3/5, 0→2 = 2/5; largest 3/5.
+        assert_eq!(row(&one, 0), vec![1, 2]);
+        assert_eq!(row(&one, 1), vec![0]);
+        assert_eq!(row(&one, 2), Vec::<u32>::new());
+        assert_eq!(
+            one.weights,
+            vec![1.0, snap_weight((2.0f64 / 3.0) as f32), 1.0]
+        );
+        // min_support 3 leaves only 0~1 (3 customers).
+        let strict = build(
+            &inter,
+            &BuildSettings {
+                min_support: 3,
+                ..s.clone()
+            },
+        )
+        .unwrap();
+        assert_eq!(row(&strict, 2), Vec::<u32>::new());
+        assert_eq!(row(&strict, 0), vec![1]);
+        assert!(build(
+            &inter,
+            &BuildSettings {
+                regression: Some(Regression {
+                    ridge: 0.0,
+                    candidates: 10
+                }),
+                ..s
+            }
+        )
+        .is_err());
     }
 
     fn row(b: &Built, i: usize) -> Vec<u32> {
@@ -462,6 +1163,175 @@ mod tests {
                 .unwrap();
         let (_, w) = m.neighbors(0);
         assert!(w[0] >= w[1]);
+    }
+
+    fn next_row(b: &Built, i: usize) -> (Vec<u32>, Vec<f32>) {
+        let (a, z) = (b.next_offsets[i] as usize, b.next_offsets[i + 1] as usize);
+        (b.next_targets[a..z].to_vec(), b.next_weights[a..z].to_vec())
+    }
+
+    #[test]
+    fn popularity_exponent_moves_between_confidence_and_cosine() {
+        // Guest baskets of two items (equal customer weight b): n0 = 5b, n1 = n2 = 3b.
+        let inter = Interactions {
+            n_items: 4,
+            orders: [[0, 1], [0, 1], [0, 2], [0, 2], [0, 3], [1, 2]]
+                .iter()
+                .map(|o| order(None, o))
+                .collect(),
+        };
+        let with = |beta: f64| {
+            build(
+                &inter,
+                &BuildSettings {
+                    popularity_exponent: beta,
+                    ..settings(2, 10)
+                },
+            )
+            .unwrap()
+        };
+        // β = 0: confidence co/n_i. 0→1: 2/5, 0→2: 2/5 (tie → lower index), 1→0: 2/3.
+        let b = with(0.0);
+        assert_eq!(row(&b, 0), vec![1, 2]);
+        assert_eq!(&b.weights[..2], &[snap_weight(0.4), snap_weight(0.4)]);
+        assert_eq!(row(&b, 1), vec![0]); // 1~2 has one customer only
+        assert_eq!(b.weights[2], snap_weight(2.0 / 3.0));
+        // β = 1: co/n_j, the neighbour's popularity divided out: 0→1 = 2/3.
+        let b = with(1.0);
+        assert_eq!(b.weights[0], snap_weight(2.0 / 3.0));
+        assert_eq!(row(&b, 1), vec![0]);
+        assert_eq!(b.weights[2], snap_weight(0.4));
+        // β = 0.5: cosine 2/sqrt(15), symmetric.
+        let b = with(0.5);
+        let cos = snap_weight((2.0 / 15f64.sqrt()) as f32);
+        assert_eq!(b.weights[0], cos);
+        assert_eq!(b.weights[2], cos);
+        assert!(build(
+            &inter,
+            &BuildSettings {
+                popularity_exponent: 1.5,
+                ..settings(2, 10)
+            }
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn next_lists_follow_order_sequences_with_step_decay() {
+        let o = |c: u32, ts: i64, items: &[u32]| Order {
+            customer: Some(c),
+            ts,
+            items: items.to_vec(),
+        };
+        // Customer 2's orders are listed out of time order on purpose.
+        let inter = Interactions {
+            n_items: 4,
+            orders: vec![
+                o(0, 1, &[0]),
+                o(0, 2, &[1, 2]),
+                o(0, 3, &[3]),
+                o(1, 1, &[0]),
+                o(1, 2, &[1]),
+                o(1, 3, &[3]),
+                o(2, 9, &[2]),
+                o(2, 1, &[0]),
+            ],
+        };
+        let s = BuildSettings {
+            next: NextSettings {
+                neighbors: 10,
+                steps: 2,
+                step_decay: 0.5,
+                row_exponent: 0.0,
+            },
+            scoring: Scoring {
+                next_weight: 0.5,
+                ..Scoring::default()
+            },
+            ..settings(2, 10)
+        };
+        let b = build(&inter, &s).unwrap();
+        // From 0: c0 → {1,2} at one step, 1/sqrt(1·2) each, → {3} at two steps, 0.5;
+        // c1 → {1}: 1, → {3}: 0.5; c2 → {2}: 1. So 0→1 = 0→2 = 1 + 1/√2, 0→3 = 1.
+        // From 1: c0 → {3}: 1/√2, c1 → {3}: 1. From 2: only c0 → {3}: below support.
+        let top = 1.0 + std::f64::consts::FRAC_1_SQRT_2;
+        assert_eq!(b.next_scale, top);
+        assert_eq!(
+            next_row(&b, 0),
+            (
+                vec![1, 2, 3],
+                vec![1.0, 1.0, snap_weight((1.0 / top) as f32)]
+            )
+        );
+        assert_eq!(next_row(&b, 1), (vec![3], vec![1.0]));
+        assert_eq!(next_row(&b, 2), (vec![], vec![]));
+        assert_eq!(next_row(&b, 3), (vec![], vec![]));
+        assert_eq!(b.stats.next_pairs_seen, 5);
+        assert_eq!(b.stats.next_pairs_dropped_min_support, 1);
+        assert_eq!(b.stats.next_edges_kept, 4);
+        // The blend weight carries the scale the stored weights were divided by.
+        assert_eq!(b.scoring.next_weight, (0.5 * top) as f32);
+        // One step only: 0→3 disappears (it was two steps away for both customers).
+        let one = build(
+            &inter,
+            &BuildSettings {
+                next: NextSettings {
+                    steps: 1,
+                    ..s.next.clone()
+                },
+                ..s.clone()
+            },
+        )
+        .unwrap();
+        assert_eq!(next_row(&one, 0).0, vec![1, 2]);
+        // Row exponent 1: each row divided by its total (before the support filter):
+        // row 0 totals 2·(1 + 1/√2) + 1, row 1 is all 3 → 1; the largest is row 1's 1.
+        let cond = build(
+            &inter,
+            &BuildSettings {
+                next: NextSettings {
+                    row_exponent: 1.0,
+                    ..s.next.clone()
+                },
+                ..s.clone()
+            },
+        )
+        .unwrap();
+        let total0 = 2.0 * top + 1.0;
+        assert_eq!(cond.next_scale, 1.0);
+        assert_eq!(
+            next_row(&cond, 0),
+            (
+                vec![1, 2, 3],
+                vec![
+                    snap_weight((top / total0) as f32),
+                    snap_weight((top / total0) as f32),
+                    snap_weight((1.0 / total0) as f32)
+                ]
+            )
+        );
+        assert_eq!(next_row(&cond, 1), (vec![3], vec![1.0]));
+        // Off: no NEXT lists at all, and the model has no NEXT section.
+        let off = build(
+            &inter,
+            &BuildSettings {
+                next: NextSettings {
+                    neighbors: 0,
+                    ..s.next.clone()
+                },
+                ..s.clone()
+            },
+        )
+        .unwrap();
+        assert!(off.next_offsets.is_empty());
+        let ids: Vec<String> = (0..4).map(|i| i.to_string()).collect();
+        assert!(!Model::from_parts(off.into_parts(ids.clone()))
+            .unwrap()
+            .has_next());
+        let m = Model::from_parts(b.into_parts(ids)).unwrap();
+        assert_eq!(m.next(0).0, &[1, 2, 3]);
+        // Sequences: by time, ties in input order.
+        assert_eq!(customer_sequences(&inter)[2], vec![7, 6]);
     }
 
     #[test]

@@ -35,6 +35,7 @@ const KEY_NEIGHBOR_WEIGHT: [u8; 4] = *b"NBWT";
 const KEY_NEXT_DECAY: [u8; 4] = *b"NXDC";
 const KEY_NEXT_WEIGHT: [u8; 4] = *b"NXWT";
 const KEY_FAMILY_CAP: [u8; 4] = *b"FCAP";
+const KEY_REPEAT_ONCE: [u8; 4] = *b"RPT1";
 /// Largest family cap a model may ask for.
 pub const MAX_FAMILY_CAP: u32 = 65_535;
 
@@ -56,6 +57,9 @@ pub struct Scoring {
     /// At most this many items of one family (near-duplicates, `FAML`) in a list before
     /// the others of that family; 0 = no limit.
     pub family_cap: u32,
+    /// A repeated history item counts once, with its strongest weight (normally its most
+    /// recent event), instead of the sum over its events. Stored as 1.0 / 0.0.
+    pub repeat_once: bool,
 }
 
 impl Default for Scoring {
@@ -66,6 +70,7 @@ impl Default for Scoring {
             next_decay: 0.5,
             next_weight: 1.0,
             family_cap: 0,
+            repeat_once: false,
         }
     }
 }
@@ -519,6 +524,12 @@ impl Model {
     pub fn scoring(&self) -> &Scoring {
         &self.parts.scoring
     }
+    /// Replaces the scoring blend (validated), e.g. to try settings without a rebuild.
+    pub fn set_scoring(&mut self, scoring: Scoring) -> Result<(), ModelError> {
+        scoring.check()?;
+        self.parts.scoring = scoring;
+        Ok(())
+    }
     /// Near-duplicate family of `item`, or None when the model has no families.
     pub fn family(&self, item: u32) -> Option<u32> {
         self.parts.families.get(item as usize).copied()
@@ -580,12 +591,13 @@ fn write_neighbors(n: usize, offsets: &[u32], targets: &[u32], weights: &[f32]) 
 }
 
 fn write_params(s: &Scoring) -> Vec<u8> {
-    let entries: [([u8; 4], f32); 5] = [
+    let entries: [([u8; 4], f32); 6] = [
         (KEY_HISTORY_DECAY, s.history_decay),
         (KEY_NEIGHBOR_WEIGHT, s.neighbor_weight),
         (KEY_NEXT_DECAY, s.next_decay),
         (KEY_NEXT_WEIGHT, s.next_weight),
         (KEY_FAMILY_CAP, s.family_cap as f32),
+        (KEY_REPEAT_ONCE, if s.repeat_once { 1.0 } else { 0.0 }),
     ];
     let mut b = Vec::with_capacity(4 + 8 * entries.len());
     put_u32(&mut b, entries.len() as u32);
@@ -607,7 +619,7 @@ fn read_params(sec: &[u8]) -> Result<Scoring, ModelError> {
         ));
     }
     let mut s = Scoring::default();
-    let mut seen = [false; 5];
+    let mut seen = [false; 6];
     for _ in 0..count {
         let e = r.take(8)?;
         let key = [e[0], e[1], e[2], e[3]];
@@ -618,6 +630,7 @@ fn read_params(sec: &[u8]) -> Result<Scoring, ModelError> {
             KEY_NEXT_DECAY => 2,
             KEY_NEXT_WEIGHT => 3,
             KEY_FAMILY_CAP => 4,
+            KEY_REPEAT_ONCE => 5,
             _ => continue,
         };
         if seen[slot] {
@@ -629,6 +642,12 @@ fn read_params(sec: &[u8]) -> Result<Scoring, ModelError> {
             1 => s.neighbor_weight = v,
             2 => s.next_decay = v,
             3 => s.next_weight = v,
+            5 => {
+                if v != 0.0 && v != 1.0 {
+                    return Err(ModelError::Invalid("repeat flag not 0 or 1"));
+                }
+                s.repeat_once = v == 1.0;
+            }
             _ => {
                 if !(v >= 0.0 && v <= MAX_FAMILY_CAP as f32 && v == (v as u32) as f32) {
                     return Err(ModelError::Invalid(
@@ -1470,6 +1489,7 @@ mod tests {
             next_decay: 0.125,
             next_weight: 3.0,
             family_cap: 2,
+            repeat_once: true,
         };
         p.families = vec![0, 0, 7, 3];
         p
@@ -1598,6 +1618,7 @@ mod tests {
                 params(&[(b"FCAP", -1.0)]),
                 "family cap not a whole number in range",
             ),
+            (params(&[(b"RPT1", 0.5)]), "repeat flag not 0 or 1"),
             (
                 {
                     let mut p = params(&[(b"NXWT", 1.0)]);
@@ -1791,6 +1812,7 @@ mod tests {
                                     next_decay: nd as f32 / 64.0,
                                     next_weight: xw as f32 / 8.0,
                                     family_cap: cap,
+                                    repeat_once: cap % 2 == 1,
                                 };
                             }
                             p.families = families.unwrap_or_default();

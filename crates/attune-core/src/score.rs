@@ -180,8 +180,14 @@ impl Scorer {
         for i in 0..self.weighted.len() {
             let (item, w, wn) = self.weighted[i];
             if merged > 0 && self.weighted[merged - 1].0 == item {
-                self.weighted[merged - 1].1 += w;
-                self.weighted[merged - 1].2 += wn;
+                let m = &mut self.weighted[merged - 1];
+                if sc.repeat_once {
+                    m.1 = m.1.max(w);
+                    m.2 = m.2.max(wn);
+                } else {
+                    m.1 += w;
+                    m.2 += wn;
+                }
             } else {
                 self.weighted[merged] = (item, w, wn);
                 merged += 1;
@@ -471,6 +477,7 @@ mod tests {
                 next_decay: 0.25,
                 next_weight: 4.0,
                 family_cap,
+                repeat_once: false,
             },
             families,
             popular: vec![4, 3, 2, 1, 0],
@@ -520,6 +527,33 @@ mod tests {
         assert_eq!(r[0].score, wb * 0.5);
         assert_eq!(r[1].score, wn * 1.0);
         assert_eq!(r[2].score, wn * 0.25);
+    }
+
+    #[test]
+    fn repeat_once_keeps_the_strongest_event() {
+        // Item 4 viewed three times (steps back 1, 2, 3 behind a view of 0): added up it
+        // weighs 0.3·(0.85 + 0.85² + 0.85³); once, only its most recent 0.3·0.85.
+        let h = [
+            (4, Signal::View),
+            (4, Signal::View),
+            (4, Signal::View),
+            (0, Signal::View),
+        ];
+        let m = model();
+        let added = recommend(&m, &q(&h, &[], 10, false));
+        let r5 = |r: &[Recommendation]| r.iter().find(|x| x.item == 5).unwrap().score;
+        let d = 0.85f32;
+        assert_eq!(
+            r5(&added),
+            (0.3 * d + 0.3 * (d * d) + 0.3 * (d * d * d)) * 0.5
+        );
+        assert_eq!(items(&added), vec![5, 1, 2]);
+        let mut p = m.parts().clone();
+        p.scoring.repeat_once = true;
+        let once = recommend(&Model::from_parts(p).unwrap(), &q(&h, &[], 10, false));
+        assert_eq!(r5(&once), 0.3 * d * 0.5);
+        // Now 1 (0.3·0.5 from the newest event) outranks 5 (0.255·0.5).
+        assert_eq!(items(&once), vec![1, 5, 2]);
     }
 
     #[test]
