@@ -17,13 +17,15 @@ function start(prior) {
   const live = new Set();
   const dirty = new Set();
   let engine = null;
-  // Help prompts (docs/prompts.md): the Wasm's prompt entry points once it is up; they see
-  // every tracked event. Config: attune.prompts(config), else <script data-attune-prompts>.
+  // Help prompts (docs/prompts.md): ./attune-prompts.js, loaded only for a page that
+  // configures them (attune.prompts(config) or <script data-attune-prompts>); it sees every
+  // tracked event.
   let prompter = null;
   let promptConfig;
   const startPrompts = () => {
     try { prompter.startPrompts(promptConfig, Date.now(), true); } catch (e) { warn('help prompts are off', e); }
   };
+  const loadPrompts = () => import('./attune-prompts.js').catch((e) => warn('help prompts are off', e));
   let failed = false;
   let flushing = false;
   let resolveReady;
@@ -96,6 +98,7 @@ function start(prior) {
     prompts(config) {
       promptConfig = config;
       if (prompter) startPrompts();
+      else if (engine) loadPrompts().then((m) => { if (m) { prompter = m; startPrompts(); } });
     },
   };
   // Events a page queued before this script ran: window.attune = {q: [{type, item}, …]}.
@@ -113,18 +116,22 @@ function start(prior) {
       const d = (script && script.dataset) || {};
       if (!d.model) throw new Error('the attune.js <script> tag needs data-model="/path/to/model.bin"');
       const modelUrl = new URL(d.model, document.baseURI);
-      const [glue, bytes] = await Promise.all([
+      const wantPrompts = promptConfig !== undefined || document.querySelector('script[data-attune-prompts]');
+      const [glue, bytes, pm] = await Promise.all([
         import('./pkg/attune_web.js').then(async (m) => { await m.default(); return m; }),
         fetch(modelUrl, { credentials: 'same-origin' }).then((r) => {
           if (!r.ok) throw new Error('model ' + modelUrl.pathname + ': HTTP ' + r.status);
           return r.arrayBuffer();
         }),
+        wantPrompts && loadPrompts(),
       ]);
       engine = new glue.Engine(new Uint8Array(bytes));
       const k = Number.parseInt(d.k, 10);
       engine.configure(d.itemUrl, d.currency, k > 0 ? k : undefined);
       engine.useLocalStorage();
-      if (glue.startPrompts) { prompter = glue; startPrompts(); }
+      // attune.prompts(config) may have come while the engine loaded.
+      const m = pm || (promptConfig !== undefined && (await loadPrompts()));
+      if (m) { prompter = m; startPrompts(); }
       for (const [e, at] of queue.splice(0)) apply(e, at);
       w.addEventListener('storage', (ev) => {
         if (ev.key === null || ev.key.startsWith('attune:')) {

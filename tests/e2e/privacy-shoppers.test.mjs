@@ -20,8 +20,8 @@ const ALLOWED = [
   /^\/$/,
   /^\/(index|product|cart|checkout)\.html$/,
   /^\/demo\/(shop\.css|favicon\.svg|products\.json|model\.bin)$/,
-  /^\/demo\/(shop|home|product|cart|checkout)\.js$/,
-  /^\/attune\.js$/,
+  /^\/demo\/(shop|home|product|cart|checkout|prompts)\.js$/,
+  /^\/attune(-prompts)?\.js$/,
   /^\/pkg\/attune_web(\.js|_bg\.wasm)$/,
 ];
 

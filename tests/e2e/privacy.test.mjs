@@ -18,8 +18,8 @@ const ALLOWED = [
   /^\/$/,
   /^\/(index|product|cart|checkout)\.html$/,
   /^\/demo\/(shop\.css|favicon\.svg|products\.json|model\.bin)$/,
-  /^\/demo\/(shop|home|product|cart|checkout)\.js$/,
-  /^\/attune\.js$/,
+  /^\/demo\/(shop|home|product|cart|checkout|prompts)\.js$/,
+  /^\/attune(-prompts)?\.js$/,
   /^\/pkg\/attune_web(\.js|_bg\.wasm)$/,
 ];
 
@@ -159,7 +159,8 @@ test("the shop's basket and Attune's profile live in separate localStorage keys"
       return p && p.events.some((e) => e.type === "cart");
     });
     const keys = await page.evaluate(() => Object.keys(localStorage).sort());
-    assert.deepEqual(keys, ["attune:v1", "demo-shop:cart"]);
+    // The help prompts keep their own small memory (docs/prompts.md), under Attune's prefix.
+    assert.deepEqual(keys, ["attune:prompts", "attune:v1", "demo-shop:cart"]);
     const { cart, profile } = await page.evaluate(() => ({
       cart: JSON.parse(localStorage.getItem("demo-shop:cart")),
       profile: JSON.parse(localStorage.getItem("attune:v1")),

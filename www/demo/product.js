@@ -11,6 +11,7 @@ import {
   clampQty,
   trackWhenReady,
   placement,
+  categoryOf,
 } from "./shop.js";
 
 const $ = (id) => document.getElementById(id);
@@ -68,7 +69,8 @@ async function main() {
   showSimilar(product.id);
   document.body.dataset.ready = "product";
   // A marker the end-to-end tests wait on before leaving the page.
-  if (await trackWhenReady("view", product.id)) document.body.dataset.tracked = "view";
+  const facts = { title, price: product.price, currency: product.currency, category: categoryOf(product), url: location.href };
+  if (await trackWhenReady("view", product.id, facts)) document.body.dataset.tracked = "view";
 }
 
 function showSimilar(item) {

@@ -181,12 +181,13 @@ export function updateCartCount() {
 // ---------------------------------------------------------------------------------------------
 // Attune bridge: the widget is an enhancement, so every call is guarded.
 
-/** Tells Attune what the shopper did. Never throws, even if the widget failed to load. */
-export function track(type, item) {
+/** Tells Attune what the shopper did (`extra`: more facts, e.g. a view's title, price and
+ * category for the help prompts' comparison). Never throws, even if the widget failed to load. */
+export function track(type, item, extra = {}) {
   const a = window.attune;
   if (!a || typeof a.track !== "function") return false;
   try {
-    a.track({ type, item });
+    a.track({ ...extra, type, item });
     return true;
   } catch (err) {
     console.warn("attune.track failed", err);
@@ -210,8 +211,8 @@ export function forgetShopper() {
 
 /** Tracks once the widget has loaded its model (so the signal lands in the profile it keeps),
  * or not at all if it failed. Resolves to whether the signal was handed over. */
-export async function trackWhenReady(type, item) {
-  return (await attuneReady()) && track(type, item);
+export async function trackWhenReady(type, item, extra) {
+  return (await attuneReady()) && track(type, item, extra);
 }
 
 /** Resolves true once the widget is ready, false if it failed, is absent or takes longer
@@ -396,6 +397,27 @@ function drawPattern(svg, kind, fg, h) {
     svg.append(svgEl("circle", { cx: 15 + (h % 70), cy: 10 + ((h >>> 8) % 25), r: 26, fill: fg, opacity: 0.07 }));
     svg.append(svgEl("circle", { cx: 15 + ((h >>> 16) % 70), cy: 90 - ((h >>> 24) % 20), r: 20, fill: fg, opacity: 0.06 }));
   }
+}
+
+// What kind of thing a product is, from the motif its title names ("" for the many that
+// name none): the category the help prompts compare within (demo/prompts.js).
+const CATEGORIES = {
+  heart: "Hearts",
+  clock: "Clocks",
+  cup: "Cups and mugs",
+  candle: "Candles and lights",
+  bag: "Bags",
+  bottle: "Bottles and jars",
+  cake: "Baking",
+  card: "Cards and paper",
+  gem: "Jewellery",
+  bird: "Birds",
+  flower: "Flowers and garden",
+  star: "Christmas",
+};
+export function categoryOf(product) {
+  const title = (product && product.title ? product.title : "").toUpperCase();
+  return CATEGORIES[(MOTIFS.find(([re]) => re.test(title)) || [])[1]] || "";
 }
 
 /** A decorative picture for a product (aria-hidden: the title beside it says what it is). */

@@ -126,6 +126,8 @@ pub struct Link {
 pub struct Rule {
     /// The merchant's name for the rule; keys "don't show again" and cooldowns.
     pub id: String,
+    /// Position in the config's `rules` array (invalid rules are left out of `Config`).
+    pub src: usize,
     pub when: Trigger,
     /// `views`, `items` or `switches` for the counting triggers, else 0.
     pub count: u32,
@@ -139,6 +141,9 @@ pub struct Rule {
     pub facts: Vec<String>,
     /// Extra rows of a comparison: names of fields sent with each `view` event.
     pub fields: Vec<String>,
+    /// A survey's five answers in the shopper's language (price, shipping, information,
+    /// browsing, other); empty for the defaults.
+    pub choices: Vec<String>,
     pub cooldown_ms: f64,
     /// URL substrings where the rule may show; empty means everywhere not excluded.
     pub on: Vec<String>,
@@ -151,7 +156,7 @@ pub struct Config {
     pub per_page: u32,
     /// Prompts per session.
     pub per_session: u32,
-    /// URL substrings (case-insensitive) of pages that never show a prompt.
+    /// URL substrings (ASCII case ignored) of pages that never show a prompt.
     pub never_on: Vec<String>,
     /// ISO 4217 code for prices given as plain numbers.
     pub currency: Option<String>,
@@ -259,18 +264,18 @@ pub fn parse(text: &str) -> Result<Config, ConfigError> {
     };
     let mut cfg = Config::default();
     let mut errors = Vec::new();
-    let mut seen: Vec<&str> = Vec::new();
-    for (key, value) in members {
+    for (n, (key, value)) in members.iter().enumerate() {
         let err = |problem| ConfigError {
             path: key.clone(),
             problem,
             dropped_rule: false,
         };
-        if seen.contains(&key.as_str()) {
+        // A repeated setting: the last one applies, as with the page's `JSON.parse` (the
+        // DOM layer reads a rule's texts from its own parse of the same text).
+        if members.iter().skip(n + 1).any(|(k, _)| k == key) {
             errors.push(err(Problem::Duplicate));
             continue;
         }
-        seen.push(key);
         let bad = match key.as_str() {
             "rules" => match value.as_array() {
                 Some(list) => {
@@ -295,6 +300,7 @@ pub fn parse(text: &str) -> Result<Config, ConfigError> {
                     "a three-letter currency code such as \"GBP\"",
                 )),
             },
+            "labels" => labels(value, &mut errors),
             _ => Some(Problem::Unknown),
         };
         if let Some(p) = bad {
@@ -345,10 +351,36 @@ fn patterns(v: &Json) -> Result<Vec<String>, Problem> {
     if v.as_array().is_some_and(|a| a.is_empty()) {
         return Ok(Vec::new());
     }
-    texts(v, MAX_PATTERNS).map(|p| p.into_iter().map(|s| s.to_lowercase()).collect())
+    texts(v, MAX_PATTERNS)
 }
 
-const RULE_FIELDS: [&str; 15] = [
+/// The words of the prompt's own controls, for shops in other languages.
+pub const LABELS: [&str; 4] = ["close", "never", "thanks", "price"];
+
+/// Checks `labels`: an object of non-empty strings under the names of [`LABELS`]. A bad
+/// label is reported and the default word is used for it.
+fn labels(v: &Json, errors: &mut Vec<ConfigError>) -> Option<Problem> {
+    let Json::Obj(members) = v else {
+        return Some(Problem::Expected("an object of label texts"));
+    };
+    for (key, value) in members {
+        let problem = if !LABELS.contains(&key.as_str()) {
+            Problem::Unknown
+        } else if let Err(p) = text(value, MAX_TEXT) {
+            p
+        } else {
+            continue;
+        };
+        errors.push(ConfigError {
+            path: concat2("labels.", key),
+            problem,
+            dropped_rule: false,
+        });
+    }
+    None
+}
+
+const RULE_FIELDS: [&str; 16] = [
     "id",
     "when",
     "show",
@@ -357,6 +389,7 @@ const RULE_FIELDS: [&str; 15] = [
     "link",
     "facts",
     "fields",
+    "choices",
     "cooldownHours",
     "on",
     "seconds",
@@ -379,7 +412,7 @@ fn rules(list: &[Json], out: &mut Vec<Rule>, errors: &mut Vec<ConfigError>) {
             });
             break;
         }
-        match rule(v) {
+        match rule(v, i) {
             Ok(r) if out.iter().any(|o| o.id == r.id) => errors.push(ConfigError {
                 path: at + ".id",
                 problem: Problem::DuplicateId,
@@ -403,7 +436,7 @@ fn rules(list: &[Json], out: &mut Vec<Rule>, errors: &mut Vec<ConfigError>) {
 
 type FieldError = (String, Problem);
 
-fn rule(v: &Json) -> Result<Rule, FieldError> {
+fn rule(v: &Json, src: usize) -> Result<Rule, FieldError> {
     let fail = |field: &str, p: Problem| (field.to_string(), p);
     let Json::Obj(members) = v else {
         return Err(fail("", Problem::Expected("an object")));
@@ -501,6 +534,14 @@ fn rule(v: &Json) -> Result<Rule, FieldError> {
         Some(j) => texts(j, MAX_FIELDS).map_err(|p| fail("fields", p))?,
         None => Vec::new(),
     };
+    let choices = match get("choices") {
+        Some(_) if show != Action::Survey => return Err(fail("choices", Problem::NotForThisRule)),
+        Some(j) => match texts(j, MAX_FACTS) {
+            Ok(c) if c.len() == 5 => c,
+            _ => return Err(fail("choices", Problem::Expected(CHOICES))),
+        },
+        None => Vec::new(),
+    };
     if link.is_some() && matches!(show, Action::Compare | Action::Survey) {
         return Err(fail("link", Problem::NotForThisRule));
     }
@@ -518,12 +559,11 @@ fn rule(v: &Json) -> Result<Rule, FieldError> {
     };
     let on = match get("on") {
         None => Vec::new(),
-        Some(j) => texts(j, MAX_PATTERNS)
-            .map(|p| p.into_iter().map(|s| s.to_lowercase()).collect())
-            .map_err(|p| fail("on", p))?,
+        Some(j) => texts(j, MAX_PATTERNS).map_err(|p| fail("on", p))?,
     };
     Ok(Rule {
         id,
+        src,
         when,
         count,
         after_ms,
@@ -533,10 +573,14 @@ fn rule(v: &Json) -> Result<Rule, FieldError> {
         link,
         facts,
         fields,
+        choices,
         cooldown_ms,
         on,
     })
 }
+
+const CHOICES: &str =
+    "an array of 5 non-empty strings: price, shipping, information, browsing, other";
 
 fn range_text(when: Trigger) -> &'static str {
     match when {
@@ -600,7 +644,8 @@ mod tests {
            "title": "Comparing?", "fields": ["material"]},
           {"id": "reassure", "when": "cart_idle", "minutes": 2.5, "show": "reassure",
            "title": "Good to know", "facts": ["Free returns within 30 days"], "cooldownHours": 0.5},
-          {"id": "exit", "when": "exit_intent", "show": "survey"},
+          {"id": "exit", "when": "exit_intent", "show": "survey",
+           "choices": ["Le prix", "La livraison", "Plus d'infos", "Je regarde", "Autre"]},
           {"id": "nothing-found", "when": "no_results", "show": "help", "title": "No luck?"}
         ]}"#;
 
@@ -609,7 +654,7 @@ mod tests {
         let c = parse(GOOD).unwrap();
         assert!(c.errors.is_empty(), "{:?}", messages(&c));
         assert_eq!((c.per_page, c.per_session), (1, 3));
-        assert_eq!(c.never_on, vec!["/checkout", "pay"]);
+        assert_eq!(c.never_on, vec!["/Checkout", "pay"]);
         assert_eq!(c.currency.as_deref(), Some("GBP"));
         assert_eq!(c.rules.len(), 5);
         let r = &c.rules[0];
@@ -632,6 +677,7 @@ mod tests {
             c.rules[3].title, "",
             "a survey may use the standard question"
         );
+        assert_eq!(c.rules[3].choices[1], "La livraison");
         assert_eq!(c.rules[4].when, Trigger::NoResults);
     }
 
@@ -667,11 +713,13 @@ mod tests {
             {"id": "n", "when": "no_results", "show": "help", "title": "x", "title": "y"},
             {"id": "o", "when": "no_results", "show": "survey", "link": {"text": "t", "href": "/"}},
             {"id": "p", "when": "dwell", "seconds": 0, "show": "help", "title": "x"},
-            {"id": "q", "when": "no_results", "show": "help", "title": "x", "cooldownHours": -1}
+            {"id": "q", "when": "no_results", "show": "help", "title": "x", "cooldownHours": -1},
+            {"id": "r", "when": "no_results", "show": "survey", "choices": ["a", "b"]},
+            {"id": "s", "when": "no_results", "show": "help", "title": "x", "choices": ["a", "b", "c", "d", "e"]}
         ]}"#;
         let c = parse(text).unwrap();
         assert_eq!(c.rules.len(), 1);
-        assert_eq!(c.rules[0].id, "c");
+        assert_eq!((c.rules[0].id.as_str(), c.rules[0].src), ("c", 2));
         assert_eq!(
             messages(&c),
             vec![
@@ -693,6 +741,8 @@ mod tests {
                 "rules[16].link: not used by this kind of rule; the rule is ignored",
                 "rules[17].seconds: expected a number of seconds from 1 to 3600; the rule is ignored",
                 "rules[18].cooldownHours: expected a number of hours from 0 to 8760; the rule is ignored",
+                "rules[19].choices: expected an array of 5 non-empty strings: price, shipping, information, browsing, other; the rule is ignored",
+                "rules[20].choices: not used by this kind of rule; the rule is ignored",
             ]
         );
     }
@@ -701,23 +751,28 @@ mod tests {
     fn bad_settings_fall_back_to_defaults() {
         let c = parse(
             r#"{"perPage": 5, "perSession": "2", "neverOn": "checkout", "currency": "pounds",
-                "colour": "red", "rules": {}, "perPage": 1}"#,
+                "colour": "red", "rules": {}, "perPage": 2,
+                "labels": {"close": "Fermer", "never": 3, "open": "x"}}"#,
         )
         .unwrap();
-        assert_eq!(c.per_page, PER_PAGE);
+        assert_eq!(
+            c.per_page, 2,
+            "the last of a repeated setting applies, as in JSON.parse"
+        );
         assert_eq!(c.per_session, PER_SESSION);
         assert_eq!(c.never_on, vec!["checkout", "payment"]);
         assert_eq!(c.currency, None);
         assert_eq!(
             messages(&c),
             vec![
-                "perPage: expected a whole number from 0 to 3",
+                "perPage: given twice",
                 "perSession: expected a whole number from 0 to 20",
                 "neverOn: expected an array of non-empty strings (at most 32)",
                 "currency: expected a three-letter currency code such as \"GBP\"",
                 "colour: unknown field",
                 "rules: expected an array of rules",
-                "perPage: given twice",
+                "labels.never: expected a non-empty string (at most 500 characters)",
+                "labels.open: unknown field",
             ]
         );
     }

@@ -1,11 +1,13 @@
 //! The help-prompt rules engine: decides, from the shopper's local signals, whether a
 //! configured prompt may show now, and keeps the little it must remember between pages
-//! (sessions, views per item, the cart, cooldowns, "don't show again", survey answers).
+//! (sessions, views per item, the cart, the categories seen this session, cooldowns,
+//! "don't show again").
 //!
 //! Pure and deterministic: the page's clock is passed in with every call, storage is the
-//! caller's (`Memory::to_json` / `Memory::from_json`), and the DOM layer (src/prompts.rs)
-//! turns browser events into [`Signal`]s. The same timeline always gives the same prompts,
-//! which is what the tests below replay.
+//! caller's (`Memory::to_text` / `Memory::from_text`), and the DOM layer
+//! (www/attune-prompts.js, through src/prompts.rs) turns browser events into [`Signal`]s
+//! and renders what this engine picks. The same timeline always gives the same prompts,
+//! which is what the tests below replay. Display data (titles, prices) stays in the page.
 //!
 //! Respect comes before every trigger: nothing on excluded pages, nothing while a form
 //! field has focus or the tab is hidden, one prompt open at a time, at most `per_page` per
@@ -13,7 +15,7 @@
 //! dismissed for good never comes back. Triggers are checked in config order; the first
 //! rule that fires and is allowed wins.
 
-use crate::json::{self, Json};
+use crate::json::write_uint;
 use crate::prompt_config::{Config, Trigger, MAX_COMPARED};
 
 /// A gap without activity longer than this starts a new session (the usual analytics rule).
@@ -26,36 +28,23 @@ pub const FAST_SCROLL_MS: f64 = 400.0;
 pub const MAX_VIEWED: usize = 100;
 pub const MAX_CART: usize = 50;
 pub const MAX_SEEN: usize = 12;
-pub const MAX_ANSWERS: usize = 20;
-pub const MAX_FACT_LEN: usize = 200;
+/// Longest id or category kept (characters).
+pub const MAX_NAME: usize = 200;
 const MAX_OPTIONS: usize = 32;
-
-/// The survey's answers, as stored and emitted (`attune:survey`'s `detail.answer`).
-pub const ANSWERS: [&str; 5] = ["price", "shipping", "information", "browsing", "other"];
-
-/// An item as the page described it in a `view` event; only `id` is required.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Item {
-    pub id: String,
-    pub category: String,
-    pub title: String,
-    /// Display text, already formatted by the caller.
-    pub price: String,
-    pub url: String,
-    /// Named facts for the comparison (`material: "wool"`).
-    pub fields: Vec<(String, String)>,
-}
 
 /// Something the shopper did, as the DOM layer or the shop's `track` calls report it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Signal {
-    View(Item),
+    /// A product page view: item id and category ("" if unknown).
+    View(String, String),
     Cart(String),
     Remove(String),
     Purchase(String),
+    /// The cart's contents as the page knows them (replaces what the events said).
+    Basket(Vec<String>),
     /// A search that found `n` results.
     Search(u32),
-    /// An option (`name`, e.g. "size") set to `value`.
+    /// An option (e.g. "size") set to a value.
     Variant(String, String),
     /// Any interaction: pointer, key, input.
     Activity,
@@ -86,13 +75,6 @@ pub struct Views {
     pub last_session: u32,
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Answer {
-    pub rule: String,
-    pub answer: String,
-    pub at: f64,
-}
-
 /// What the prompts remember across pages and visits (stored by the caller, in the
 /// shopper's browser only).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -108,9 +90,8 @@ pub struct Memory {
     /// Least recently viewed first.
     pub views: Vec<Views>,
     pub cart: Vec<String>,
-    /// Items viewed this session, least recent first.
-    pub seen: Vec<Item>,
-    pub answers: Vec<Answer>,
+    /// (item, category) viewed this session, least recent first.
+    pub seen: Vec<(String, String)>,
 }
 
 /// This page view's state.
@@ -141,9 +122,9 @@ struct Page {
     switches: u32,
     back: bool,
     scroll_y: f64,
-    scroll_at: f64,
-    /// Where and when the current upward scroll began.
-    run: Option<(f64, f64)>,
+    /// The current upward scroll: (time, offset) samples of the last `FAST_SCROLL_MS`,
+    /// beginning with the offset before it started.
+    run: Vec<(f64, f64)>,
 }
 
 pub struct Prompts {
@@ -164,20 +145,19 @@ impl Prompts {
             memory.returning = memory.session > 1 && !memory.cart.is_empty();
         }
         memory.last_active = now;
-        let path = url.to_lowercase();
-        let excluded = config.never_on.iter().any(|p| path.contains(p.as_str()));
-        Prompts {
-            config,
+        let mut p = Prompts {
+            config: Config::default(),
             memory,
             page: Page {
-                path,
+                path: url.to_string(),
                 touch,
-                excluded,
                 visible_since: now,
                 last_active: now,
                 ..Page::default()
             },
-        }
+        };
+        p.set_config(config);
+        p
     }
 
     pub fn config(&self) -> &Config {
@@ -185,12 +165,9 @@ impl Prompts {
     }
 
     /// Replaces the rules (the page called `attune.prompts(config)` again); the memory and
-    /// the page's state stay.
+    /// the page's counts stay, so a new config cannot lift this page's cap.
     pub fn set_config(&mut self, config: Config) {
-        self.page.excluded = config
-            .never_on
-            .iter()
-            .any(|p| self.page.path.contains(p.as_str()));
+        self.page.excluded = matches(&self.page.path, &config.never_on);
         self.page.open = None;
         self.page.shown_rules.clear();
         self.config = config;
@@ -233,21 +210,6 @@ impl Prompts {
         self.memory.cart.iter().any(|c| c == item)
     }
 
-    fn rule_memory(&mut self, i: usize) -> Option<&mut RuleMemory> {
-        let id = &self.config.rules.get(i)?.id;
-        let at = match self.memory.rules.iter().position(|r| &r.id == id) {
-            Some(at) => at,
-            None => {
-                self.memory.rules.push(RuleMemory {
-                    id: id.clone(),
-                    ..RuleMemory::default()
-                });
-                self.memory.rules.len() - 1
-            }
-        };
-        self.memory.rules.get_mut(at)
-    }
-
     /// When rule `i` may show at the earliest, ignoring what only a signal can change
     /// (focus, visibility): `None` if it cannot show on this page at all.
     fn earliest(&self, i: usize) -> Option<f64> {
@@ -258,7 +220,7 @@ impl Prompts {
             || p.shown >= self.config.per_page
             || self.memory.shown >= self.config.per_session
             || p.shown_rules.contains(&i)
-            || !(r.on.is_empty() || r.on.iter().any(|o| p.path.contains(o.as_str())))
+            || !(r.on.is_empty() || matches(&p.path, &r.on))
         {
             return None;
         }
@@ -275,81 +237,95 @@ impl Prompts {
         if now < from || self.page.hidden || self.page.field {
             return None;
         }
+        let id = &self.config.rules.get(i)?.id;
+        let m = match self.memory.rules.iter().position(|m| &m.id == id) {
+            Some(at) => at,
+            None => {
+                self.memory.rules.push(RuleMemory {
+                    id: id.clone(),
+                    ..RuleMemory::default()
+                });
+                self.memory.rules.len() - 1
+            }
+        };
+        self.memory.rules.get_mut(m)?.last_shown = now;
         self.page.open = Some(i);
         self.page.shown += 1;
         self.page.shown_rules.push(i);
         self.memory.shown += 1;
-        self.rule_memory(i)?.last_shown = now;
         Some(i)
     }
 
-    /// The first rule with trigger `when` (and `fires`) that may show now.
-    fn first(
-        &mut self,
-        when: Trigger,
-        now: f64,
-        fires: impl Fn(&Self, usize) -> bool,
-    ) -> Option<usize> {
-        (0..self.config.rules.len()).find_map(|i| {
-            if self.config.rules.get(i)?.when == when && fires(self, i) {
-                self.show(i, now)
-            } else {
-                None
+    /// The first rule with trigger `when` whose threshold `n` reaches (a count for the
+    /// counting triggers, visible ms for exit intent) and that may show now.
+    fn fire(&mut self, when: Trigger, n: f64, now: f64) -> Option<usize> {
+        for i in 0..self.config.rules.len() {
+            let Some(r) = self.config.rules.get(i) else {
+                break;
+            };
+            let reached = match when {
+                Trigger::ExitIntent => n >= r.after_ms,
+                Trigger::NoResults => true,
+                _ => n >= r.count as f64,
+            };
+            if r.when == when && reached {
+                if let Some(i) = self.show(i, now) {
+                    return Some(i);
+                }
             }
-        })
-    }
-
-    fn count(&self, i: usize) -> u32 {
-        self.config.rules.get(i).map_or(u32::MAX, |r| r.count)
-    }
-
-    fn after(&self, i: usize) -> f64 {
-        self.config
-            .rules
-            .get(i)
-            .map_or(f64::INFINITY, |r| r.after_ms)
+        }
+        None
     }
 
     /// Records a signal at `now`; returns the rule whose prompt should show, if any.
     pub fn signal(&mut self, signal: Signal, now: f64) -> Option<usize> {
         let shown = match signal {
-            Signal::View(item) => self.view(item, now),
+            Signal::View(id, category) => self.view(clean(id), clean(category), now),
             Signal::Cart(id) => {
                 self.activity(now);
+                let id = clean(id);
                 if self.page.item.as_deref() == Some(id.as_str()) {
                     self.page.carted = true;
                 }
-                if !self.in_cart(&id) {
+                if !id.is_empty() && !self.in_cart(&id) {
                     push_bounded(&mut self.memory.cart, id, MAX_CART);
                 }
                 None
             }
             Signal::Remove(id) | Signal::Purchase(id) => {
                 self.activity(now);
+                let id = clean(id);
                 self.memory.cart.retain(|c| *c != id);
+                None
+            }
+            Signal::Basket(ids) => {
+                let mut cart: Vec<String> = Vec::new();
+                for id in ids.into_iter().map(clean) {
+                    if !id.is_empty() && !cart.contains(&id) && cart.len() < MAX_CART {
+                        cart.push(id);
+                    }
+                }
+                if let Some(item) = &self.page.item {
+                    self.page.carted |= cart.contains(item);
+                }
+                self.memory.cart = cart;
                 None
             }
             Signal::Search(n) => {
                 self.activity(now);
                 if n == 0 {
-                    self.first(Trigger::NoResults, now, |_, _| true)
+                    self.fire(Trigger::NoResults, 0.0, now)
                 } else {
                     None
                 }
             }
-            Signal::Variant(name, value) => self.variant(name, value, now),
+            Signal::Variant(name, value) => self.variant(clean(name), clean(value), now),
             Signal::Activity => {
                 self.activity(now);
                 None
             }
             Signal::Scroll(y) => self.scroll(y, now),
-            Signal::PointerLeftTop => {
-                if self.page.touch {
-                    None
-                } else {
-                    self.exit(now)
-                }
-            }
+            Signal::PointerLeftTop if !self.page.touch => self.exit(now),
             Signal::Hidden => {
                 if !self.page.hidden {
                     self.page.visible_ms = self.visible(now);
@@ -357,24 +333,22 @@ impl Prompts {
                 }
                 None
             }
-            Signal::Visible => {
-                if self.page.hidden {
-                    self.page.hidden = false;
-                    self.page.visible_since = now;
-                    self.activity(now);
-                    // On touch screens, coming back to the tab is the exit signal we get.
-                    if self.page.touch {
-                        if let Some(i) = self.exit(now) {
-                            return Some(i);
-                        }
-                    }
+            Signal::Visible if self.page.hidden => {
+                self.page.hidden = false;
+                self.page.visible_since = now;
+                self.activity(now);
+                // On touch screens, coming back to the tab is the exit signal there is.
+                if self.page.touch {
+                    self.exit(now)
+                } else {
+                    None
                 }
-                None
             }
             Signal::Field(focused) => {
                 self.page.field = focused;
                 None
             }
+            Signal::PointerLeftTop | Signal::Visible => None,
         };
         shown.or_else(|| self.tick(now))
     }
@@ -384,63 +358,43 @@ impl Prompts {
         self.memory.last_active = now;
     }
 
-    fn view(&mut self, mut item: Item, now: f64) -> Option<usize> {
+    fn view(&mut self, id: String, category: String, now: f64) -> Option<usize> {
         self.activity(now);
-        for s in [
-            &mut item.id,
-            &mut item.category,
-            &mut item.title,
-            &mut item.price,
-            &mut item.url,
-        ] {
-            bound(s);
+        if id.is_empty() {
+            return None;
         }
-        item.fields.truncate(8);
-        for (k, v) in &mut item.fields {
-            bound(k);
-            bound(v);
-        }
-        let id = item.id.clone();
         self.page.carted = false;
         self.page.item_vt = self.visible(now);
         self.page.item = Some(id.clone());
 
         let session = self.memory.session;
-        let views = match self.memory.views.iter().position(|v| v.item == id) {
+        let mut views = match self.memory.views.iter().position(|v| v.item == id) {
             Some(at) => self.memory.views.remove(at),
             None => Views {
                 item: id.clone(),
                 ..Views::default()
             },
         };
-        let mut views = views;
         if views.last_session != session {
             views.sessions = views.sessions.saturating_add(1);
             views.last_session = session;
         }
         let sessions = views.sessions;
         push_bounded(&mut self.memory.views, views, MAX_VIEWED);
-
-        self.memory.seen.retain(|s| s.id != id);
-        let category = item.category.clone();
-        push_bounded(&mut self.memory.seen, item, MAX_SEEN);
-
+        self.memory.seen.retain(|s| s.0 != id);
         let in_cart = self.in_cart(&id);
-        if let Some(i) = self.first(Trigger::RepeatView, now, |p, i| {
-            !in_cart && sessions >= p.count(i)
-        }) {
-            return Some(i);
+        push_bounded(&mut self.memory.seen, (id, category.clone()), MAX_SEEN);
+
+        if !in_cart {
+            if let Some(i) = self.fire(Trigger::RepeatView, sessions as f64, now) {
+                return Some(i);
+            }
         }
         if category.is_empty() {
             return None;
         }
-        let same = self
-            .memory
-            .seen
-            .iter()
-            .filter(|s| s.category == category)
-            .count() as u32;
-        let shown = self.first(Trigger::Compare, now, |p, i| same >= p.count(i));
+        let same = self.memory.seen.iter().filter(|s| s.1 == category).count();
+        let shown = self.fire(Trigger::Compare, same as f64, now);
         if shown.is_some() {
             self.page.compare = category;
         }
@@ -450,19 +404,15 @@ impl Prompts {
     fn variant(&mut self, name: String, value: String, now: f64) -> Option<usize> {
         self.activity(now);
         let p = &mut self.page;
-        let current = p.options.iter().position(|(n, _)| *n == name);
-        match current {
-            Some(at) if p.options.get(at).is_some_and(|(_, v)| *v == value) => return None,
-            Some(at) => {
+        let room = p.options.len() < MAX_OPTIONS;
+        match p.options.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, v)) if *v == value => return None,
+            Some((_, v)) => {
+                *v = value.clone();
                 p.switches += 1;
-                if p.chosen.iter().any(|(n, v)| *n == name && *v == value) {
-                    p.back = true;
-                }
-                if let Some(o) = p.options.get_mut(at) {
-                    o.1 = value.clone();
-                }
+                p.back |= p.chosen.iter().any(|(n, v)| *n == name && *v == value);
             }
-            None if p.options.len() < MAX_OPTIONS => p.options.push((name.clone(), value.clone())),
+            None if room => p.options.push((name.clone(), value.clone())),
             None => return None,
         }
         if p.chosen.len() < MAX_OPTIONS * 4
@@ -470,8 +420,8 @@ impl Prompts {
         {
             p.chosen.push((name, value));
         }
-        let (switches, back) = (p.switches, p.back);
-        self.first(Trigger::Variant, now, |p, i| back && switches >= p.count(i))
+        let n = if p.back { p.switches as f64 } else { 0.0 };
+        self.fire(Trigger::Variant, n, now)
     }
 
     fn scroll(&mut self, y: f64, now: f64) -> Option<usize> {
@@ -479,16 +429,23 @@ impl Prompts {
         let p = &mut self.page;
         let mut fast = false;
         if y < p.scroll_y {
-            let (from_y, from_t) = *p.run.get_or_insert((p.scroll_y, p.scroll_at));
-            fast = from_y - y >= FAST_SCROLL_PX && now - from_t <= FAST_SCROLL_MS;
+            if p.run.is_empty() {
+                p.run.push((now, p.scroll_y));
+            }
+            p.run.push((now, y));
+            // A sliding window: only the last FAST_SCROLL_MS of the run count, so a slow
+            // start does not hide a fast flick.
+            while p.run.len() > 64 || p.run.first().is_some_and(|s| now - s.0 > FAST_SCROLL_MS) {
+                p.run.remove(0);
+            }
+            fast = p.run.first().is_some_and(|s| s.1 - y >= FAST_SCROLL_PX);
             if fast {
-                p.run = None;
+                p.run.clear();
             }
         } else {
-            p.run = None;
+            p.run.clear();
         }
         p.scroll_y = y;
-        p.scroll_at = now;
         if fast && p.touch {
             self.exit(now)
         } else {
@@ -498,7 +455,7 @@ impl Prompts {
 
     fn exit(&mut self, now: f64) -> Option<usize> {
         let vt = self.visible(now);
-        self.first(Trigger::ExitIntent, now, |p, i| vt >= p.after(i))
+        self.fire(Trigger::ExitIntent, vt, now)
     }
 
     /// Checks the timed triggers at `now` (call it when `next_tick` comes due).
@@ -516,21 +473,19 @@ impl Prompts {
     /// When timed rule `i`'s condition holds (ignoring caps and cooldowns), if it can.
     fn due(&self, i: usize, now: f64) -> Option<f64> {
         let r = self.config.rules.get(i)?;
+        let p = &self.page;
         let vt = self.visible(now);
+        let cart = !self.memory.cart.is_empty();
         match r.when {
             Trigger::Dwell => {
-                let item = self.page.item.as_deref()?;
-                if self.page.carted || self.in_cart(item) || self.page.hidden {
+                let item = p.item.as_deref()?;
+                if p.carted || self.in_cart(item) || p.hidden {
                     return None;
                 }
-                Some(now + (r.after_ms - (vt - self.page.item_vt)).max(0.0))
+                Some(now + (r.after_ms - (vt - p.item_vt)).max(0.0))
             }
-            Trigger::CartIdle if !self.memory.cart.is_empty() => {
-                Some(self.page.last_active + r.after_ms)
-            }
-            Trigger::CartReturn
-                if self.memory.returning && !self.memory.cart.is_empty() && !self.page.hidden =>
-            {
+            Trigger::CartIdle if cart => Some(p.last_active + r.after_ms),
+            Trigger::CartReturn if cart && self.memory.returning && !p.hidden => {
                 Some(now + (r.after_ms - vt).max(0.0))
             }
             _ => None,
@@ -559,41 +514,24 @@ impl Prompts {
     /// The open prompt was closed; `never`: "don't show this again".
     pub fn closed(&mut self, never: bool) {
         if let Some(i) = self.page.open.take() {
-            if never {
-                if let Some(m) = self.rule_memory(i) {
-                    m.never = true;
-                }
+            let id = self.config.rules.get(i).map(|r| &r.id);
+            if let Some(m) = self.memory.rules.iter_mut().find(|m| Some(&m.id) == id) {
+                m.never |= never;
             }
         }
     }
 
-    /// Records a survey answer for the open prompt; false if the answer is not one of
-    /// [`ANSWERS`] or no prompt is open.
-    pub fn answered(&mut self, answer: &str, now: f64) -> bool {
-        let Some(rule) = self.page.open.and_then(|i| self.config.rules.get(i)) else {
-            return false;
-        };
-        if !ANSWERS.contains(&answer) {
-            return false;
-        }
-        let a = Answer {
-            rule: rule.id.clone(),
-            answer: answer.to_string(),
-            at: now,
-        };
-        push_bounded(&mut self.memory.answers, a, MAX_ANSWERS);
-        true
-    }
-
     /// The items a comparison shows: the most recent of the compared category, up to
     /// `MAX_COMPARED`, in the order they were viewed.
-    pub fn compared(&self) -> Vec<&Item> {
-        let mut items: Vec<&Item> = self
+    pub fn compared(&self) -> Vec<&str> {
+        let c = &self.page.compare;
+        let mut items: Vec<&str> = self
             .memory
             .seen
             .iter()
             .rev()
-            .filter(|s| !self.page.compare.is_empty() && s.category == self.page.compare)
+            .filter(|s| !c.is_empty() && s.1 == *c)
+            .map(|s| s.0.as_str())
             .take(MAX_COMPARED)
             .collect();
         items.reverse();
@@ -601,186 +539,147 @@ impl Prompts {
     }
 }
 
+/// Whether `url` contains one of `patterns`, ignoring ASCII case. By hand: `str::contains`
+/// and `to_lowercase` bring ~30 KB of Unicode tables and panic formatting into the Wasm.
+pub fn matches(url: &str, patterns: &[String]) -> bool {
+    let hay = url.as_bytes();
+    patterns.iter().any(|p| {
+        let p = p.as_bytes();
+        !p.is_empty() && hay.windows(p.len()).any(|w| w.eq_ignore_ascii_case(p))
+    })
+}
+
 fn push_bounded<T>(list: &mut Vec<T>, value: T, max: usize) {
     list.push(value);
     if list.len() > max {
-        let extra = list.len() - max;
-        list.drain(..extra);
+        list.remove(0);
     }
 }
 
-/// Cuts a page-given text to `MAX_FACT_LEN` characters.
-fn bound(s: &mut String) {
-    if let Some((at, _)) = s.char_indices().nth(MAX_FACT_LEN) {
-        s.truncate(at);
+/// A page-given name, made safe for the stored form: at most `MAX_NAME` characters,
+/// control characters (tabs, newlines) turned into spaces, trimmed.
+fn clean(s: String) -> String {
+    if s.len() <= MAX_NAME && !s.bytes().any(|b| b < b' ') {
+        return s.trim().to_string();
     }
+    let t: String = s
+        .chars()
+        .take(MAX_NAME)
+        .map(|c| if c < ' ' { ' ' } else { c })
+        .collect();
+    t.trim().to_string()
 }
 
-// The stored form: JSON, versioned, every list bounded again on the way in, anything
-// unreadable ignored (a hand-edited or damaged value gives a fresh memory, never an error).
-const VERSION: f64 = 1.0;
+// The stored form: one record per line, fields separated by tabs (names never hold
+// either, see `clean`), whole milliseconds. Unknown or damaged lines are skipped and every
+// list is bounded again on the way in, so a hand-edited value gives a smaller memory,
+// never an error. The first line carries the version.
+const HEADER: &str = "attune-prompts 1";
 
 impl Memory {
-    pub fn to_json(&self) -> String {
+    pub fn to_text(&self) -> String {
         let mut o = String::with_capacity(256);
-        o.push_str("{\"v\":1,\"session\":");
-        json::write_uint(&mut o, self.session as f64);
-        o.push_str(",\"active\":");
-        json::write_uint(&mut o, self.last_active);
-        o.push_str(",\"shown\":");
-        json::write_uint(&mut o, self.shown as f64);
-        o.push_str(",\"returning\":");
-        o.push_str(if self.returning { "true" } else { "false" });
-        o.push_str(",\"rules\":[");
-        for (n, r) in self.rules.iter().enumerate() {
-            comma(&mut o, n);
-            o.push('[');
-            json::write_str(&mut o, &r.id);
-            o.push(',');
-            json::write_uint(&mut o, r.last_shown);
-            o.push_str(if r.never { ",true]" } else { ",false]" });
-        }
-        o.push_str("],\"views\":[");
-        for (n, v) in self.views.iter().enumerate() {
-            comma(&mut o, n);
-            o.push('[');
-            json::write_str(&mut o, &v.item);
-            o.push(',');
-            json::write_uint(&mut o, v.sessions as f64);
-            o.push(',');
-            json::write_uint(&mut o, v.last_session as f64);
-            o.push(']');
-        }
-        o.push_str("],\"cart\":[");
-        for (n, c) in self.cart.iter().enumerate() {
-            comma(&mut o, n);
-            json::write_str(&mut o, c);
-        }
-        o.push_str("],\"seen\":[");
-        for (n, s) in self.seen.iter().enumerate() {
-            comma(&mut o, n);
-            o.push('[');
-            for t in [&s.id, &s.category, &s.title, &s.price, &s.url] {
-                json::write_str(&mut o, t);
-                o.push(',');
+        let line = |o: &mut String, tag: &str, fields: &[&str], nums: &[f64]| {
+            o.push('\n');
+            o.push_str(tag);
+            for f in fields {
+                o.push('\t');
+                o.push_str(f);
             }
-            o.push('[');
-            for (m, (k, v)) in s.fields.iter().enumerate() {
-                comma(&mut o, m);
-                json::write_str(&mut o, k);
-                o.push(',');
-                json::write_str(&mut o, v);
+            for n in nums {
+                o.push('\t');
+                write_uint(o, *n);
             }
-            o.push_str("]]");
+        };
+        o.push_str(HEADER);
+        let flag = |b: bool| if b { 1.0 } else { 0.0 };
+        line(
+            &mut o,
+            "p",
+            &[],
+            &[
+                self.session as f64,
+                self.last_active,
+                self.shown as f64,
+                flag(self.returning),
+            ],
+        );
+        for r in &self.rules {
+            line(&mut o, "r", &[&r.id], &[r.last_shown, flag(r.never)]);
         }
-        o.push_str("],\"answers\":[");
-        for (n, a) in self.answers.iter().enumerate() {
-            comma(&mut o, n);
-            o.push('[');
-            json::write_str(&mut o, &a.rule);
-            o.push(',');
-            json::write_str(&mut o, &a.answer);
-            o.push(',');
-            json::write_uint(&mut o, a.at);
-            o.push(']');
+        for v in &self.views {
+            line(
+                &mut o,
+                "v",
+                &[&v.item],
+                &[v.sessions as f64, v.last_session as f64],
+            );
         }
-        o.push_str("]}");
+        for c in &self.cart {
+            line(&mut o, "c", &[c], &[]);
+        }
+        for (item, category) in &self.seen {
+            line(&mut o, "s", &[item, category], &[]);
+        }
         o
     }
 
     /// Reads the stored form; `None` if it is not a memory of this version.
-    pub fn from_json(text: &str) -> Option<Memory> {
-        let root = json::parse(text).ok()?;
-        if root.get("v")?.as_f64()? != VERSION {
+    pub fn from_text(text: &str) -> Option<Memory> {
+        let mut lines = text.split('\n');
+        if lines.next()? != HEADER {
             return None;
         }
-        let num = |j: Option<&Json>| {
-            j.and_then(Json::as_f64)
-                .filter(|n| n.is_finite() && *n >= 0.0)
-        };
-        let list = |key: &str| root.get(key).and_then(Json::as_array).unwrap_or(&[]);
-        let string = |j: Option<&Json>| j.and_then(Json::as_str).map(str::to_string);
-        let mut m = Memory {
-            session: num(root.get("session")).map_or(0, |n| n.min(u32::MAX as f64) as u32),
-            last_active: num(root.get("active")).unwrap_or(0.0),
-            shown: num(root.get("shown")).map_or(0, |n| n.min(1e6) as u32),
-            returning: root.get("returning") == Some(&Json::Bool(true)),
-            ..Memory::default()
-        };
-        for r in list("rules") {
-            let a = r.as_array().unwrap_or(&[]);
-            if let (Some(id), Some(at)) = (string(a.first()), num(a.get(1))) {
-                let never = a.get(2) == Some(&Json::Bool(true));
-                push_bounded(
-                    &mut m.rules,
-                    RuleMemory {
-                        id,
-                        last_shown: at,
-                        never,
-                    },
-                    64,
-                );
-            }
-        }
-        for v in list("views") {
-            let a = v.as_array().unwrap_or(&[]);
-            if let (Some(item), Some(s), Some(l)) =
-                (string(a.first()), num(a.get(1)), num(a.get(2)))
-            {
-                let (sessions, last_session) = (s.min(1e6) as u32, l.min(u32::MAX as f64) as u32);
-                push_bounded(
-                    &mut m.views,
-                    Views {
-                        item,
-                        sessions,
-                        last_session,
-                    },
-                    MAX_VIEWED,
-                );
-            }
-        }
-        for c in list("cart") {
-            if let Some(c) = string(Some(c)) {
-                push_bounded(&mut m.cart, c, MAX_CART);
-            }
-        }
-        for s in list("seen") {
-            let a = s.as_array().unwrap_or(&[]);
-            let t = |k: usize| string(a.get(k)).unwrap_or_default();
-            let mut item = Item {
-                id: t(0),
-                category: t(1),
-                title: t(2),
-                price: t(3),
-                url: t(4),
-                fields: Vec::new(),
-            };
-            let f = a.get(5).and_then(Json::as_array).unwrap_or(&[]);
-            for pair in f.chunks(2).take(8) {
-                if let (Some(k), Some(v)) = (string(pair.first()), string(pair.get(1))) {
-                    item.fields.push((k, v));
+        let mut m = Memory::default();
+        for line in lines {
+            let mut f = line.split('\t');
+            let tag = f.next().unwrap_or_default();
+            let a = f.next().unwrap_or_default();
+            let b = f.next().unwrap_or_default();
+            let c = f.next().unwrap_or_default();
+            let d = f.next().unwrap_or_default();
+            match tag {
+                "p" => {
+                    if let (Some(a), Some(b), Some(c)) = (uint(a), uint(b), uint(c)) {
+                        m.session = a as u32;
+                        m.last_active = b;
+                        m.shown = c as u32;
+                        m.returning = d == "1";
+                    }
                 }
-            }
-            if !item.id.is_empty() {
-                push_bounded(&mut m.seen, item, MAX_SEEN);
-            }
-        }
-        for x in list("answers") {
-            let a = x.as_array().unwrap_or(&[]);
-            if let (Some(rule), Some(answer), Some(at)) =
-                (string(a.first()), string(a.get(1)), num(a.get(2)))
-            {
-                push_bounded(&mut m.answers, Answer { rule, answer, at }, MAX_ANSWERS);
+                "r" if !a.is_empty() => {
+                    let r = RuleMemory {
+                        id: a.to_string(),
+                        last_shown: uint(b).unwrap_or(0.0),
+                        never: c == "1",
+                    };
+                    push_bounded(&mut m.rules, r, 64);
+                }
+                "v" if !a.is_empty() => {
+                    let v = Views {
+                        item: a.to_string(),
+                        sessions: uint(b).unwrap_or(0.0) as u32,
+                        last_session: uint(c).unwrap_or(0.0) as u32,
+                    };
+                    push_bounded(&mut m.views, v, MAX_VIEWED);
+                }
+                "c" if !a.is_empty() => push_bounded(&mut m.cart, a.to_string(), MAX_CART),
+                "s" if !a.is_empty() => {
+                    push_bounded(&mut m.seen, (a.to_string(), b.to_string()), MAX_SEEN)
+                }
+                _ => {}
             }
         }
         Some(m)
     }
 }
 
-fn comma(o: &mut String, n: usize) {
-    if n > 0 {
-        o.push(',');
+/// A whole number of at most 15 digits (enough for ms timestamps); `None` otherwise.
+fn uint(s: &str) -> Option<f64> {
+    if s.is_empty() || s.len() > 15 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
     }
+    Some(s.bytes().fold(0.0, |n, b| n * 10.0 + (b - b'0') as f64))
 }
 
 #[cfg(test)]
@@ -818,12 +717,7 @@ mod tests {
     }
 
     fn view(id: &str, category: &str) -> Signal {
-        Signal::View(Item {
-            id: id.into(),
-            category: category.into(),
-            title: id.to_uppercase(),
-            ..Item::default()
-        })
+        Signal::View(id.into(), category.into())
     }
 
     const DWELL: &str =
@@ -936,8 +830,7 @@ mod tests {
             signal_id(&mut p, view("C", "shirts"), T0 + 5.0 * S).as_deref(),
             Some("cmp")
         );
-        let ids: Vec<&str> = p.compared().iter().map(|i| i.id.as_str()).collect();
-        assert_eq!(ids, ["B", "A", "C"]);
+        assert_eq!(p.compared(), ["B", "A", "C"]);
         // Across pages of one session too, but not across sessions.
         let mut p = page(rule, Memory::default(), T0, "/");
         p.signal(view("A", "shirts"), T0);
@@ -966,8 +859,7 @@ mod tests {
             let mut p = page(rule, memory, now, "/");
             p.signal(view(item, "mugs"), now);
             if item == "E" {
-                let ids: Vec<&str> = p.compared().iter().map(|i| i.id.as_str()).collect();
-                assert_eq!(ids, ["B", "C", "D", "E"]);
+                assert_eq!(p.compared(), ["B", "C", "D", "E"]);
             }
             memory = p.memory().clone();
             now += MIN;
@@ -1113,11 +1005,19 @@ mod tests {
                 None
             );
         }
-        p.signal(Signal::Scroll(1500.0), at + 5.0 * S);
-        assert_eq!(p.signal(Signal::Scroll(1300.0), at + 5.1 * S), None);
+        // A slow start, then a flick: only the last 400 ms count.
+        p.signal(Signal::Scroll(3000.0), at + 4.0 * S);
+        assert_eq!(p.signal(Signal::Scroll(2900.0), at + 4.2 * S), None);
+        assert_eq!(p.signal(Signal::Scroll(2800.0), at + 4.9 * S), None);
         assert_eq!(
-            signal_id(&mut p, Signal::Scroll(1000.0), at + 5.3 * S).as_deref(),
-            Some("exit")
+            p.signal(Signal::Scroll(2500.0), at + 5.0 * S),
+            None,
+            "300 px"
+        );
+        assert_eq!(
+            signal_id(&mut p, Signal::Scroll(2300.0), at + 5.2 * S).as_deref(),
+            Some("exit"),
+            "500 px in the last 300 ms"
         );
     }
 
@@ -1206,7 +1106,7 @@ mod tests {
         let mut p = page(rule, Memory::default(), T0, "/");
         assert!(p.signal(Signal::Search(0), T0).is_some());
         p.closed(true);
-        let memory = Memory::from_json(&p.memory().to_json()).unwrap();
+        let memory = Memory::from_text(&p.memory().to_text()).unwrap();
         for k in 1..5 {
             let now = T0 + k as f64 * 400.0 * 24.0 * 60.0 * MIN;
             let mut p = page(rule, memory.clone(), now, "/");
@@ -1272,64 +1172,50 @@ mod tests {
     }
 
     #[test]
-    fn survey_answers_are_kept_and_checked() {
-        let mut p = page(EXIT, Memory::default(), T0, "/");
-        assert!(!p.answered("price", T0), "no prompt open");
-        assert!(p.signal(Signal::PointerLeftTop, T0 + 11.0 * S).is_some());
-        assert!(!p.answered("too expensive", T0 + 12.0 * S));
-        assert!(p.answered("shipping", T0 + 12.0 * S));
-        let a = &p.memory().answers;
-        assert_eq!(
-            (a.len(), a[0].rule.as_str(), a[0].answer.as_str(), a[0].at),
-            (1, "exit", "shipping", T0 + 12.0 * S)
-        );
-    }
-
-    #[test]
     fn memory_round_trips_and_tolerates_damage() {
-        let mut p = page(
-            r#"{"id":"cmp","when":"compare","items":2,"show":"compare","title":"c"}"#,
-            Memory::default(),
-            T0,
-            "/",
-        );
-        p.signal(
-            Signal::View(Item {
-                id: "A\"1".into(),
-                category: "mugs".into(),
-                title: "Mug <b>".into(),
-                price: "£3.00".into(),
-                url: "/p?id=A".into(),
-                fields: vec![("colour".into(), "blue\n".into())],
-            }),
-            T0,
-        );
-        p.signal(view("B", "mugs"), T0 + S);
+        let rules = r#"{"id":"cmp","when":"compare","items":2,"show":"compare","title":"c"},
+                       {"id":"none","when":"no_results","show":"help","title":"n"}"#;
+        let mut p = page(rules, Memory::default(), T0, "/");
+        p.signal(view("A\t1\n", "mugs"), T0);
+        assert!(p.signal(view("B", "mugs"), T0 + S).is_some());
         p.signal(Signal::Cart("B".into()), T0 + S);
         p.closed(true);
         let m = p.memory().clone();
-        let text = m.to_json();
-        assert_eq!(Memory::from_json(&text), Some(m.clone()));
-        assert_eq!(Memory::from_json(""), None);
-        assert_eq!(Memory::from_json("{\"v\":2}"), None);
-        assert_eq!(Memory::from_json("[]"), None);
-        let odd = Memory::from_json(
-            r#"{"v":1,"session":-4,"rules":[1,[2],["x","y"]],"cart":[3,"A"],"seen":[[],["id"]]}"#,
+        assert_eq!(
+            m.seen[0],
+            ("A 1".to_string(), "mugs".to_string()),
+            "control characters cleaned"
+        );
+        let text = m.to_text();
+        assert_eq!(
+            text,
+            "attune-prompts 1\np\t1\t1732590001000\t1\t0\nr\tcmp\t1732590001000\t1\n\
+             v\tA 1\t1\t1\nv\tB\t1\t1\nc\tB\ns\tA 1\tmugs\ns\tB\tmugs"
+        );
+        assert_eq!(Memory::from_text(&text), Some(m.clone()));
+        assert_eq!(Memory::from_text(""), None);
+        assert_eq!(Memory::from_text("attune-prompts 2\np\t1\t2\t3\t0"), None);
+        assert_eq!(Memory::from_text("{\"v\":1}"), None);
+        let odd = Memory::from_text(
+            "attune-prompts 1\nx\ty\nr\nr\tok\t-5\t1\nc\t\nc\tA\ns\tB\nv\tC\tmany\t2\np\t1\tsoon\t0\t0",
         )
         .unwrap();
-        assert_eq!(odd.session, 0);
-        assert!(odd.rules.is_empty());
-        assert_eq!(odd.cart, ["A"]);
-        assert_eq!(odd.seen.len(), 1);
-        // Bounds hold on the way in.
-        let big = format!(
-            "{{\"v\":1,\"cart\":[{}]}}",
-            (0..500)
-                .map(|i| format!("\"{i}\""))
-                .collect::<Vec<_>>()
-                .join(",")
+        assert_eq!(odd.session, 0, "a damaged p line is ignored");
+        assert_eq!(
+            odd.rules,
+            [RuleMemory {
+                id: "ok".into(),
+                last_shown: 0.0,
+                never: true
+            }]
         );
-        assert_eq!(Memory::from_json(&big).unwrap().cart.len(), MAX_CART);
+        assert_eq!(odd.cart, ["A"]);
+        assert_eq!(odd.seen, [("B".to_string(), String::new())]);
+        assert_eq!(odd.views[0].sessions, 0);
+        // Bounds hold on the way in.
+        let big: String = (0..500).map(|i| format!("\nc\t{i}")).collect();
+        let m = Memory::from_text(&format!("attune-prompts 1{big}")).unwrap();
+        assert_eq!(m.cart.len(), MAX_CART);
     }
 
     #[test]
@@ -1349,9 +1235,34 @@ mod tests {
         p.signal(view(&long, &long), T0 + 400.0);
         let s = p.memory().seen.last().unwrap();
         assert_eq!(
-            (s.id.chars().count(), s.category.chars().count()),
-            (MAX_FACT_LEN, MAX_FACT_LEN)
+            (s.0.chars().count(), s.1.chars().count()),
+            (MAX_NAME, MAX_NAME)
         );
+    }
+
+    #[test]
+    fn the_page_can_state_the_basket_and_empty_ids_are_ignored() {
+        let rule = r#"{"id":"idle","when":"cart_idle","minutes":1,"show":"help","title":"t"}"#;
+        let mut p = page(rule, Memory::default(), T0, "/cart");
+        p.signal(Signal::Cart("A".into()), T0);
+        p.signal(Signal::Basket(vec![]), T0);
+        assert_eq!(
+            p.tick(T0 + 5.0 * MIN),
+            None,
+            "the page says the cart is empty"
+        );
+        let basket = Signal::Basket(vec!["B".into(), "C".into()]);
+        assert_eq!(
+            signal_id(&mut p, basket, T0 + 5.0 * MIN).as_deref(),
+            Some("idle"),
+            "idle since T0"
+        );
+        assert_eq!(p.memory().cart, ["B", "C"]);
+        let mut p = page(DWELL, Memory::default(), T0, "/p");
+        assert_eq!(p.signal(view(" ", "c"), T0), None);
+        p.signal(Signal::Cart(String::new()), T0);
+        assert!(p.memory().views.is_empty() && p.memory().cart.is_empty());
+        assert_eq!(p.next_tick(T0), None);
     }
 
     #[test]
