@@ -14,7 +14,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { setup, visitProduct } from './e2e/helpers.mjs';
+import { CONFIG as DEMO } from '../www/demo/prompts.js';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const START = new Date('2025-03-04T10:00:00Z');
@@ -411,6 +413,12 @@ test('demo: motion only without prefers-reduced-motion', async () => {
     assert.equal(name, want, motion);
     await t.close();
   }
+});
+
+test('demo: its configuration is the gift-shop example of docs/prompts.md', () => {
+  const doc = readFileSync(new URL('../docs/prompts.md', import.meta.url), 'utf8');
+  const gift = doc.split('### A gift shop')[1].split('```json\n')[1].split('```')[0];
+  assert.deepEqual(JSON.parse(gift), DEMO);
 });
 
 // ---- test pages: configuration, signals, touch ------------------------------------------

@@ -5,7 +5,7 @@
 //! Respectful by default: at most one prompt per page and two per visit, a day between
 //! repeats of a rule, a month for the survey, nothing on checkout.
 
-const CONFIG = {
+export const CONFIG = {
   perPage: 1,
   perSession: 2,
   neverOn: ["checkout", "payment"],
@@ -75,4 +75,5 @@ const CONFIG = {
   ],
 };
 
-if (window.attune && typeof window.attune.prompts === "function") window.attune.prompts(CONFIG);
+const a = globalThis.window && window.attune;
+if (a && typeof a.prompts === "function") a.prompts(CONFIG);

@@ -820,4 +820,18 @@ mod tests {
         assert_eq!(c.rules[0].title, "Hi");
         assert_eq!(c.errors.len(), 2);
     }
+
+    #[test]
+    fn every_example_in_the_docs_is_valid() {
+        let doc = include_str!("../../../docs/prompts.md");
+        let mut n = 0;
+        for block in doc.split("```json\n").skip(1) {
+            let json = block.split("```").next().unwrap();
+            let c = parse(json).unwrap_or_else(|e| panic!("{}\n{json}", e.message()));
+            assert!(c.errors.is_empty(), "{:?}\n{json}", messages(&c));
+            assert!(!c.rules.is_empty());
+            n += 1;
+        }
+        assert_eq!(n, 3, "the clothing, gift and grocery examples");
+    }
 }
