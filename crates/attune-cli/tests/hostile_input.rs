@@ -1,0 +1,116 @@
+//! The fuzz targets' entry points (fuzz/src/lib.rs, included as is) under property tests,
+//! so CI exercises the same code paths on every build without libFuzzer: model bytes
+//! (mutated real models, with and without a repaired checksum), order exports (mutated
+//! CSV), and help-prompt configurations (mutated JSON). Each entry point asserts its own
+//! invariants (a parsed model re-encodes to the same bytes; a built model parses; a
+//! written JSON string reads back); here it must also never panic. Inputs the fuzzer
+//! found interesting can be kept in fuzz/regressions/<target>/ and are replayed too.
+
+#[path = "../../../fuzz/src/lib.rs"]
+mod entry;
+
+use std::path::Path;
+
+use proptest::prelude::*;
+
+fn sample_model() -> Vec<u8> {
+    use attune_core::build::{build, BuildSettings, Interactions, Order};
+    let orders = (0..40u32)
+        .map(|k| Order { customer: Some(k % 13), ts: k as i64, items: vec![k % 7, (k * 3 + 1) % 7, (k + 5) % 9] })
+        .collect();
+    let inter = Interactions { n_items: 9, orders };
+    let settings = BuildSettings { min_support: 2, ..BuildSettings::default() };
+    let parts = build(&inter, &settings).unwrap().into_parts((0..9).map(|i| format!("SKU{i}")).collect());
+    attune_core::Model::from_parts(parts).unwrap().to_bytes()
+}
+
+const CSV: &str = "customer,item,quantity,order,title,price\n\
+1,P1,1,o1,Mug,1.50\n1,P2,2,o1,Cup,2\n2,P1,1,o2,Mug,1.5\n2,P2,1,o2,Cup,2\n3,P1,1,o3,Mug,1\n3,P2,1,o3,Cup,2\n3,P3,1,o3,Plate,3\n";
+
+const CONFIG: &str = r#"{"perPage": 1, "perSession": 3, "neverOn": ["/checkout"],
+ "rules": [{"id": "size", "when": "dwell", "seconds": 30, "show": "help", "title": "Size?",
+            "link": {"text": "Guide", "href": "/size"}},
+           {"id": "cmp", "when": "compare", "items": 3, "show": "compare", "title": "Comparing?"}]}"#;
+
+/// Byte-level mutations: flips, overwrites, truncation, insertion.
+fn mutate(base: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
+    let len = base.len().max(1);
+    prop::collection::vec((0..len, any::<u8>(), 0u8..4), 1..12).prop_map(move |edits| {
+        let mut b = base.clone();
+        for (at, v, kind) in edits {
+            if b.is_empty() {
+                b.push(v);
+                continue;
+            }
+            let at = at % b.len();
+            match kind {
+                0 => b[at] ^= v | 1,
+                1 => b[at] = v,
+                2 => b.truncate(at),
+                _ => b.insert(at, v),
+            }
+        }
+        b
+    })
+}
+
+proptest! {
+    // No failure-persistence files: a failing case is printed, and belongs in fuzz/regressions/.
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn model_bytes_never_panic(b in mutate(sample_model()), repair in any::<bool>()) {
+        // First byte selects the mode in the fuzz entry: odd = repair the CRC.
+        let mut input = vec![if repair { 1 } else { 0 }];
+        input.extend(b);
+        entry::model_bytes(&input);
+    }
+
+    #[test]
+    fn random_bytes_as_a_model_never_panic(b in prop::collection::vec(any::<u8>(), 0..256)) {
+        entry::model_bytes(&b);
+    }
+
+    #[test]
+    fn order_exports_never_panic(b in mutate(CSV.as_bytes().to_vec())) {
+        entry::order_export(&b);
+    }
+
+    #[test]
+    fn prompt_configs_never_panic(b in mutate(CONFIG.as_bytes().to_vec())) {
+        entry::prompt_config(&b);
+    }
+}
+
+#[test]
+fn the_entry_points_accept_their_seeds() {
+    let m = sample_model();
+    assert!(attune_core::Model::from_bytes(&m).is_ok());
+    let mut input = vec![0];
+    input.extend(&m);
+    entry::model_bytes(&input);
+    entry::order_export(CSV.as_bytes());
+    entry::prompt_config(CONFIG.as_bytes());
+    assert!(attune_core::prompt_config::parse(CONFIG).is_ok());
+    // The CSV seed really imports (so mutations start from a valid export).
+    let path = std::env::temp_dir().join(format!("attune-hostile-{}.csv", std::process::id()));
+    std::fs::write(&path, CSV).unwrap();
+    let imp = attune_cli::import::import_interactions(&path, &Default::default()).unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(imp.ids, ["P1", "P2", "P3"]);
+    assert_eq!(imp.interactions.orders.len(), 3);
+}
+
+#[test]
+fn fuzz_regressions_replay() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions");
+    let mut n = 0;
+    for (target, f) in [("model_parse", entry::model_bytes as fn(&[u8])), ("order_import", entry::order_export), ("prompt_config", entry::prompt_config)] {
+        let Ok(files) = std::fs::read_dir(dir.join(target)) else { continue };
+        for file in files.flatten() {
+            f(&std::fs::read(file.path()).unwrap());
+            n += 1;
+        }
+    }
+    eprintln!("replayed {n} fuzz regression inputs");
+}
