@@ -270,6 +270,14 @@ def published_table(beauty: dict) -> list:
     return lines
 
 
+def attune_binary_note(report: dict) -> str:
+    for ds in report["datasets"].values():
+        a = ds.get("attune", {})
+        if a.get("available") and a.get("binary_mtime"):
+            return f" The `attune` binary used was built at {a['binary_mtime']}."
+    return ""
+
+
 def markdown(report: dict) -> str:
     mc = report["machine"]
     out = [BEGIN, "## Relevance: Attune side by side with its peers", "",
@@ -277,6 +285,8 @@ def markdown(report: dict) -> str:
            f"{report['seconds'] / 60:.1f} min on {mc['cpu']} ({mc['cores']} cores, {mc['memory_gib']} GiB), "
            f"{mc['os']}; Python {mc['python']}, implicit {mc['implicit']}, numpy {mc['numpy']}, scipy {mc['scipy']}; "
            f"{report['threads']} threads (OPENBLAS/OMP/MKL_NUM_THREADS and implicit's num_threads), run under `nice -n 10`"
+           + (f"; 1-minute load average {report['load_average_start']} at the start and {report['load_average_end']} at the end "
+              "(other work shared the machine, so times are upper bounds)" if "load_average_start" in report else "")
            + (" — **quick mode: one configuration per peer, no tuning**" if report["quick"] else "") + ".",
            "",
            "How to read it: every model sees the same training data and the same query histories and is "
@@ -286,7 +296,7 @@ def markdown(report: dict) -> str:
            "harness writes. History items are never recommended; lists shorter than 20 are filled with the most "
            "popular unseen items (for every model). \"train s\" is the fit time of the reported configuration "
            "(Attune: `attune build`). Full per-split numbers, validation included, are in "
-           "`bench/results/relevance.json`.", "",
+           "`bench/results/relevance.json`." + attune_binary_note(report), "",
            "Protocol notes (choices where the issue leaves room, made once for every model):", "",
            "- Amazon Beauty follows the papers' code: one model trained on `items[:-2]` answers both the "
            "validation and the test queries; it is not retrained with the validation item.",
@@ -312,7 +322,8 @@ def markdown(report: dict) -> str:
             out.append("")
             if pname == "beauty":
                 out += published_table(proto) + [""]
-    out += ["Reproduce: `" + report["command"] + "` (creates `bench/.venv` from `bench/requirements.txt`, "
+    out += ["Reproduce: `scripts/bench-relevance` (creates `bench/.venv` from `bench/requirements.txt`, builds "
+            "the `attune` CLI, "
             "reads `../shared/data`, or `--data DIR`; `--only DATASET`, `--quick`).", END]
     return "\n".join(out) + "\n"
 
@@ -374,6 +385,7 @@ def main(argv=None):
 
     t0 = time.perf_counter()
     report = {"date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "command": args.command, "commit": git_head(),
+              "load_average_start": round(os.getloadavg()[0], 1),
               "machine": machine(), "threads": args.threads, "quick": args.quick, "k": K, "datasets": {}}
     # A partial run (--only) updates its datasets and keeps the others from the last report.
     previous = {}
@@ -386,6 +398,7 @@ def main(argv=None):
         elif name in previous:
             report["datasets"][name] = previous[name]
     report["seconds"] = time.perf_counter() - t0
+    report["load_average_end"] = round(os.getloadavg()[0], 1)
     report = jsonable(report)
     section = markdown(report)
     if args.no_write:
