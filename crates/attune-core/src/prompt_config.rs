@@ -117,16 +117,12 @@ pub const MAX_ID: usize = 40;
 pub const HOUR_MS: f64 = 3_600_000.0;
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Link {
-    pub text: String,
-    pub href: String,
-}
-
-#[derive(Clone, Debug, PartialEq)]
 pub struct Rule {
     /// The merchant's name for the rule; keys "don't show again" and cooldowns.
     pub id: String,
     /// Position in the config's `rules` array (invalid rules are left out of `Config`).
+    /// The page renders the prompt from that entry's texts (title, text, link, facts,
+    /// fields, choices), which are validated here but not kept.
     pub src: usize,
     pub when: Trigger,
     /// `views`, `items` or `switches` for the counting triggers, else 0.
@@ -134,16 +130,6 @@ pub struct Rule {
     /// `seconds` / `minutes` in milliseconds for the timed triggers, else 0.
     pub after_ms: f64,
     pub show: Action,
-    /// Heading; empty for a survey means the standard question.
-    pub title: String,
-    pub text: String,
-    pub link: Option<Link>,
-    pub facts: Vec<String>,
-    /// Extra rows of a comparison: names of fields sent with each `view` event.
-    pub fields: Vec<String>,
-    /// A survey's five answers in the shopper's language (price, shipping, information,
-    /// browsing, other); empty for the defaults.
-    pub choices: Vec<String>,
     pub cooldown_ms: f64,
     /// URL substrings where the rule may show; empty means everywhere not excluded.
     pub on: Vec<String>,
@@ -322,36 +308,37 @@ const TEXT: Problem = Problem::Expected("a non-empty string (at most 500 charact
 const ID: Problem =
     Problem::Expected("a non-empty string of letters, digits, '-' and '_' (at most 40)");
 
-fn text(v: &Json, max_len: usize) -> Result<String, Problem> {
+fn text(v: &Json, max_len: usize) -> Result<(), Problem> {
     match v.as_str() {
-        Some(s) if !s.trim().is_empty() && s.chars().count() <= max_len => Ok(s.trim().to_string()),
+        Some(s) if !s.trim().is_empty() && s.chars().count() <= max_len => Ok(()),
         _ => Err(TEXT),
     }
 }
 
-fn texts(v: &Json, max_items: usize) -> Result<Vec<String>, Problem> {
-    let expected = if max_items == MAX_FACTS {
-        "an array of 1 to 6 non-empty strings"
-    } else if max_items == MAX_FIELDS {
-        "an array of 1 to 4 non-empty strings"
-    } else {
-        "an array of non-empty strings (at most 32)"
-    };
-    let list = v.as_array().ok_or(Problem::Expected(expected))?;
-    if list.is_empty() || list.len() > max_items {
-        return Err(Problem::Expected(expected));
-    }
+/// An array of `min..=max` non-empty strings.
+fn texts(v: &Json, min: usize, max: usize) -> bool {
+    v.as_array().is_some_and(|l| {
+        (min..=max).contains(&l.len()) && l.iter().all(|s| text(s, MAX_TEXT).is_ok())
+    })
+}
+
+fn strings(v: &Json) -> Vec<String> {
+    let list = v.as_array().unwrap_or_default();
     list.iter()
-        .map(|s| text(s, MAX_TEXT).map_err(|_| Problem::Expected(expected)))
+        .filter_map(|s| s.as_str())
+        .map(|s| s.trim().to_string())
         .collect()
 }
 
+const PATTERNS: &str = "an array of non-empty strings (at most 32)";
+
 fn patterns(v: &Json) -> Result<Vec<String>, Problem> {
     // An empty list is allowed here: "no page is excluded".
-    if v.as_array().is_some_and(|a| a.is_empty()) {
-        return Ok(Vec::new());
+    if v.as_array().is_some_and(|a| a.is_empty()) || texts(v, 1, MAX_PATTERNS) {
+        Ok(strings(v))
+    } else {
+        Err(Problem::Expected(PATTERNS))
     }
-    texts(v, MAX_PATTERNS)
 }
 
 /// The words of the prompt's own controls, for shops in other languages.
@@ -379,25 +366,6 @@ fn labels(v: &Json, errors: &mut Vec<ConfigError>) -> Option<Problem> {
     }
     None
 }
-
-const RULE_FIELDS: [&str; 16] = [
-    "id",
-    "when",
-    "show",
-    "title",
-    "text",
-    "link",
-    "facts",
-    "fields",
-    "choices",
-    "cooldownHours",
-    "on",
-    "seconds",
-    "minutes",
-    "views",
-    "items",
-    "switches",
-];
 
 fn rules(list: &[Json], out: &mut Vec<Rule>, errors: &mut Vec<ConfigError>) {
     for (i, v) in list.iter().enumerate() {
@@ -436,6 +404,77 @@ fn rules(list: &[Json], out: &mut Vec<Rule>, errors: &mut Vec<ConfigError>) {
 
 type FieldError = (String, Problem);
 
+// Actions as bits, for which rules a field belongs to and which need it.
+const HELP: u8 = 1;
+const COMPARE: u8 = 2;
+const REASSURE: u8 = 4;
+const SURVEY: u8 = 8;
+const ALL: u8 = 15;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Check {
+    /// Checked before the others (id, when, show).
+    First,
+    Text,
+    /// An array of `min..=max` non-empty strings.
+    List(usize, usize),
+    Link,
+    Hours,
+    /// The trigger's parameter (`Trigger::param`).
+    Param,
+}
+
+/// Every field of a rule: name, check, the actions it belongs to, the actions that need it,
+/// and what is expected when it is wrong.
+const RULE_FIELDS: [(&str, Check, u8, u8, &str); 16] = [
+    ("id", Check::First, ALL, ALL, ""),
+    ("when", Check::First, ALL, ALL, ""),
+    ("show", Check::First, ALL, ALL, ""),
+    ("title", Check::Text, ALL, HELP | COMPARE | REASSURE, ""),
+    ("text", Check::Text, ALL, 0, ""),
+    (
+        "link",
+        Check::Link,
+        HELP | REASSURE,
+        0,
+        "an object {\"text\": …, \"href\": …}",
+    ),
+    (
+        "facts",
+        Check::List(1, MAX_FACTS),
+        REASSURE,
+        REASSURE,
+        "an array of 1 to 6 non-empty strings",
+    ),
+    (
+        "fields",
+        Check::List(1, MAX_FIELDS),
+        COMPARE,
+        0,
+        "an array of 1 to 4 non-empty strings",
+    ),
+    (
+        "choices",
+        Check::List(5, 5),
+        SURVEY,
+        0,
+        "an array of 5 non-empty strings: price, shipping, information, browsing, other",
+    ),
+    (
+        "cooldownHours",
+        Check::Hours,
+        ALL,
+        0,
+        "a number of hours from 0 to 8760",
+    ),
+    ("on", Check::List(1, MAX_PATTERNS), ALL, 0, PATTERNS),
+    ("seconds", Check::Param, ALL, 0, ""),
+    ("minutes", Check::Param, ALL, 0, ""),
+    ("views", Check::Param, ALL, 0, ""),
+    ("items", Check::Param, ALL, 0, ""),
+    ("switches", Check::Param, ALL, 0, ""),
+];
+
 fn rule(v: &Json, src: usize) -> Result<Rule, FieldError> {
     let fail = |field: &str, p: Problem| (field.to_string(), p);
     let Json::Obj(members) = v else {
@@ -443,7 +482,7 @@ fn rule(v: &Json, src: usize) -> Result<Rule, FieldError> {
     };
     // Shape first: unknown and repeated fields, in document order.
     for (n, (key, _)) in members.iter().enumerate() {
-        if !RULE_FIELDS.contains(&key.as_str()) {
+        if !RULE_FIELDS.iter().any(|f| f.0 == key) {
             return Err(fail(key, Problem::Unknown));
         }
         if members[..n].iter().any(|(k, _)| k == key) {
@@ -453,11 +492,13 @@ fn rule(v: &Json, src: usize) -> Result<Rule, FieldError> {
     let get = |k: &str| v.get(k);
     let id = match get("id") {
         None => return Err(fail("id", Problem::Missing)),
-        Some(j) => text(j, MAX_ID)
-            .ok()
+        Some(j) => j
+            .as_str()
+            .map(str::trim)
             .filter(|s| {
-                s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                (1..=MAX_ID).contains(&s.len())
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
             })
             .ok_or_else(|| fail("id", ID))?,
     };
@@ -473,114 +514,88 @@ fn rule(v: &Json, src: usize) -> Result<Rule, FieldError> {
         "one of \"dwell\", \"repeat_view\", \"compare\", \"variant\", \"cart_idle\", \"cart_return\", \"exit_intent\", \"no_results\"",
     )?]
     .0;
-    let show = ACTIONS[pick(
+    let a = pick(
         "show",
         &ACTIONS.map(|a| a.1),
         "one of \"help\", \"compare\", \"reassure\", \"survey\"",
-    )?]
-    .0;
-
-    // The trigger's parameter: only its own is allowed.
-    let param = when.param();
-    for name in ["seconds", "minutes", "views", "items", "switches"] {
-        if get(name).is_some() && param.as_ref().map(|p| p.name) != Some(name) {
-            return Err(fail(name, Problem::NotForThisRule));
-        }
-    }
-    let (mut count, mut after_ms) = (0, 0.0);
-    if let Some(p) = param {
-        let value = match get(p.name) {
-            None => p.default,
-            Some(j) => match j.as_f64() {
-                Some(n) if n >= p.min && n <= p.max && (p.unit_ms > 0.0 || n.fract() == 0.0) => n,
-                _ => return Err(fail(p.name, Problem::Expected(range_text(when)))),
-            },
-        };
-        if p.unit_ms > 0.0 {
-            after_ms = value * p.unit_ms;
-        } else {
-            count = value as u32;
-        }
-    }
-
+    )?;
+    let (show, bit) = (ACTIONS[a].0, 1u8 << a);
     if show == Action::Compare && when != Trigger::Compare {
         return Err(fail(
             "show",
             Problem::Expected("\"compare\" only with \"when\": \"compare\""),
         ));
     }
-    let opt_text = |field: &str| -> Result<String, FieldError> {
-        get(field).map_or(Ok(String::new()), |j| {
-            text(j, MAX_TEXT).map_err(|p| fail(field, p))
-        })
-    };
-    let title = opt_text("title")?;
-    if title.is_empty() && show != Action::Survey {
-        return Err(fail("title", Problem::Missing));
-    }
-    let body = opt_text("text")?;
-    let link = match get("link") {
-        None => None,
-        Some(j) => Some(link(j).map_err(|(f, p)| (concat2("link.", &f), p))?),
-    };
-    let facts = match get("facts") {
-        Some(_) if show != Action::Reassure => return Err(fail("facts", Problem::NotForThisRule)),
-        Some(j) => texts(j, MAX_FACTS).map_err(|p| fail("facts", p))?,
-        None if show == Action::Reassure => return Err(fail("facts", Problem::Missing)),
-        None => Vec::new(),
-    };
-    let fields = match get("fields") {
-        Some(_) if show != Action::Compare => return Err(fail("fields", Problem::NotForThisRule)),
-        Some(j) => texts(j, MAX_FIELDS).map_err(|p| fail("fields", p))?,
-        None => Vec::new(),
-    };
-    let choices = match get("choices") {
-        Some(_) if show != Action::Survey => return Err(fail("choices", Problem::NotForThisRule)),
-        Some(j) => match texts(j, MAX_FACTS) {
-            Ok(c) if c.len() == 5 => c,
-            _ => return Err(fail("choices", Problem::Expected(CHOICES))),
-        },
-        None => Vec::new(),
-    };
-    if link.is_some() && matches!(show, Action::Compare | Action::Survey) {
-        return Err(fail("link", Problem::NotForThisRule));
-    }
-    let cooldown_ms = match get("cooldownHours") {
-        None => COOLDOWN_HOURS * HOUR_MS,
-        Some(j) => match j.as_f64() {
-            Some(h) if (0.0..=8760.0).contains(&h) => h * HOUR_MS,
-            _ => {
-                return Err(fail(
-                    "cooldownHours",
-                    Problem::Expected("a number of hours from 0 to 8760"),
-                ))
-            }
-        },
-    };
-    let on = match get("on") {
-        None => Vec::new(),
-        Some(j) => texts(j, MAX_PATTERNS).map_err(|p| fail("on", p))?,
-    };
-    Ok(Rule {
-        id,
+
+    let param = when.param();
+    let mut rule = Rule {
+        id: id.to_string(),
         src,
         when,
-        count,
-        after_ms,
+        count: 0,
+        after_ms: 0.0,
         show,
-        title,
-        text: body,
-        link,
-        facts,
-        fields,
-        choices,
-        cooldown_ms,
-        on,
-    })
+        cooldown_ms: COOLDOWN_HOURS * HOUR_MS,
+        on: Vec::new(),
+    };
+    if let Some(p) = &param {
+        if p.unit_ms > 0.0 {
+            rule.after_ms = p.default * p.unit_ms;
+        } else {
+            rule.count = p.default as u32;
+        }
+    }
+    for (key, j) in members {
+        let Some(&(name, check, belongs, _, expected)) = RULE_FIELDS.iter().find(|f| f.0 == key)
+        else {
+            continue;
+        };
+        if belongs & bit == 0
+            || (check == Check::Param && param.as_ref().map(|p| p.name) != Some(name))
+        {
+            return Err(fail(name, Problem::NotForThisRule));
+        }
+        let bad = Problem::Expected(expected);
+        match check {
+            Check::First => {}
+            Check::Text => text(j, MAX_TEXT).map_err(|p| fail(name, p))?,
+            Check::List(min, max) => {
+                if !texts(j, min, max) {
+                    return Err(fail(name, bad));
+                }
+                if name == "on" {
+                    rule.on = strings(j);
+                }
+            }
+            Check::Link => link(j).map_err(|(f, p)| (concat2("link.", &f), p))?,
+            Check::Hours => match j.as_f64() {
+                Some(h) if (0.0..=8760.0).contains(&h) => rule.cooldown_ms = h * HOUR_MS,
+                _ => return Err(fail(name, bad)),
+            },
+            Check::Param => {
+                let Some(p) = &param else { continue };
+                match j.as_f64() {
+                    Some(n)
+                        if n >= p.min && n <= p.max && (p.unit_ms > 0.0 || n.fract() == 0.0) =>
+                    {
+                        if p.unit_ms > 0.0 {
+                            rule.after_ms = n * p.unit_ms;
+                        } else {
+                            rule.count = n as u32;
+                        }
+                    }
+                    _ => return Err(fail(name, Problem::Expected(range_text(when)))),
+                }
+            }
+        }
+    }
+    for &(name, _, _, needed, _) in &RULE_FIELDS {
+        if needed & bit != 0 && get(name).is_none() {
+            return Err(fail(name, Problem::Missing));
+        }
+    }
+    Ok(rule)
 }
-
-const CHOICES: &str =
-    "an array of 5 non-empty strings: price, shipping, information, browsing, other";
 
 fn range_text(when: Trigger) -> &'static str {
     match when {
@@ -601,7 +616,8 @@ fn concat2(a: &str, b: &str) -> String {
     s
 }
 
-fn link(v: &Json) -> Result<Link, FieldError> {
+/// Checks a `link` object: exactly `text` and `href`, both non-empty strings.
+fn link(v: &Json) -> Result<(), FieldError> {
     let Json::Obj(members) = v else {
         return Err((
             String::new(),
@@ -616,14 +632,11 @@ fn link(v: &Json) -> Result<Link, FieldError> {
             return Err((key.clone(), Problem::Duplicate));
         }
     }
-    let field = |k: &str| -> Result<String, FieldError> {
+    for k in ["text", "href"] {
         let j = v.get(k).ok_or_else(|| (k.to_string(), Problem::Missing))?;
-        text(j, MAX_TEXT).map_err(|p| (k.to_string(), p))
-    };
-    Ok(Link {
-        text: field("text")?,
-        href: field("href")?,
-    })
+        text(j, MAX_TEXT).map_err(|p| (k.to_string(), p))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -663,21 +676,17 @@ mod tests {
             ("size-help", Trigger::Dwell, Action::Help)
         );
         assert_eq!(r.after_ms, 30_000.0);
-        assert_eq!(r.link.as_ref().unwrap().href, "/size-guide");
         assert_eq!(r.on, vec!["/product"]);
         assert_eq!(r.cooldown_ms, 24.0 * HOUR_MS);
-        assert_eq!((c.rules[1].count, c.rules[1].fields.len()), (3, 1));
+        assert_eq!((c.rules[1].count, c.rules[1].src), (3, 1));
         assert_eq!(c.rules[2].after_ms, 150_000.0);
         assert_eq!(c.rules[2].cooldown_ms, 1_800_000.0);
         assert_eq!(
             c.rules[3].after_ms, 10_000.0,
             "exit intent's default minimum dwell"
         );
-        assert_eq!(
-            c.rules[3].title, "",
-            "a survey may use the standard question"
-        );
-        assert_eq!(c.rules[3].choices[1], "La livraison");
+        // A survey may use the standard question (no title); its answers may be translated.
+        assert_eq!(c.rules[3].show, Action::Survey);
         assert_eq!(c.rules[4].when, Trigger::NoResults);
     }
 
@@ -816,9 +825,14 @@ mod tests {
                 {{"id":"c","when":"no_results","show":"help","title":"   "}}]}}"#
         ))
         .unwrap();
-        assert_eq!(c.rules.len(), 1);
-        assert_eq!(c.rules[0].title, "Hi");
-        assert_eq!(c.errors.len(), 2);
+        assert_eq!(c.rules.len(), 1, "a title padded with spaces is fine");
+        assert_eq!(
+            messages(&c),
+            [
+                "rules[1].title: expected a non-empty string (at most 500 characters); the rule is ignored",
+                "rules[2].title: expected a non-empty string (at most 500 characters); the rule is ignored",
+            ]
+        );
     }
 
     #[test]
