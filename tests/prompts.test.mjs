@@ -495,6 +495,29 @@ test('search with no results, via track(); the JS API config; forget() erases th
   await t.close();
 });
 
+test('a page that states its basket corrects the remembered one', async () => {
+  const t = await open();
+  const { page } = t;
+  const config = { rules: [{ id: 'idle', when: 'cart_idle', minutes: 1, show: 'reassure', title: 'Good to know', facts: ['Free returns'] }] };
+  await serve(t, '/shop.html', testPage(config));
+  await serve(t, '/basket.html', testPage(config, '<p data-attune-cart-items="">Your basket is empty.</p>'));
+  await page.goto(env.origin + '/shop.html');
+  await ready(page);
+  await promptsUp(page);
+  await page.evaluate(() => window.attune.track({ type: 'cart', item: '85123A' }));
+  await page.goto(env.origin + '/basket.html');
+  await promptsUp(page);
+  await page.clock.runFor(2 * MIN);
+  assert.equal(await shown(page), null, 'the page says the basket is empty');
+  await page.goto(env.origin + '/shop.html');
+  await promptsUp(page);
+  await page.evaluate(() => window.attune.track({ type: 'cart', item: '22457' }));
+  await page.clock.runFor(61_000);
+  assert.equal((await shown(page)).title, 'Good to know');
+  clean(t);
+  await t.close();
+});
+
 test('touch: exit intent is the tab coming back, or a fast scroll up (real touch input)', async () => {
   const config = { rules: [{ id: 'exit', when: 'exit_intent', seconds: 10, show: 'survey', cooldownHours: 0 }] };
   const t = await open({ viewport: { width: 390, height: 740 }, hasTouch: true, isMobile: true });

@@ -74,8 +74,9 @@ export function startPrompts(config, now, store) {
   for (const line of problems ? problems.split('\n') : []) console.warn('attune: help prompts: ' + line);
   if (!host) listen();
   if (d.hidden) signal('hidden');
-  const ctx = quiet(() => w.attune.context());
-  if (ctx && Array.isArray(ctx.cart)) signal('basket', ctx.cart.join(' '));
+  // A page that states the basket (docs/integration.md) corrects what the events implied.
+  const basket = d.querySelector('[data-attune-cart-items]');
+  if (basket) signal('basket', basket.getAttribute('data-attune-cart-items') || '');
   save();
   schedule(now);
 }
