@@ -149,6 +149,13 @@ struct ModelFlags {
     #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set,
           default_value_t = BuildSettings::default().scoring.repeat_once)]
     repeat_once: bool,
+    /// [--no-tune] Weight of a popularity prior (top item = this, relative to a neighbour
+    /// weight of 1)
+    #[arg(long, value_name = "W", default_value_t = BuildSettings::default().scoring.popularity_weight)]
+    popularity_weight: f32,
+    /// Print every tuning trial (what was tried, its holdout NDCG@10, kept or not)
+    #[arg(long)]
+    trace: bool,
     /// Held-out cases used for tuning at most
     #[arg(long, value_name = "N", default_value_t = TuneOptions::default().max_cases)]
     tune_cases: usize,
@@ -176,6 +183,7 @@ impl ModelFlags {
                 next_weight: self.next_weight,
                 next_decay: self.next_decay,
                 repeat_once: self.repeat_once,
+                popularity_weight: self.popularity_weight,
                 ..BuildSettings::default().scoring
             },
         }
@@ -291,6 +299,11 @@ fn run(cli: Cli) -> Result<()> {
             };
             let report = commands::run_build(&args)?;
             eprint!("{}", report.summary(&out));
+            if model.trace {
+                if let Some(r) = &report.tune {
+                    eprint!("{}", crate::tune::trace_text(r));
+                }
+            }
         }
         Command::Recommend { model, k } => {
             let m = commands::load_model(&model)?;
@@ -326,6 +339,11 @@ fn run(cli: Cli) -> Result<()> {
                 println!("{}", r.to_json());
             } else {
                 print!("{}", r.to_text(k));
+                if model.trace {
+                    if let Some(t) = &r.tune {
+                        print!("{}", crate::tune::trace_text(t));
+                    }
+                }
             }
         }
         Command::Audit(args) => crate::audit::run(&args)?,

@@ -149,7 +149,7 @@ pub fn describe(s: &BuildSettings) -> String {
     format!(
         "{method}, {} neighbours, min support {}; next {} per item over {} orders (step decay {}, \
          row exponent {}); per order: history decay {}, next decay {}; next weight {}; \
-         repeats {}",
+         repeats {}; popularity prior {}",
         s.neighbors,
         s.min_support,
         s.next.neighbors,
@@ -159,7 +159,8 @@ pub fn describe(s: &BuildSettings) -> String {
         sc.history_decay,
         sc.next_decay,
         sc.next_weight,
-        if sc.repeat_once { "once" } else { "added" }
+        if sc.repeat_once { "once" } else { "added" },
+        sc.popularity_weight
     )
 }
 

@@ -319,58 +319,73 @@ impl Accum {
 }
 
 /// Ranks every case through the scorer (`recommend`'s contract: history as purchases,
-/// oldest first, history excluded, popularity fill) and measures the top 20.
-/// `popular_only` queries with an empty history instead (the popularity baseline).
+/// oldest first, history excluded, popularity fill), top `k`. `popular_only` queries
+/// with an empty history instead (the popularity baseline). The cases are split over up
+/// to 4 threads, each with its own scorer; the lists do not depend on the split.
+pub fn rank_all(model: &Model, cases: &[Case], popular_only: bool, k: usize) -> Vec<Vec<u32>> {
+    let rank = |chunk: &[Case]| -> Vec<Vec<u32>> {
+        let mut scorer = Scorer::new();
+        let mut history: Vec<(u32, Signal)> = Vec::new();
+        let mut exclude: Vec<u32> = Vec::new();
+        chunk
+            .iter()
+            .map(|case| {
+                history.clear();
+                history.extend(case.history.iter().map(|&i| (i, Signal::Purchase)));
+                exclude.clear();
+                exclude.extend_from_slice(&case.history);
+                exclude.sort_unstable();
+                exclude.dedup();
+                let q = Query {
+                    history: if popular_only { &[] } else { &history },
+                    exclude: &exclude,
+                    k,
+                    fill_popular: true,
+                };
+                scorer.recommend(model, &q).iter().map(|r| r.item).collect()
+            })
+            .collect()
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |t| t.get())
+        .clamp(1, 4);
+    if threads == 1 || cases.len() < 256 {
+        return rank(cases);
+    }
+    let size = cases.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = cases
+            .chunks(size)
+            .map(|chunk| s.spawn(move || rank(chunk)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+/// HR, recall, NDCG at 5/10/20 and coverage@10 over the cases.
 pub fn measure(model: &Model, cases: &[Case], popular_only: bool) -> Metrics {
-    let mut scorer = Scorer::new();
     let mut acc = Accum::new(model.len());
-    let mut history: Vec<(u32, Signal)> = Vec::new();
-    let mut exclude: Vec<u32> = Vec::new();
     let k = CUTOFFS[CUTOFFS.len() - 1];
-    for case in cases {
-        history.clear();
-        history.extend(case.history.iter().map(|&i| (i, Signal::Purchase)));
-        exclude.clear();
-        exclude.extend_from_slice(&case.history);
-        exclude.sort_unstable();
-        exclude.dedup();
-        let q = Query {
-            history: if popular_only { &[] } else { &history },
-            exclude: &exclude,
-            k,
-            fill_popular: true,
-        };
-        let ranked: Vec<u32> = scorer.recommend(model, &q).iter().map(|r| r.item).collect();
-        acc.add(&ranked, &case.targets);
+    for (ranked, case) in rank_all(model, cases, popular_only, k).iter().zip(cases) {
+        acc.add(ranked, &case.targets);
     }
     acc.finish()
 }
 
 /// NDCG@10 of each case (same queries as [`measure`]), for paired comparisons.
 pub fn per_case_ndcg10(model: &Model, cases: &[Case]) -> Vec<f64> {
-    let mut scorer = Scorer::new();
-    let mut history: Vec<(u32, Signal)> = Vec::new();
-    let mut exclude: Vec<u32> = Vec::new();
-    let mut out = Vec::with_capacity(cases.len());
-    for case in cases {
-        history.clear();
-        history.extend(case.history.iter().map(|&i| (i, Signal::Purchase)));
-        exclude.clear();
-        exclude.extend_from_slice(&case.history);
-        exclude.sort_unstable();
-        exclude.dedup();
-        let q = Query {
-            history: &history,
-            exclude: &exclude,
-            k: 10,
-            fill_popular: true,
-        };
-        let ranked: Vec<u32> = scorer.recommend(model, &q).iter().map(|r| r.item).collect();
-        let mut acc = Accum::new(0);
-        acc.add(&ranked, &case.targets);
-        out.push(acc.ndcg[1]);
-    }
-    out
+    rank_all(model, cases, false, 10)
+        .iter()
+        .zip(cases)
+        .map(|(ranked, case)| {
+            let mut acc = Accum::new(0);
+            acc.add(ranked, &case.targets);
+            acc.ndcg[1]
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug)]

@@ -9,7 +9,7 @@
 //! Groceries) one seeded item of each basket with ≥ 3 items is held out and the rest,
 //! shuffled, is the query. Models are built on the remainder; the neighbour method
 //! (regression with three ridges, co-occurrence with two popularity exponents) and then
-//! the blend (next weight, history decay, repeats, next decay) are chosen by coordinate
+//! the blend (next weight, history decay, repeats, next decay, popularity prior) are chosen by coordinate
 //! ascent on NDCG@10 through the same scorer the browser runs, a change being kept only
 //! when it wins by `MARGIN_SE` paired standard errors (so noise leaves the defaults in
 //! place). The choice is then built from all the training data. Deterministic: fixed
@@ -39,13 +39,15 @@ pub const NEXT_WEIGHTS: [f32; 6] = [0.0, 0.3, 1.0, 3.0, 10.0, 30.0];
 pub const HISTORY_DECAYS: [f32; 6] = [0.3, 0.5, 0.7, 0.8, 0.9, 1.0];
 /// Per-order decays for the next signal.
 pub const NEXT_DECAYS: [f32; 4] = [0.1, 0.2, 0.35, 0.5];
+/// Weights of the popularity prior (0 = none).
+pub const POPULARITY_WEIGHTS: [f32; 4] = [0.0, 0.01, 0.03, 0.1];
 /// Fewer held-out cases than this and the defaults are kept (too noisy to choose).
 pub const MIN_CASES: usize = 50;
 /// A candidate replaces the current choice only when its mean NDCG@10 is higher by this
 /// many standard errors of the paired per-case difference: on a few hundred cases many
 /// settings tie within noise, and then the defaults (chosen on validation across
 /// datasets) are the better bet than the holdout's luck.
-pub const MARGIN_SE: f64 = 2.0;
+pub const MARGIN_SE: f64 = 1.5;
 
 /// How the neighbour lists are computed.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -109,6 +111,16 @@ pub struct TuneReport {
     pub untuned: f64,
     /// Set when tuning was skipped, with the reason.
     pub skipped: Option<&'static str>,
+    /// Every trial in order: what was tried, its holdout NDCG@10, and whether it was
+    /// kept (an ablation of each signal on this catalogue's own data).
+    pub trace: Vec<Trial>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trial {
+    pub what: String,
+    pub ndcg10: f64,
+    pub kept: bool,
 }
 
 impl TuneReport {
@@ -242,6 +254,36 @@ impl Candidate {
     }
 }
 
+/// The trace as text, one trial per line.
+pub fn trace_text(r: &TuneReport) -> String {
+    let mut t = String::new();
+    for tr in &r.trace {
+        t += &format!(
+            "  {} {:.4}  {}\n",
+            if tr.kept { "kept" } else { "    " },
+            tr.ndcg10,
+            tr.what
+        );
+    }
+    t
+}
+
+/// The tuned knobs in words, for the trace.
+fn describe_choice(m: Method, s: &Scoring) -> String {
+    let method = match m {
+        Method::Regression(r) => format!("regression ridge {r}"),
+        Method::Cooccurrence(b) => format!("co-occurrence β {b}"),
+    };
+    format!(
+        "{method}, next weight {}, history decay {}, repeats {}, next decay {}, popularity {}",
+        s.next_weight,
+        s.history_decay,
+        if s.repeat_once { "once" } else { "added" },
+        s.next_decay,
+        s.popularity_weight
+    )
+}
+
 fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len().max(1) as f64
 }
@@ -284,6 +326,7 @@ pub fn build_tuned(
             best: 0.0,
             untuned: 0.0,
             skipped: Some("fewer than 50 held-out cases"),
+            trace: Vec::new(),
         };
         let built = build(train, base).context("building the model")?;
         return Ok((built, base.clone(), Some(report)));
@@ -303,9 +346,17 @@ pub fn build_tuned(
     let mut cur = built[0].1.score(&scoring, &cases)?;
     trials += 1;
     let untuned = mean(&cur);
-    for round in 0..opts.rounds.max(1) {
+    let mut trace = vec![Trial {
+        what: format!("start: {}", describe_choice(method, &scoring)),
+        ndcg10: untuned,
+        kept: true,
+    }];
+    for _ in 0..opts.rounds.max(1) {
         let before = (method, scoring);
-        // Neighbour method, with the current blend.
+        // Neighbour method, with the current blend. On each axis the best candidate that
+        // clearly beats the axis's starting point wins (not the first: no lock-in).
+        let start = cur.clone();
+        let mut pick: Option<(usize, Method, Vec<f64>)> = None;
         for &m in METHODS.iter() {
             if m == method {
                 continue;
@@ -319,17 +370,27 @@ pub fn build_tuned(
             };
             let v = built[k].1.score(&scoring, &cases)?;
             trials += 1;
-            if clearly_better(&v, &cur) {
-                (method, cur) = (m, v);
+            trace.push(Trial {
+                what: describe_choice(m, &scoring),
+                ndcg10: mean(&v),
+                kept: false,
+            });
+            if clearly_better(&v, &start) && pick.as_ref().is_none_or(|p| mean(&v) > mean(&p.2)) {
+                pick = Some((trace.len() - 1, m, v));
             }
+        }
+        if let Some((t, m, v)) = pick {
+            trace[t].kept = true;
+            (method, cur) = (m, v);
         }
         let k = built
             .iter()
             .position(|(x, _)| *x == method)
             .context("tuning candidate lost")?;
         let c = &mut built[k].1;
-        // The blend, one knob at a time: next weight, history decay, repeats, next decay.
-        for axis in 0..4 {
+        // The blend, one knob at a time: next weight, history decay, repeats, next decay,
+        // popularity prior.
+        for axis in 0..5 {
             let cands: Vec<Scoring> = match axis {
                 0 if c.has_next => NEXT_WEIGHTS
                     .iter()
@@ -359,20 +420,39 @@ pub fn build_tuned(
                         ..scoring
                     })
                     .collect(),
+                4 => POPULARITY_WEIGHTS
+                    .iter()
+                    .map(|&w| Scoring {
+                        popularity_weight: w,
+                        ..scoring
+                    })
+                    .collect(),
                 _ => Vec::new(),
             };
+            let start = cur.clone();
+            let mut pick: Option<(usize, Scoring, Vec<f64>)> = None;
             for cand in cands {
                 if cand == scoring {
                     continue;
                 }
                 let v = c.score(&cand, &cases)?;
                 trials += 1;
-                if clearly_better(&v, &cur) {
-                    (scoring, cur) = (cand, v);
+                trace.push(Trial {
+                    what: describe_choice(method, &cand),
+                    ndcg10: mean(&v),
+                    kept: false,
+                });
+                if clearly_better(&v, &start) && pick.as_ref().is_none_or(|p| mean(&v) > mean(&p.2))
+                {
+                    pick = Some((trace.len() - 1, cand, v));
                 }
             }
+            if let Some((t, sc, v)) = pick {
+                trace[t].kept = true;
+                (scoring, cur) = (sc, v);
+            }
         }
-        if (method, scoring) == before && round > 0 {
+        if (method, scoring) == before {
             break;
         }
     }
@@ -388,6 +468,7 @@ pub fn build_tuned(
         best: mean(&cur),
         untuned,
         skipped: None,
+        trace,
     };
     Ok((out, chosen, Some(report)))
 }

@@ -170,6 +170,7 @@ impl Default for BuildSettings {
                 next_weight: DEFAULT_NEXT_WEIGHT,
                 family_cap: 0,
                 repeat_once: true,
+                popularity_weight: 0.0,
             },
         }
     }

@@ -36,6 +36,7 @@ const KEY_NEXT_DECAY: [u8; 4] = *b"NXDC";
 const KEY_NEXT_WEIGHT: [u8; 4] = *b"NXWT";
 const KEY_FAMILY_CAP: [u8; 4] = *b"FCAP";
 const KEY_REPEAT_ONCE: [u8; 4] = *b"RPT1";
+const KEY_POPULARITY_WEIGHT: [u8; 4] = *b"POPW";
 /// Largest family cap a model may ask for.
 pub const MAX_FAMILY_CAP: u32 = 65_535;
 
@@ -60,6 +61,9 @@ pub struct Scoring {
     /// A repeated history item counts once, with its strongest weight (normally its most
     /// recent event), instead of the sum over its events. Stored as 1.0 / 0.0.
     pub repeat_once: bool,
+    /// Weight of a popularity prior for a non-empty history: each item of the `POPL`
+    /// list gains `popularity_weight × its score / the top score`. Finite and >= 0.
+    pub popularity_weight: f32,
 }
 
 impl Default for Scoring {
@@ -71,6 +75,7 @@ impl Default for Scoring {
             next_weight: 1.0,
             family_cap: 0,
             repeat_once: false,
+            popularity_weight: 0.0,
         }
     }
 }
@@ -82,7 +87,10 @@ impl Scoring {
         if !unit(self.history_decay) || !unit(self.next_decay) {
             return Err(ModelError::Invalid("scoring decay not in (0, 1]"));
         }
-        if !weight(self.neighbor_weight) || !weight(self.next_weight) {
+        if !weight(self.neighbor_weight)
+            || !weight(self.next_weight)
+            || !weight(self.popularity_weight)
+        {
             return Err(ModelError::Invalid("scoring weight not finite and >= 0"));
         }
         if self.family_cap > MAX_FAMILY_CAP {
@@ -591,13 +599,14 @@ fn write_neighbors(n: usize, offsets: &[u32], targets: &[u32], weights: &[f32]) 
 }
 
 fn write_params(s: &Scoring) -> Vec<u8> {
-    let entries: [([u8; 4], f32); 6] = [
+    let entries: [([u8; 4], f32); 7] = [
         (KEY_HISTORY_DECAY, s.history_decay),
         (KEY_NEIGHBOR_WEIGHT, s.neighbor_weight),
         (KEY_NEXT_DECAY, s.next_decay),
         (KEY_NEXT_WEIGHT, s.next_weight),
         (KEY_FAMILY_CAP, s.family_cap as f32),
         (KEY_REPEAT_ONCE, if s.repeat_once { 1.0 } else { 0.0 }),
+        (KEY_POPULARITY_WEIGHT, s.popularity_weight),
     ];
     let mut b = Vec::with_capacity(4 + 8 * entries.len());
     put_u32(&mut b, entries.len() as u32);
@@ -619,7 +628,7 @@ fn read_params(sec: &[u8]) -> Result<Scoring, ModelError> {
         ));
     }
     let mut s = Scoring::default();
-    let mut seen = [false; 6];
+    let mut seen = [false; 7];
     for _ in 0..count {
         let e = r.take(8)?;
         let key = [e[0], e[1], e[2], e[3]];
@@ -631,6 +640,7 @@ fn read_params(sec: &[u8]) -> Result<Scoring, ModelError> {
             KEY_NEXT_WEIGHT => 3,
             KEY_FAMILY_CAP => 4,
             KEY_REPEAT_ONCE => 5,
+            KEY_POPULARITY_WEIGHT => 6,
             _ => continue,
         };
         if seen[slot] {
@@ -642,6 +652,7 @@ fn read_params(sec: &[u8]) -> Result<Scoring, ModelError> {
             1 => s.neighbor_weight = v,
             2 => s.next_decay = v,
             3 => s.next_weight = v,
+            6 => s.popularity_weight = v,
             5 => {
                 if v != 0.0 && v != 1.0 {
                     return Err(ModelError::Invalid("repeat flag not 0 or 1"));
@@ -1490,6 +1501,7 @@ mod tests {
             next_weight: 3.0,
             family_cap: 2,
             repeat_once: true,
+            popularity_weight: 0.5,
         };
         p.families = vec![0, 0, 7, 3];
         p
@@ -1813,6 +1825,7 @@ mod tests {
                                     next_weight: xw as f32 / 8.0,
                                     family_cap: cap,
                                     repeat_once: cap % 2 == 1,
+                                    popularity_weight: nw as f32 / 16.0,
                                 };
                             }
                             p.families = families.unwrap_or_default();

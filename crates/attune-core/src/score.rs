@@ -60,8 +60,8 @@ pub enum Reason {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Recommendation {
     pub item: u32,
-    /// Σ w(h)·sim(h, item) for neighbour-based items; 0.0 for popularity fill, so scores
-    /// never increase down the list.
+    /// The blended score (neighbours, next, popularity prior); 0.0 for the popularity
+    /// fill, so scores never increase down the list.
     pub score: f32,
     pub reason: Reason,
 }
@@ -83,6 +83,8 @@ pub fn recommend(model: &Model, q: &Query<'_>) -> Vec<Recommendation> {
 }
 
 const UNTOUCHED: u32 = u32::MAX;
+/// Reached only through the popularity prior.
+const PRIOR_ONLY: u32 = u32::MAX - 1;
 
 /// Reusable scratch buffers for [`recommend`]: dense per-item accumulators plus a list
 /// of touched items, so each query costs O(history neighbours), not O(catalogue).
@@ -206,6 +208,26 @@ impl Scorer {
             }
         }
 
+        // Popularity prior: added last, so its summation order is fixed too.
+        if sc.popularity_weight > 0.0 && !self.weighted.is_empty() {
+            let (popular, scores) = model.popular();
+            let top = scores.first().copied().unwrap_or(0.0);
+            if top > 0.0 {
+                let f = sc.popularity_weight / top;
+                for (&p, &s) in popular.iter().zip(scores) {
+                    let c = f * s;
+                    let t = p as usize;
+                    if self.because[t] == UNTOUCHED {
+                        self.touched.push(p);
+                        self.score[t] = c;
+                        self.because[t] = PRIOR_ONLY;
+                    } else {
+                        self.score[t] += c;
+                    }
+                }
+            }
+        }
+
         for &e in q.exclude {
             if (e as usize) < n {
                 self.blocked[e as usize] = true;
@@ -246,7 +268,10 @@ impl Scorer {
             out.push(Recommendation {
                 item: c,
                 score: self.score[c as usize],
-                reason: Reason::Because(self.because[c as usize]),
+                reason: match self.because[c as usize] {
+                    PRIOR_ONLY => Reason::Popular,
+                    h => Reason::Because(h),
+                },
             });
             self.blocked[c as usize] = true;
         }
@@ -478,6 +503,7 @@ mod tests {
                 next_weight: 4.0,
                 family_cap,
                 repeat_once: false,
+                popularity_weight: 0.0,
             },
             families,
             popular: vec![4, 3, 2, 1, 0],
@@ -554,6 +580,26 @@ mod tests {
         assert_eq!(r5(&once), 0.3 * d * 0.5);
         // Now 1 (0.3·0.5 from the newest event) outranks 5 (0.255·0.5).
         assert_eq!(items(&once), vec![1, 5, 2]);
+    }
+
+    #[test]
+    fn popularity_prior_adds_scaled_counts() {
+        // model(): popular 5 (10), 3 (8), 0 (8), 4 (1). History: purchase of 2 → 3: 0.5.
+        let mut p = model().into_parts();
+        p.scoring.popularity_weight = 0.25;
+        let m = Model::from_parts(p).unwrap();
+        let r = recommend(&m, &q(&[(2, Signal::Purchase)], &[2], 10, false));
+        // 3: 0.5 + 0.25·8/10; 5: 0.25·10/10; 0: 0.25·8/10; 4: 0.25·1/10.
+        assert_eq!(items(&r), vec![3, 5, 0, 4]);
+        assert_eq!(r[0].score, 0.5 + 0.25f32 / 10.0 * 8.0);
+        assert_eq!(r[0].reason, Reason::Because(2));
+        assert_eq!(r[1].score, 0.25f32 / 10.0 * 10.0);
+        assert_eq!(r[1].reason, Reason::Popular);
+        assert_eq!(r[3].score, 0.25f32 / 10.0 * 1.0);
+        // An empty history is still the plain popularity fill (score 0).
+        let r = recommend(&m, &q(&[], &[], 2, true));
+        assert_eq!(items(&r), vec![5, 3]);
+        assert_eq!(r[0].score, 0.0);
     }
 
     #[test]
