@@ -1165,6 +1165,24 @@ fn harmless_global(name: &str) -> bool {
     )
 }
 
+/// String specifiers of `import(…)`, `import … from '…'`, `import '…'`, `export … from '…'`.
+fn import_specifiers(t: &[Token]) -> Vec<String> {
+    let mut out = Vec::new();
+    for k in 0..t.len() {
+        let s = if t[k].is_ident("import") && t.get(k + 1).is_some_and(|n| n.is("(")) {
+            t.get(k + 2).and_then(|x| x.string()).filter(|_| t.get(k + 3).is_some_and(|n| n.is(")") || n.is(",")))
+        } else if t[k].is_ident("from") || (t[k].is_ident("import") && t.get(k + 1).is_some_and(|n| n.string().is_some())) {
+            t.get(k + 1).and_then(|x| x.string())
+        } else {
+            None
+        };
+        if let Some(s) = s {
+            out.push(s.to_string());
+        }
+    }
+    out
+}
+
 fn is_danger_attr(name: &str) -> bool {
     let l = name.to_ascii_lowercase();
     URL_ATTRS.iter().any(|a| a.eq_ignore_ascii_case(&l)) || (l.starts_with("on") && l.len() > 2 && l.chars().all(|c| c.is_ascii_lowercase()))
@@ -1293,11 +1311,30 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
             sources.push((p.clone(), bytes, false));
         }
     }
-    for (path, bytes, is_loader) in sources {
+    // (real path, bytes, is the loader, where it sits when deployed)
+    let mut queue: Vec<(PathBuf, Vec<u8>, bool, PathBuf)> = sources
+        .into_iter()
+        .map(|(path, bytes, is_loader)| {
+            let at = if is_loader { loader_at.clone() } else { normalize(&path) };
+            (path, bytes, is_loader, at)
+        })
+        .collect();
+    // The bundle is the loader, the glue and every module they import: a relative import
+    // of a file that exists beside the importing file joins the bundle and is audited too.
+    while let Some((path, bytes, is_loader, at)) = queue.pop() {
         let text = String::from_utf8_lossy(&bytes);
         let toks = js::lex(&text);
+        for spec in import_specifiers(&toks) {
+            let (Some(virt), Some(real)) = (resolve(&at, &spec), resolve(&normalize(&path), &spec)) else { continue };
+            if shipped_js.contains(&virt) || !real.is_file() || js_files.len() + queue.len() > 64 {
+                continue;
+            }
+            let bytes = read(&real)?;
+            report.files.push(shipped(&real, "module", &bytes));
+            shipped_js.insert(virt.clone());
+            queue.push((real, bytes, false, virt));
+        }
         let entries = if is_loader { BTreeMap::new() } else { glue_entries(&toks) };
-        let at = if is_loader { loader_at.clone() } else { normalize(&path) };
         js_files.push(JsFile { name: display_path(&path), path: at, toks, entries, is_loader });
     }
 

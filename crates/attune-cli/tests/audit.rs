@@ -113,7 +113,8 @@ fn the_clean_fixture_passes_with_its_channels_and_storage_key() {
     let via: BTreeSet<&str> = r.apis.values().flatten().filter_map(|s| s.via.as_deref()).collect();
     assert_eq!(via, BTreeSet::from(["__wbg_getItem_0123456789abcdef", "__wbg_warn_0123456789abcdef"]));
     let keys: BTreeSet<&str> = r.storage_keys.iter().map(|k| k.key.as_str()).collect();
-    assert!(keys.contains("attune:v1"), "{keys:?}");
+    assert!(keys.contains("attune:v1") && keys.contains("attune:prompts"), "{keys:?}");
+    assert!(r.files.iter().any(|f| f.role == "module" && f.path.ends_with("extra.js")));
     // Keys the Wasm passes to Storage are data ("computed"); every literal one is Attune's.
     assert!(keys.iter().all(|k| k.starts_with("attune:") || k.starts_with("(computed")), "{keys:?}");
     // Names reached through helpers, ternaries and `for … of` literal arrays are resolved:
@@ -142,8 +143,10 @@ fn a_leaky_loader_fails_naming_each_api_and_line() {
             "missing {want:?} in {v:#?}"
         );
     }
+    // The module the loader imports is part of the bundle, and audited.
+    assert!(v.contains(&("sendBeacon".to_string(), "helper.js".to_string(), 3)), "{v:#?}");
     // The model fetch on line 8 stays allowed; nothing else is.
-    assert_eq!(v.len(), 7, "{v:#?}");
+    assert_eq!(v.len(), 8, "{v:#?}");
     assert!(r.channels.iter().any(|c| c.kind == ChannelKind::Model && c.site.line == 8));
     let fetch = r.violations.iter().find(|x| x.api == "fetch").unwrap();
     assert!(fetch.why.contains("tracker.example"), "{}", fetch.why);
@@ -177,7 +180,8 @@ fn reports_carry_the_hashes_and_the_verdict() {
     let j = r.to_json();
     assert_eq!(j["passed"], false);
     let files = j["files"].as_array().unwrap();
-    assert_eq!(files.len(), 3);
+    let roles: Vec<&str> = files.iter().map(|f| f["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["loader", "glue", "wasm", "module"]);
     for f in files {
         let path = fixtures().join("..").join("..").join("..").join(f["path"].as_str().unwrap());
         let bytes = std::fs::read(f["path"].as_str().unwrap()).or_else(|_| std::fs::read(&path)).unwrap();
