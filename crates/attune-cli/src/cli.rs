@@ -153,6 +153,13 @@ struct ModelFlags {
     /// weight of 1)
     #[arg(long, value_name = "W", default_value_t = BuildSettings::default().scoring.popularity_weight)]
     popularity_weight: f32,
+    /// At most this many near-duplicates (items whose titles share most words) in a list;
+    /// 0 = no limit
+    #[arg(long, value_name = "N", default_value_t = BuildSettings::default().scoring.family_cap)]
+    family_cap: u32,
+    /// Title word overlap (Jaccard) that makes two items near-duplicates
+    #[arg(long, value_name = "J", default_value_t = BuildSettings::default().family_similarity)]
+    family_similarity: f64,
     /// Print every tuning trial (what was tried, its holdout NDCG@10, kept or not)
     #[arg(long)]
     trace: bool,
@@ -172,6 +179,7 @@ impl ModelFlags {
                 ridge: self.ridge,
                 candidates: self.candidates,
             }),
+            family_similarity: self.family_similarity,
             next: NextSettings {
                 neighbors: self.next_neighbors,
                 steps: self.next_steps,
@@ -184,6 +192,7 @@ impl ModelFlags {
                 next_decay: self.next_decay,
                 repeat_once: self.repeat_once,
                 popularity_weight: self.popularity_weight,
+                family_cap: self.family_cap,
                 ..BuildSettings::default().scoring
             },
         }

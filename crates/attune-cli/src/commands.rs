@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use attune_core::build::{BuildSettings, BuildStats};
+use attune_core::build::{families_from_titles, BuildSettings, BuildStats, Interactions};
 use attune_core::score::{Query, Scorer, Signal};
 use attune_core::{Model, ModelParts};
 
@@ -121,6 +121,27 @@ impl BuildReport {
     }
 }
 
+/// Near-duplicate families from the titles for the diversity rule (`FAML`), when the
+/// settings ask for a cap and the catalogue has titles with at least one family of two.
+pub fn attach_families(parts: &mut ModelParts, inter: &Interactions, settings: &BuildSettings) {
+    let cap = settings.scoring.family_cap;
+    if cap == 0 || parts.titles.is_empty() {
+        return;
+    }
+    let mut weight = vec![0u32; parts.ids.len()];
+    for o in &inter.orders {
+        for &i in &o.items {
+            if let Some(w) = weight.get_mut(i as usize) {
+                *w += 1;
+            }
+        }
+    }
+    let families = families_from_titles(&parts.titles, &weight, settings.family_similarity);
+    if families.iter().enumerate().any(|(i, &f)| f as usize != i) {
+        parts.families = families;
+    }
+}
+
 /// The neighbour method in words (model META `similarity`).
 pub fn similarity_text(s: &BuildSettings) -> String {
     match &s.regression {
@@ -209,6 +230,7 @@ pub fn run_build(args: &BuildArgs) -> Result<BuildReport> {
             parts.images = v;
         }
     }
+    attach_families(&mut parts, &imported.interactions, &chosen);
     // No timestamps or paths in the meta: the same input gives the same bytes.
     if let Some(c) = &args.currency {
         parts.meta.push(("currency".into(), c.clone()));

@@ -410,6 +410,10 @@ pub struct EvalResult {
     pub settings: BuildSettings,
     pub tune: Option<TuneReport>,
     pub protocols: Vec<ProtocolResult>,
+    /// With titles: the share of the first protocol's test top-10 lists holding 3 or more
+    /// near-duplicates (one title family, at the default similarity) — the flood the
+    /// family cap prevents.
+    pub flooded10: Option<f64>,
 }
 
 /// Splits, builds (tuning on the training part when `tune` is given) and measures.
@@ -426,6 +430,7 @@ pub fn evaluate(
     let mut parts = built.into_parts(imported.ids.clone());
     parts.titles = imported.titles.clone();
     parts.prices = imported.prices.clone();
+    crate::commands::attach_families(&mut parts, &sp.train, &chosen);
     let model = Model::from_parts(parts).context("the evaluated model failed validation")?;
     // Score what a browser would load: the model after its bytes.
     let bytes = model.to_bytes();
@@ -442,6 +447,7 @@ pub fn evaluate(
             test_popular: measure(&model, &p.test, true),
         })
         .collect();
+    let flooded10 = flood_share(&model, &imported.titles, &sp, &chosen);
     Ok(EvalResult {
         format,
         items: imported.ids.len(),
@@ -453,6 +459,7 @@ pub fn evaluate(
         settings: chosen,
         tune: report,
         protocols,
+        flooded10,
     })
 }
 
@@ -473,6 +480,13 @@ impl EvalResult {
         );
         if let Some(r) = &self.tune {
             t += &format!("tuning: {}\n", r.summary());
+        }
+        if let Some(f) = self.flooded10 {
+            t += &format!(
+                "test top-10 lists with 3+ near-duplicates: {:.1}% (family cap {})\n",
+                100.0 * f,
+                self.settings.scoring.family_cap
+            );
         }
         for p in &self.protocols {
             t += &format!(
@@ -547,7 +561,7 @@ impl EvalResult {
         format!(
             "{{\"format\":\"{}\",\"items\":{},\"train_orders\":{},\"repeat_only\":[{},{}],\
              \"model_bytes\":{},\"bytes_per_item\":{:.2},\"edges\":{},\"next_edges\":{},\
-             \"settings\":{},\"similarity\":{},\"tuning\":{},\"protocols\":[{}]}}",
+             \"settings\":{},\"similarity\":{},\"tuning\":{},\"flooded10\":{},\"protocols\":[{}]}}",
             match self.format {
                 Format::Csv => "csv",
                 Format::Baskets => "baskets",
@@ -566,9 +580,39 @@ impl EvalResult {
             self.tune
                 .as_ref()
                 .map_or("null".to_string(), |r| json_str(&r.summary())),
+            self.flooded10
+                .map_or("null".to_string(), |f| format!("{f:.6}")),
             protocols.join(",")
         )
     }
+}
+
+/// See [`EvalResult::flooded10`].
+fn flood_share(model: &Model, titles: &[String], sp: &Split, s: &BuildSettings) -> Option<f64> {
+    let cases = &sp.protocols.first()?.test;
+    if titles.is_empty() || cases.is_empty() {
+        return None;
+    }
+    let mut weight = vec![0u32; titles.len()];
+    for o in &sp.train.orders {
+        for &i in &o.items {
+            weight[i as usize] += 1;
+        }
+    }
+    let fam = attune_core::build::families_from_titles(titles, &weight, s.family_similarity);
+    let lists = rank_all(model, cases, false, 10);
+    let flooded = lists
+        .iter()
+        .filter(|l| {
+            l.iter().any(|&a| {
+                l.iter()
+                    .filter(|&&b| fam[b as usize] == fam[a as usize])
+                    .count()
+                    >= 3
+            })
+        })
+        .count();
+    Some(flooded as f64 / lists.len() as f64)
 }
 
 fn json_str(s: &str) -> String {

@@ -134,8 +134,9 @@ pub struct ModelParts {
     pub next_weights: Vec<f32>,
     /// How the scorer blends the signals (`PARM`, written only when not the default).
     pub scoring: Scoring,
-    /// Near-duplicate families (`FAML`) for the diversity rule: items with the same value
-    /// are one family. Empty = none, or `ids.len()` long.
+    /// Near-duplicate families (`FAML`) for the diversity rule: `families[i]` is the index
+    /// of item `i`'s family representative (itself when alone); items with the same value
+    /// are one family. Empty = none, or `ids.len()` long with every value `< ids.len()`.
     pub families: Vec<u32>,
     /// Popularity fallback: item indices, most popular first, with a score each.
     pub popular: Vec<u32>,
@@ -250,11 +251,7 @@ impl Model {
         }
         check_popular(n, &parts.popular, &parts.popular_scores)?;
         parts.scoring.check()?;
-        if !(parts.families.is_empty() || parts.families.len() == n) {
-            return Err(ModelError::Invalid(
-                "families length differs from item count",
-            ));
-        }
+        check_families(n, &parts.families)?;
         check_meta(&parts.meta)?;
         Ok(Model { parts, by_id })
     }
@@ -345,17 +342,7 @@ impl Model {
         };
         let families = match families {
             None => Vec::new(),
-            Some(b) => {
-                let mut r = Reader::new(b);
-                if r.u32()? as usize != n {
-                    return Err(ModelError::Invalid(
-                        "families length differs from item count",
-                    ));
-                }
-                let v = r.u32s(n)?;
-                r.finish()?;
-                v
-            }
+            Some(b) => read_families(b, n)?,
         };
         // Checks that do not depend on the encoding are shared with from_parts.
         for id in &ids {
@@ -368,6 +355,7 @@ impl Model {
         }
         check_popular(n, &popular, &popular_scores)?;
         scoring.check()?;
+        check_families(n, &families)?;
         check_meta(&meta)?;
         let weights = q.iter().map(|&qi| dequantise(qi)).collect();
         let next_weights = next_q.iter().map(|&qi| dequantise(qi)).collect();
@@ -448,10 +436,18 @@ impl Model {
             sections.push((TAG_PARAMS, write_params(&p.scoring)));
         }
         if !p.families.is_empty() {
-            let mut b = Vec::with_capacity(4 + 4 * p.families.len());
-            put_u32(&mut b, p.families.len() as u32);
+            let n = p.families.len();
+            let wide = n > 65_536;
+            let mut b = Vec::with_capacity(8 + if wide { 4 } else { 2 } * n);
+            put_u32(&mut b, n as u32);
+            b.extend_from_slice(&[if wide { 4 } else { 2 }, 0, 0, 0]);
             for &f in &p.families {
-                put_u32(&mut b, f);
+                if wide {
+                    put_u32(&mut b, f);
+                } else {
+                    // f < n ≤ 65536.
+                    b.extend_from_slice(&(f as u16).to_le_bytes());
+                }
             }
             sections.push((TAG_FAMILIES, b));
         }
@@ -825,6 +821,52 @@ fn check_popular(n: usize, popular: &[u32], scores: &[f32]) -> Result<(), ModelE
         prev = s;
     }
     Ok(())
+}
+
+fn check_families(n: usize, families: &[u32]) -> Result<(), ModelError> {
+    if families.is_empty() {
+        return Ok(());
+    }
+    if families.len() != n {
+        return Err(ModelError::Invalid(
+            "families length differs from item count",
+        ));
+    }
+    if families.iter().any(|&f| f as usize >= n) {
+        return Err(ModelError::Invalid("family index out of range"));
+    }
+    Ok(())
+}
+
+/// FAML: `n` u32, width u8 (2 or 4), three zero bytes, `n` family indices of that width.
+fn read_families(sec: &[u8], n: usize) -> Result<Vec<u32>, ModelError> {
+    let mut r = Reader::new(sec);
+    if r.u32()? as usize != n {
+        return Err(ModelError::Invalid(
+            "families length differs from item count",
+        ));
+    }
+    let width = r.u8()?;
+    if r.take(3)? != [0, 0, 0] {
+        return Err(ModelError::Invalid("family reserved bytes not zero"));
+    }
+    if !(width == 4 || (width == 2 && n <= 65_536)) {
+        return Err(ModelError::Invalid("unknown family width"));
+    }
+    if n.checked_mul(width as usize) != Some(sec.len() - 8) {
+        return Err(ModelError::Invalid(
+            "family section length does not match its count",
+        ));
+    }
+    let raw = r.take(n * width as usize)?;
+    r.finish()?;
+    Ok(if width == 4 {
+        raw.chunks_exact(4).map(le_u32).collect()
+    } else {
+        raw.chunks_exact(2)
+            .map(|c| u32::from(u16::from_le_bytes([c[0], c[1]])))
+            .collect()
+    })
 }
 
 fn check_meta(meta: &[(String, String)]) -> Result<(), ModelError> {
@@ -1503,7 +1545,7 @@ mod tests {
             repeat_once: true,
             popularity_weight: 0.5,
         };
-        p.families = vec![0, 0, 7, 3];
+        p.families = vec![0, 0, 2, 3];
         p
     }
 
@@ -1698,15 +1740,47 @@ mod tests {
             Model::from_bytes(&with_section(&b, b"NEXT", bad_next)).unwrap_err(),
             ModelError::Invalid("neighbour index out of range")
         );
-        let mut fam = Vec::new();
-        put_u32(&mut fam, 3);
-        for f in [1u32, 2, 3] {
-            put_u32(&mut fam, f);
+        let fam = |n: u32, width: u8, ids: &[u32]| {
+            let mut f = Vec::new();
+            put_u32(&mut f, n);
+            f.extend_from_slice(&[width, 0, 0, 0]);
+            for &i in ids {
+                if width == 2 {
+                    f.extend_from_slice(&(i as u16).to_le_bytes());
+                } else {
+                    put_u32(&mut f, i);
+                }
+            }
+            f
+        };
+        let bad: Vec<(Vec<u8>, &str)> = vec![
+            (
+                fam(3, 2, &[1, 2, 0]),
+                "families length differs from item count",
+            ),
+            (fam(4, 2, &[1, 2, 0, 4]), "family index out of range"),
+            (fam(4, 3, &[0, 0, 0, 0]), "unknown family width"),
+            (
+                fam(4, 2, &[0, 0, 0]),
+                "family section length does not match its count",
+            ),
+        ];
+        for (body, why) in bad {
+            assert_eq!(
+                Model::from_bytes(&with_section(&b, b"FAML", body)).unwrap_err(),
+                ModelError::Invalid(why),
+                "{why}"
+            );
         }
+        let mut reserved = fam(4, 2, &[0, 0, 0, 0]);
+        reserved[6] = 1;
         assert_eq!(
-            Model::from_bytes(&with_section(&b, b"FAML", fam)).unwrap_err(),
-            ModelError::Invalid("families length differs from item count")
+            Model::from_bytes(&with_section(&b, b"FAML", reserved)).unwrap_err(),
+            ModelError::Invalid("family reserved bytes not zero")
         );
+        // Wide ids are read too.
+        let wide = Model::from_bytes(&with_section(&b, b"FAML", fam(4, 4, &[3, 3, 2, 3]))).unwrap();
+        assert_eq!(wide.family(0), Some(3));
     }
 
     #[test]
@@ -1770,7 +1844,8 @@ mod tests {
                 ));
                 let scoring =
                     proptest::option::of((1u32..=64, 0u32..100, 1u32..=64, 0u32..100, 0u32..5));
-                let families = proptest::option::of(proptest::collection::vec(0u32..4, n..=n));
+                let families =
+                    proptest::option::of(proptest::collection::vec(0u32..n as u32, n..=n));
                 (
                     ids,
                     rows,

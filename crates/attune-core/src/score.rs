@@ -606,7 +606,7 @@ mod tests {
     fn family_cap_limits_near_duplicates() {
         // 2, 3 and 4 are one family; cap 1 keeps only its best item, also in the fill.
         let h = [(0, Signal::Purchase), (1, Signal::Purchase)];
-        let m = blended(1, vec![0, 1, 9, 9, 9]);
+        let m = blended(1, vec![0, 1, 2, 2, 2]);
         let r = recommend(&m, &q(&h, &[0, 1], 10, false));
         assert_eq!(items(&r), vec![4]);
         let r = recommend(&m, &q(&h, &[0, 1], 10, true));
@@ -614,7 +614,7 @@ mod tests {
         let r = recommend(&m, &q(&[], &[], 3, true));
         assert_eq!(items(&r), vec![4, 1, 0]);
         // Cap 2 lets two through; no families = no cap.
-        let m2 = blended(2, vec![0, 1, 9, 9, 9]);
+        let m2 = blended(2, vec![0, 1, 2, 2, 2]);
         assert_eq!(
             items(&recommend(&m2, &q(&h, &[0, 1], 10, false))),
             vec![4, 2]
