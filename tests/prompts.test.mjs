@@ -518,6 +518,33 @@ test('a page that states its basket corrects the remembered one', async () => {
   await t.close();
 });
 
+test('a cooldown months long waits quietly (no timer storm)', { timeout: 60_000 }, async () => {
+  const t = await open();
+  const { page } = t;
+  const config = { rules: [{ id: 'dwell', when: 'dwell', seconds: 5, show: 'help', title: 'Help?', cooldownHours: 8760 }] };
+  await serve(t, '/p.html', testPage(config));
+  await page.goto(env.origin + '/p.html');
+  await ready(page);
+  await promptsUp(page);
+  await page.evaluate(() => window.attune.track({ type: 'view', item: '85123A' }));
+  await page.clock.runFor(6_000);
+  assert.equal((await shown(page)).title, 'Help?');
+  await page.reload();
+  await promptsUp(page);
+  await page.evaluate(() => {
+    window.__timers = 0;
+    const set = window.setTimeout;
+    window.setTimeout = (...a) => { window.__timers++; return set(...a); };
+  });
+  await page.evaluate(() => window.attune.track({ type: 'view', item: '22457' }));
+  await page.clock.runFor(3 * 60 * MIN);
+  assert.equal(await shown(page), null, 'cooling down for a year');
+  const timers = await page.evaluate(() => window.__timers);
+  assert.ok(timers <= 10, `${timers} timers in three hours`);
+  clean(t);
+  await t.close();
+});
+
 test('touch: exit intent is the tab coming back, or a fast scroll up (real touch input)', async () => {
   const config = { rules: [{ id: 'exit', when: 'exit_intent', seconds: 10, show: 'survey', cooldownHours: 0 }] };
   const t = await open({ viewport: { width: 390, height: 740 }, hasTouch: true, isMobile: true });

@@ -126,7 +126,7 @@ function schedule(now) {
       const shown = quiet(() => engine.tick(t));
       if (shown >= 0) show(shown);
       schedule(t);
-    }, Math.max(0, next - now));
+    }, Math.min(Math.max(0, next - now), 36e5)); // a cooldown may end months away: setTimeout overflows past 24.8 days
   }
 }
 
