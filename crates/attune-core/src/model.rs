@@ -732,7 +732,11 @@ fn check_id(id: &str) -> Result<(), ModelError> {
 
 fn sorted_ids(ids: &[String]) -> Result<Vec<u32>, ModelError> {
     let mut by_id: Vec<u32> = (0..ids.len() as u32).collect();
-    by_id.sort_unstable_by(|&a, &b| ids[a as usize].as_bytes().cmp(ids[b as usize].as_bytes()));
+    // Equal ids compare equal, so the order among duplicates is arbitrary, but they are
+    // rejected just below; heapsort keeps std's sorts out of the Wasm.
+    crate::sort::heapsort_by(&mut by_id, |&a, &b| {
+        ids[a as usize].as_bytes().cmp(ids[b as usize].as_bytes())
+    });
     if by_id
         .windows(2)
         .any(|w| ids[w[0] as usize] == ids[w[1] as usize])

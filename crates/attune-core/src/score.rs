@@ -6,6 +6,7 @@
 //! multiply-add), so native and Wasm produce bit-identical scores.
 
 use crate::model::Model;
+use crate::sort::{heapsort_by, top_k_by};
 
 /// What the shopper did with an item. Stronger signals weigh more.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,8 +96,8 @@ pub struct Scorer {
     because: Vec<u32>,
     blocked: Vec<bool>,
     touched: Vec<u32>,
-    /// (history item, neighbour-signal weight, next-signal weight).
-    weighted: Vec<(u32, f32, f32)>,
+    /// (history item, neighbour-signal weight, next-signal weight, events back).
+    weighted: Vec<(u32, f32, f32, u32)>,
     /// (family, items listed) for the diversity rule; a list is short, so a linear scan.
     families: Vec<(u32, usize)>,
 }
@@ -167,20 +168,23 @@ impl Scorer {
         self.weighted.clear();
         let mut decay = 1.0f32;
         let mut next_decay = 1.0f32;
-        for &(item, signal) in q.history.iter().rev() {
+        for (age, &(item, signal)) in q.history.iter().rev().enumerate() {
             if (item as usize) < n {
                 let w = signal.weight();
-                self.weighted.push((item, w * decay, w * next_decay));
+                self.weighted
+                    .push((item, w * decay, w * next_decay, age as u32));
             }
             decay *= sc.history_decay;
             next_decay *= sc.next_decay;
         }
         // Merge repeats of an item (their weights add, newest first), then visit history
         // items in index order: a fixed summation order per candidate.
-        self.weighted.sort_by_key(|&(item, _, _)| item); // stable: keeps newest-first within an item
+        // (item, age) is a total order, so the small unstable heapsort is deterministic and
+        // keeps newest-first within an item (std's sorts cost kilobytes of Wasm).
+        heapsort_by(&mut self.weighted, |a, b| a.0.cmp(&b.0).then(a.3.cmp(&b.3)));
         let mut merged = 0;
         for i in 0..self.weighted.len() {
-            let (item, w, wn) = self.weighted[i];
+            let (item, w, wn, age) = self.weighted[i];
             if merged > 0 && self.weighted[merged - 1].0 == item {
                 let m = &mut self.weighted[merged - 1];
                 if sc.repeat_once {
@@ -191,7 +195,7 @@ impl Scorer {
                     m.2 += wn;
                 }
             } else {
-                self.weighted[merged] = (item, w, wn);
+                self.weighted[merged] = (item, w, wn, age);
                 merged += 1;
             }
         }
@@ -199,7 +203,7 @@ impl Scorer {
 
         let has_next = model.has_next();
         for k in 0..self.weighted.len() {
-            let (h, w, wn) = self.weighted[k];
+            let (h, w, wn, _) = self.weighted[k];
             let (targets, sims) = model.neighbors(h);
             self.add(h, w * sc.neighbor_weight, targets, sims);
             if has_next {
@@ -248,11 +252,12 @@ impl Scorer {
         };
         let cap = sc.family_cap as usize;
         let diversify = cap > 0 && model.family(0).is_some();
-        if cand.len() > q.k && !diversify {
-            cand.select_nth_unstable_by(q.k - 1, order);
-            cand.truncate(q.k);
+        if diversify {
+            // The cap may skip items: every candidate stays in play.
+            heapsort_by(&mut cand, order);
+        } else {
+            top_k_by(&mut cand, q.k, order);
         }
-        cand.sort_unstable_by(order);
 
         // Diversity: at most `cap` items per family; the rest of a family is left out
         // (never moved down: scores stay non-increasing down the list).
