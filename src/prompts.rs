@@ -50,20 +50,29 @@ impl Prompts {
         lines
     }
 
-    /// Nothing may show on this page (`neverOn`) or no rule is in use.
-    #[wasm_bindgen(getter)]
-    pub fn idle(&self) -> bool {
-        self.inner.excluded() || self.inner.config().rules.is_empty()
-    }
-
     /// Records a signal; returns the config position of the rule to show, or -1.
     /// `kind`: "view" (`a` = item id, `b` = category), "cart" / "remove_from_cart" /
     /// "purchase" (`a` = item id), "basket" (`a` = the cart's ids, space-separated),
     /// "search" (`n` = results), "variant" (`a` = option, `b` = value), "scroll" (`n` =
     /// y), "leave" (pointer out through the top), "hidden", "visible", "field" (`n` = 1
-    /// focus in a form field, 0 out); anything else is activity.
+    /// focus in a form field, 0 out); anything else is activity. And the page's own:
+    /// "tick" (a timer from `next` is due), "close" / "never" (the open prompt was closed,
+    /// "never" = "don't show this again"), "forget" (erase the memory).
+    // One entry point instead of one export each: every export costs glue and Wasm bytes.
     pub fn signal(&mut self, kind: &str, a: String, b: String, n: f64, now: f64) -> i32 {
         let s = match kind {
+            "tick" => {
+                let shown = self.inner.tick(now);
+                return self.src(shown);
+            }
+            "close" | "never" => {
+                self.inner.closed(kind == "never");
+                return -1;
+            }
+            "forget" => {
+                self.inner.forget();
+                return -1;
+            }
             "view" => Signal::View(a, b),
             "cart" => Signal::Cart(a),
             "remove_from_cart" => Signal::Remove(a),
@@ -83,29 +92,14 @@ impl Prompts {
         self.src(shown)
     }
 
-    /// Checks the timed rules; the config position of the rule to show, or -1.
-    pub fn tick(&mut self, now: f64) -> i32 {
-        let shown = self.inner.tick(now);
-        self.src(shown)
-    }
-
     /// When to call `tick` next (ms since the epoch), or -1 when no timer is needed.
     pub fn next(&self, now: f64) -> f64 {
         self.inner.next_tick(now).unwrap_or(-1.0)
     }
 
-    /// The open prompt was closed; `never` = "don't show this again".
-    pub fn closed(&mut self, never: bool) {
-        self.inner.closed(never);
-    }
-
     /// The memory to store.
     pub fn memory(&self) -> String {
         self.inner.memory().to_text()
-    }
-
-    pub fn forget(&mut self) {
-        self.inner.forget();
     }
 
     /// The ids of the open comparison in viewing order, each followed by a newline.

@@ -105,7 +105,7 @@ export function promptSignal(event, at) {
 export function forgetPrompts() {
   items = [];
   answers = [];
-  if (engine) quiet(() => engine.forget());
+  if (engine) quiet(() => engine.signal('forget', '', '', 0, Date.now()));
   quiet(() => w.localStorage.removeItem(KEY));
 }
 
@@ -123,7 +123,7 @@ function schedule(now) {
   if (next >= 0) {
     timer = setTimeout(() => {
       const t = Date.now();
-      const shown = quiet(() => engine.tick(t));
+      const shown = quiet(() => engine.signal('tick', '', '', 0, t));
       if (shown >= 0) show(shown);
       schedule(t);
     }, Math.min(Math.max(0, next - now), 36e5)); // a cooldown may end months away: setTimeout overflows past 24.8 days
@@ -240,7 +240,7 @@ function link(text, href) {
 
 function show(src) {
   const r = (cfg.rules || [])[src];
-  if (!r || !live) { quiet(() => engine.closed(false)); return; }
+  if (!r || !live) { quiet(() => engine.signal('close', '', '', 0, Date.now())); return; }
   const kind = r.show;
   const title = str(r.title) || QUESTION;
   const box = make('section', { part: 'prompt ' + kind, role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'attune-t' });
@@ -299,7 +299,7 @@ function act(e) {
 function close(action) {
   const [rule] = open;
   const inside = d.activeElement === host;
-  quiet(() => engine.closed(action === 'never'));
+  quiet(() => engine.signal(action, '', '', 0, Date.now()));
   live.replaceChildren();
   open = null;
   if (inside) {
