@@ -49,6 +49,9 @@ pub struct AuditArgs {
     /// Where to write audit.md and audit.json
     #[arg(long, value_name = "DIR", default_value = "target/audit")]
     pub out: PathBuf,
+    /// URL path the shop serves the bundle under (for the pinning snippet)
+    #[arg(long, value_name = "PATH", default_value = "/attune/")]
+    pub url_prefix: String,
 }
 
 impl AuditArgs {
@@ -162,6 +165,9 @@ pub struct StorageKey {
 #[derive(Clone, Debug)]
 pub struct Shipped {
     pub path: PathBuf,
+    /// Where the file sits relative to the loader when deployed (`attune.js`,
+    /// `pkg/attune_web.js`, …); empty for a model.
+    pub url: String,
     pub role: &'static str,
     pub bytes: u64,
     pub gzip: u64,
@@ -199,6 +205,8 @@ pub struct Report {
     /// Whether each fetch of the model / .wasm passes an SRI `integrity`.
     pub integrity: Vec<(ChannelKind, Site, bool)>,
     pub notes: Vec<String>,
+    /// URL path under which the shop serves the bundle, for the page snippet.
+    pub url_prefix: String,
 }
 
 impl Report {
@@ -1225,9 +1233,17 @@ fn gzip_len(data: &[u8]) -> u64 {
     enc.finish().map_or(0, |v| v.len() as u64)
 }
 
-fn shipped(path: &Path, role: &'static str, data: &[u8]) -> Shipped {
+fn shipped(path: &Path, url: String, role: &'static str, data: &[u8]) -> Shipped {
     let (sha256, sri) = hash_bytes(data);
-    Shipped { path: path.to_path_buf(), role, bytes: data.len() as u64, gzip: gzip_len(data), sha256, sri }
+    Shipped { path: path.to_path_buf(), url, role, bytes: data.len() as u64, gzip: gzip_len(data), sha256, sri }
+}
+
+/// `p` relative to `base` with `/` separators (both normalized), or the file name.
+fn relative_url(base: &Path, p: &Path) -> String {
+    match p.strip_prefix(base) {
+        Ok(r) => r.to_string_lossy().replace('\\', "/"),
+        Err(_) => p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+    }
 }
 
 fn host_of(url: &str) -> String {
@@ -1301,12 +1317,13 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
     // Hash and lex.
     let mut js_files = Vec::new();
     let loader_bytes = read(loader)?;
-    report.files.push(shipped(loader, "loader", &loader_bytes));
+    let loader_dir = loader_at.parent().map(Path::to_path_buf).unwrap_or_default();
+    report.files.push(shipped(loader, relative_url(&loader_dir, &loader_at), "loader", &loader_bytes));
     let mut sources = vec![(loader.to_path_buf(), loader_bytes, true)];
     for p in &entries {
         let bytes = read(p)?;
         let role = if shipped_wasm.contains(&normalize(p)) { "wasm" } else { "glue" };
-        report.files.push(shipped(p, role, &bytes));
+        report.files.push(shipped(p, relative_url(&loader_dir, &normalize(p)), role, &bytes));
         if role == "glue" {
             sources.push((p.clone(), bytes, false));
         }
@@ -1330,7 +1347,7 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
                 continue;
             }
             let bytes = read(&real)?;
-            report.files.push(shipped(&real, "module", &bytes));
+            report.files.push(shipped(&real, relative_url(&loader_dir, &virt), "module", &bytes));
             shipped_js.insert(virt.clone());
             queue.push((real, bytes, false, virt));
         }
@@ -1480,7 +1497,7 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
 
     for m in models {
         let bytes = read(m)?;
-        report.files.push(shipped(m, "model", &bytes));
+        report.files.push(shipped(m, String::new(), "model", &bytes));
         report.models.push(model_facts(m, &bytes));
     }
 
@@ -1502,6 +1519,7 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
             ));
         }
     }
+    report.url_prefix = "/attune/".into();
     report.violations.sort_by(|a, b| (&a.site, &a.api).cmp(&(&b.site, &b.api)));
     report.channels.sort_by(|a, b| (a.kind, &a.site).cmp(&(b.kind, &b.site)));
     Ok(report)
@@ -1515,7 +1533,42 @@ fn url_path(p: &Path) -> String {
     s.trim_start_matches("./").to_string()
 }
 
+/// How a page pins the bundle: an import map with `integrity` for every script, the CSP
+/// source that allows that inline import map, and the loader tag with the hashes.
+#[derive(Clone, Debug)]
+pub struct PageSnippet {
+    pub importmap: String,
+    pub csp_hash: String,
+    pub html: String,
+}
+
 impl Report {
+    /// The pinning snippet for a page serving the bundle under `url_prefix`.
+    // Import-map integrity, not `<link rel=modulepreload integrity>`: in Chromium a failed
+    // modulepreload does not stop a later import() from fetching the file again unchecked
+    // (tests/e2e/privacy-integrity.test.mjs shows both).
+    pub fn page(&self) -> Option<PageSnippet> {
+        let loader = self.files.iter().find(|f| f.role == "loader")?;
+        let wasm = self.files.iter().find(|f| f.role == "wasm")?;
+        let model = self.files.iter().find(|f| f.role == "model");
+        let prefix = if self.url_prefix.ends_with('/') { self.url_prefix.clone() } else { format!("{}/", self.url_prefix) };
+        let mut scripts = serde_json::Map::new();
+        for f in self.files.iter().filter(|f| matches!(f.role, "loader" | "glue" | "module")) {
+            scripts.insert(format!("{prefix}{}", f.url), Value::String(f.sri.clone()));
+        }
+        let importmap = json!({ "integrity": scripts }).to_string();
+        let csp_hash = format!("sha256-{}", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(importmap.as_bytes())));
+        let model_url = model.and_then(|m| m.path.file_name()).and_then(|n| n.to_str()).unwrap_or("model.bin");
+        let html = format!(
+            "<script type=\"importmap\">{importmap}</script>\n<script type=\"module\" src=\"{prefix}{}\" integrity=\"{}\"\n        data-model=\"{prefix}{model_url}\" data-model-integrity=\"{}\"\n        data-wasm-integrity=\"{}\"></script>",
+            loader.url,
+            loader.sri,
+            model.map_or("sha384-… (attune audit --model FILE)", |m| m.sri.as_str()),
+            wasm.sri
+        );
+        Some(PageSnippet { importmap, csp_hash, html })
+    }
+
     pub fn to_json(&self) -> Value {
         let site = |s: &Site| json!({"file": s.file, "line": s.line, "via_wasm_import": s.via});
         let mut groups = serde_json::Map::new();
@@ -1529,7 +1582,7 @@ impl Report {
             "tool": format!("attune audit {}", env!("CARGO_PKG_VERSION")),
             "passed": self.passed(),
             "files": self.files.iter().map(|f| json!({
-                "path": display_path(&f.path), "role": f.role, "bytes": f.bytes, "gzip": f.gzip,
+                "path": display_path(&f.path), "url": f.url, "role": f.role, "bytes": f.bytes, "gzip": f.gzip,
                 "sha256": f.sha256, "sri": f.sri,
             })).collect::<Vec<_>>(),
             "violations": self.violations.iter().map(|v| json!({"api": v.api, "why": v.why, "site": site(&v.site)})).collect::<Vec<_>>(),
@@ -1547,6 +1600,7 @@ impl Report {
                 "path": display_path(&m.path), "items": m.items, "error": m.error,
                 "image_hosts": m.image_hosts, "link_hosts": m.link_hosts,
             })).collect::<Vec<_>>(),
+            "page": self.page().map(|p| json!({"importmap": p.importmap, "csp_script_source": format!("'{}'", p.csp_hash), "html": p.html})),
             "notes": self.notes,
         })
     }
@@ -1569,19 +1623,13 @@ impl Report {
         for f in &self.files {
             let _ = writeln!(s, "| `{}` | {} | {} | {} | `{}` | `{}` |", display_path(&f.path), f.role, f.bytes, f.gzip, f.sha256, f.sri);
         }
-        let sri = |role: &str| self.files.iter().find(|f| f.role == role);
-        if let (Some(l), Some(g), Some(w)) = (sri("loader"), sri("glue"), sri("wasm")) {
-            let glue_name = g.path.file_name().and_then(|n| n.to_str()).unwrap_or("attune_web.js");
-            let model = sri("model");
-            let _ = writeln!(s, "\nPinning the bundle in a page (the loader's `data-*-integrity` check is described in docs/privacy.md):\n\n```html");
-            let _ = writeln!(s, "<link rel=\"modulepreload\" href=\"/attune/pkg/{glue_name}\" integrity=\"{}\">", g.sri);
+        if let Some(p) = self.page() {
             let _ = writeln!(
                 s,
-                "<script type=\"module\" src=\"/attune/attune.js\" integrity=\"{}\"\n        data-model=\"/attune/{}\" data-model-integrity=\"{}\"\n        data-wasm-integrity=\"{}\"></script>\n```",
-                l.sri,
-                model.and_then(|m| m.path.file_name()).and_then(|n| n.to_str()).unwrap_or("model.bin"),
-                model.map_or("sha384-… (attune audit --model FILE)", |m| m.sri.as_str()),
-                w.sri
+                "\nPinning the bundle in a page (docs/privacy.md, section 5). The import map pins every \
+                 script the page loads for Attune (allow it in the CSP with `script-src … '{}'`); the \
+                 loader checks the `.wasm` and the model against the `data-*-integrity` values:\n\n```html\n{}\n```",
+                p.csp_hash, p.html
             );
         }
         let _ = writeln!(s, "\n## Network\n\nEvery request the bundle can make, and why it is allowed:\n\n| channel | where | what |\n|---|---|---|");
@@ -1682,7 +1730,8 @@ impl Report {
 }
 
 pub fn run(args: &AuditArgs) -> Result<()> {
-    let report = audit(&args.loader_path(), &args.pkg, &args.model)?;
+    let mut report = audit(&args.loader_path(), &args.pkg, &args.model)?;
+    report.url_prefix = args.url_prefix.clone();
     std::fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create", args.out.display()))?;
     let md = args.out.join("audit.md");
     let js = args.out.join("audit.json");

@@ -198,9 +198,23 @@ fn reports_carry_the_hashes_and_the_verdict() {
     assert!(md.contains("**Result: FAIL.**"));
     assert!(md.contains("| `sendBeacon` |"));
     assert!(md.contains("sha384-"));
-    let ok = run("clean").to_markdown();
+    let clean = run("clean");
+    let ok = clean.to_markdown();
     assert!(ok.contains("**Result: PASS.**"));
     assert!(ok.contains("data-wasm-integrity=\"sha384-"));
+    // The pinning snippet: an import map with every script (loader, glue, imported module)
+    // under the URL the loader expects it at, and the CSP source for that exact text.
+    let p = clean.page().unwrap();
+    let map: serde_json::Value = serde_json::from_str(&p.importmap).unwrap();
+    let keys: Vec<&str> = map["integrity"].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["/attune/attune.js", "/attune/extra.js", "/attune/pkg/fixture_web.js"]);
+    let glue = clean.files.iter().find(|f| f.role == "glue").unwrap();
+    assert_eq!(map["integrity"]["/attune/pkg/fixture_web.js"], glue.sri);
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let want = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(p.importmap.as_bytes()));
+    assert_eq!(p.csp_hash, format!("sha256-{want}"));
+    assert!(p.html.starts_with(&format!("<script type=\"importmap\">{}</script>", p.importmap)));
 }
 
 #[test]
