@@ -69,6 +69,7 @@ fn model_bytes() -> Vec<u8> {
         popular: vec![3, 0, 1, 6],
         popular_scores: vec![4.0, 3.0, 2.0, 1.0],
         meta: vec![("currency".into(), "GBP".into())],
+        ..ModelParts::default()
     };
     Model::from_parts(parts)
         .expect("valid test model")
