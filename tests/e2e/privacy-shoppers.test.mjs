@@ -59,10 +59,20 @@ async function walk(page, list) {
 
 const key = (r) => `${r.method} ${r.url.replace(env.origin, "")} ${r.post ?? ""}`;
 
+/** A shopper who consented to personalization (Google Consent Mode, as a shop's CMP
+ *  would signal it), so the profile persists across pages whatever the demo's default. */
+async function consentingShopper() {
+  const s = await openPage(env);
+  await s.context.addInitScript(() => {
+    (window.dataLayer = window.dataLayer || []).push(["consent", "update", { personalization_storage: "granted" }]);
+  });
+  return s;
+}
+
 test("two shoppers with different histories make identical requests", async () => {
   const list = products();
-  const a = await openPage(env);
-  const b = await openPage(env);
+  const a = await consentingShopper();
+  const b = await consentingShopper();
   try {
     await history(a.page, [list[1].id, list[4].id, list[9].id]);
     await history(b.page, [list[60].id, list[75].id]);
