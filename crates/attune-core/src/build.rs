@@ -630,8 +630,13 @@ pub fn build(inter: &Interactions, settings: &BuildSettings) -> Result<Built, Bu
     let mut next = NextLists::default();
     if settings.next.neighbors > 0 && settings.next.steps > 0 {
         next = next_lists(inter, settings, &mut stats);
-    } else {
-        next.scale = 1.0;
+    }
+    if next.targets.is_empty() {
+        // No customer has a sequence (e.g. one basket each): no NEXT section at all.
+        next = NextLists {
+            scale: 1.0,
+            ..NextLists::default()
+        };
     }
     let order_size = mean_order_size(inter);
     let scoring = stored_scoring(&settings.scoring, neighbor_scale, next.scale, order_size);
@@ -1435,6 +1440,14 @@ mod tests {
             )
         );
         assert_eq!(next_row(&cond, 1), (vec![3], vec![1.0]));
+        // Single-order customers have no sequence: no NEXT lists either.
+        let baskets = Interactions {
+            n_items: 4,
+            orders: vec![o(0, 1, &[0, 1]), o(1, 1, &[0, 1]), o(2, 1, &[0, 2])],
+        };
+        let flat = build(&baskets, &s).unwrap();
+        assert!(flat.next_offsets.is_empty());
+        assert_eq!(flat.next_scale, 1.0);
         // Off: no NEXT lists at all, and the model has no NEXT section.
         let off = build(
             &inter,
