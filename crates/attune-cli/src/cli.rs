@@ -175,7 +175,7 @@ impl ModelFlags {
             neighbors: self.neighbors,
             popular: self.popular,
             popularity_exponent: self.popularity_exponent,
-            regression: (self.ridge > 0.0).then(|| attune_core::build::Regression {
+            regression: (self.ridge > 0.0).then_some(attune_core::build::Regression {
                 ridge: self.ridge,
                 candidates: self.candidates,
             }),

@@ -18,6 +18,7 @@
 //!   with a fixed seed; the first item is the validation target, the second the test
 //!   target; the validation query is the rest, the test query the rest plus the
 //!   validation item; training holds every basket without those two items.
+//!
 //! History items are excluded from every list; lists are filled from the popularity
 //! fallback (as `attune recommend` does). Test numbers never steer a choice: `attune build`
 //! tunes on its own training data only, and defaults are chosen on validation.

@@ -228,7 +228,7 @@ fn candidate(train: &Interactions, settings: &BuildSettings) -> Result<Candidate
     let built = build(train, settings).context("building a tuning model")?;
     let (neighbor_scale, built_next_scale, order_size) =
         (built.neighbor_scale, built.next_scale, built.order_size);
-    let has_next = built.next_targets.len() > 0;
+    let has_next = !built.next_targets.is_empty();
     let ids = (0..train.n_items).map(|i| i.to_string()).collect();
     let model =
         Model::from_parts(built.into_parts(ids)).context("tuning model failed validation")?;

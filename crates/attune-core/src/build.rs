@@ -381,9 +381,8 @@ fn check(inter: &Interactions, settings: &BuildSettings) -> Result<(), BuildErro
     if !unit(s.history_decay) || !unit(s.next_decay) {
         return Err(BuildError::BadSetting("scoring decays must be in (0, 1]"));
     }
-    if !(s.neighbor_weight.is_finite() && s.neighbor_weight >= 0.0)
-        || !(s.next_weight.is_finite() && s.next_weight >= 0.0)
-    {
+    let weight = |x: f32| x.is_finite() && x >= 0.0;
+    if !weight(s.neighbor_weight) || !weight(s.next_weight) || !weight(s.popularity_weight) {
         return Err(BuildError::BadSetting(
             "scoring weights must be finite and >= 0",
         ));
@@ -793,7 +792,8 @@ fn cholesky_solve(a: &mut [f64], m: usize, b: &mut [f64]) -> bool {
             let (ri, rj) = (i * m, j * m);
             let s = a[ri + j] - dot(&a[ri..ri + j], &a[rj..rj + j]);
             if i == j {
-                if !(s > 0.0) {
+                // Also false for NaN: a NaN pivot is not positive definite either.
+                if s.partial_cmp(&0.0) != Some(core::cmp::Ordering::Greater) {
                     return false;
                 }
                 a[ri + i] = s.sqrt();
@@ -1009,10 +1009,13 @@ fn next_lists(inter: &Interactions, settings: &BuildSettings, stats: &mut BuildS
         }
         raw.clear();
         let total: f64 = touched.iter().map(|&j| acc[j as usize]).sum();
-        let norm = match ns.row_exponent {
-            e if e == 0.0 || total <= 0.0 => 1.0,
-            e if e == 1.0 => total,
-            e => total.powf(e),
+        let e = ns.row_exponent;
+        let norm = if e == 0.0 || total <= 0.0 {
+            1.0
+        } else if e == 1.0 {
+            total
+        } else {
+            total.powf(e)
         };
         for &j in &touched {
             let j = j as usize;
