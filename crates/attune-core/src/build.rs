@@ -553,6 +553,7 @@ pub fn build(inter: &Interactions, settings: &BuildSettings) -> Result<Built, Bu
     // With regression: the full co-occurrence counts (customers who bought both), CSR
     // with sorted columns; the pairwise similarity below is then not needed.
     let regression = settings.regression.as_ref();
+    let mut row_pairs: Vec<(u32, u32)> = Vec::new();
     let mut co = CoCounts {
         offsets: vec![0],
         items: Vec::new(),
@@ -580,9 +581,19 @@ pub fn build(inter: &Interactions, settings: &BuildSettings) -> Result<Built, Bu
             }
         }
         cand.clear();
-        if regression.is_some() {
+        if let Some(r) = regression {
+            // Memory stays O(n · cap) on any catalogue: a row keeps its most co-bought
+            // items only (the regression reads pairs among an item's top candidates).
+            let cap = r.candidates.saturating_mul(CO_ROW_FACTOR).max(CO_ROW_MIN);
             let start = co.items.len();
-            co.items.extend_from_slice(&touched);
+            if touched.len() > cap {
+                row_pairs.clear();
+                row_pairs.extend(touched.iter().map(|&j| (support[j as usize], j)));
+                row_pairs.select_nth_unstable_by(cap - 1, |a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+                co.items.extend(row_pairs[..cap].iter().map(|p| p.1));
+            } else {
+                co.items.extend_from_slice(&touched);
+            }
             co.items[start..].sort_unstable();
             for k in start..co.items.len() {
                 co.counts.push(support[co.items[k] as usize]);
@@ -664,8 +675,12 @@ pub fn build(inter: &Interactions, settings: &BuildSettings) -> Result<Built, Bu
     })
 }
 
+/// A co-occurrence row keeps at most `max(CO_ROW_FACTOR · candidates, CO_ROW_MIN)` items.
+const CO_ROW_FACTOR: usize = 10;
+const CO_ROW_MIN: usize = 1000;
+
 /// Co-occurrence counts: row `i` lists the items co-bought with `i` (ascending) and the
-/// number of customers (units) who bought both.
+/// number of customers (units) who bought both (at most the row cap, the most co-bought).
 struct CoCounts {
     offsets: Vec<u32>,
     items: Vec<u32>,
