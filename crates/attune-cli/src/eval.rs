@@ -425,6 +425,16 @@ pub fn evaluate(
     tune_opts: Option<&TuneOptions>,
 ) -> Result<EvalResult> {
     let sp = split(&imported.interactions, format);
+    if sp
+        .protocols
+        .iter()
+        .all(|p| p.val.is_empty() && p.test.is_empty())
+    {
+        anyhow::bail!(match format {
+            Format::Baskets => "nothing to evaluate: no basket has 3 or more distinct items",
+            _ => "nothing to evaluate: no customer has 3 or more orders (or items)",
+        });
+    }
     let (built, chosen, report) = tune::build_tuned(&sp.train, settings, tune_opts)?;
     let edges = built.stats.edges_kept;
     let next_edges = built.stats.next_edges_kept;
@@ -763,6 +773,55 @@ mod tests {
         assert_eq!(s.train.orders[1].items, vec![4, 5]);
         // Same seed, same split.
         assert_eq!(split(&inter, Format::Baskets).protocols[0].val, p.val);
+    }
+
+    #[test]
+    fn too_little_data_is_a_clear_error() {
+        let imp = Imported {
+            ids: vec!["a".into(), "b".into()],
+            interactions: Interactions {
+                n_items: 2,
+                orders: vec![o(0, 0, &[0]), o(0, 1, &[1])],
+            },
+            ..Default::default()
+        };
+        let e = evaluate(&imp, Format::Csv, &BuildSettings::default(), None).unwrap_err();
+        assert!(e.to_string().contains("3 or more orders"), "{e}");
+        let e = evaluate(&imp, Format::Baskets, &BuildSettings::default(), None).unwrap_err();
+        assert!(e.to_string().contains("3 or more distinct items"), "{e}");
+    }
+
+    #[test]
+    fn evaluates_through_the_model_bytes() {
+        // 40 customers buy 0 then 1 then 2; the model learns "2 follows 1".
+        let mut orders = Vec::new();
+        for c in 0..40 {
+            for (t, i) in [0u32, 1, 2].iter().enumerate() {
+                orders.push(o(c, t as i64, &[*i]));
+            }
+        }
+        // 20 customers with longer sequences, so training (all but the last two) sees
+        // 1 → 2; their own targets 3 and 4 are never trained on (misses).
+        for c in 40..60 {
+            for (t, i) in [0u32, 1, 2, 3, 4].iter().enumerate() {
+                orders.push(o(c, t as i64, &[*i]));
+            }
+        }
+        let imp = Imported {
+            ids: (0..5).map(|i| format!("i{i}")).collect(),
+            interactions: Interactions { n_items: 5, orders },
+            ..Default::default()
+        };
+        let r = evaluate(&imp, Format::Sequences, &BuildSettings::default(), None).unwrap();
+        let p = &r.protocols[0];
+        assert_eq!(p.val.queries, 60);
+        // The first 40: test [0, 1] → 2, ranked first (what comes after 1); 40/60 hits.
+        assert_eq!(p.test.hr[0], 40.0 / 60.0);
+        assert_eq!(p.test.ndcg[0], 40.0 / 60.0);
+        assert!(r.model_bytes > 0);
+        let json = r.to_json();
+        assert!(json.starts_with("{\"format\":\"sequences\""), "{json}");
+        assert!(r.to_text(10).contains("NDCG@10: validation"));
     }
 
     #[test]
