@@ -222,7 +222,11 @@ impl Report {
     }
 
     fn violate(&mut self, api: &str, site: &Site, why: impl Into<String>) {
-        let v = Violation { api: api.to_string(), site: site.clone(), why: why.into() };
+        let v = Violation {
+            api: api.to_string(),
+            site: site.clone(),
+            why: why.into(),
+        };
         if !self.violations.contains(&v) {
             self.violations.push(v);
         }
@@ -230,7 +234,11 @@ impl Report {
     }
 
     fn channel(&mut self, kind: ChannelKind, site: &Site, detail: impl Into<String>) {
-        let c = Channel { kind, site: site.clone(), detail: detail.into() };
+        let c = Channel {
+            kind,
+            site: site.clone(),
+            detail: detail.into(),
+        };
         if !self.channels.contains(&c) {
             self.channels.push(c);
         }
@@ -247,25 +255,60 @@ const CATALOGUE: &[Entry] = &[
     // DOM
     ("document", None, Group::Dom, "document"),
     ("createElement", None, Group::Dom, "Document.createElement"),
-    ("createElementNS", None, Group::Dom, "Document.createElementNS"),
-    ("createTextNode", None, Group::Dom, "Document.createTextNode"),
-    ("createDocumentFragment", None, Group::Dom, "Document.createDocumentFragment"),
+    (
+        "createElementNS",
+        None,
+        Group::Dom,
+        "Document.createElementNS",
+    ),
+    (
+        "createTextNode",
+        None,
+        Group::Dom,
+        "Document.createTextNode",
+    ),
+    (
+        "createDocumentFragment",
+        None,
+        Group::Dom,
+        "Document.createDocumentFragment",
+    ),
     ("appendChild", None, Group::Dom, "Node.appendChild"),
     ("insertBefore", None, Group::Dom, "Node.insertBefore"),
     ("removeChild", None, Group::Dom, "Node.removeChild"),
-    ("replaceChildren", None, Group::Dom, "Element.replaceChildren"),
+    (
+        "replaceChildren",
+        None,
+        Group::Dom,
+        "Element.replaceChildren",
+    ),
     ("replaceWith", None, Group::Dom, "Element.replaceWith"),
     ("attachShadow", None, Group::Dom, "Element.attachShadow"),
     ("shadowRoot", None, Group::Dom, "Element.shadowRoot"),
     ("setAttribute", None, Group::Dom, "Element.setAttribute"),
     ("getAttribute", None, Group::Dom, "Element.getAttribute"),
-    ("removeAttribute", None, Group::Dom, "Element.removeAttribute"),
+    (
+        "removeAttribute",
+        None,
+        Group::Dom,
+        "Element.removeAttribute",
+    ),
     ("hasAttribute", None, Group::Dom, "Element.hasAttribute"),
-    ("toggleAttribute", None, Group::Dom, "Element.toggleAttribute"),
+    (
+        "toggleAttribute",
+        None,
+        Group::Dom,
+        "Element.toggleAttribute",
+    ),
     ("textContent", None, Group::Dom, "Node.textContent"),
     ("querySelector", None, Group::Dom, "querySelector"),
     ("querySelectorAll", None, Group::Dom, "querySelectorAll"),
-    ("getElementById", None, Group::Dom, "Document.getElementById"),
+    (
+        "getElementById",
+        None,
+        Group::Dom,
+        "Document.getElementById",
+    ),
     ("closest", None, Group::Dom, "Element.closest"),
     ("dataset", None, Group::Dom, "HTMLElement.dataset"),
     ("ownerDocument", None, Group::Dom, "Node.ownerDocument"),
@@ -276,22 +319,62 @@ const CATALOGUE: &[Entry] = &[
     ("adoptedStyleSheets", None, Group::Dom, "adoptedStyleSheets"),
     ("CSSStyleSheet", None, Group::Dom, "CSSStyleSheet"),
     ("replaceSync", None, Group::Dom, "CSSStyleSheet.replaceSync"),
-    ("setProperty", None, Group::Dom, "CSSStyleDeclaration.setProperty"),
+    (
+        "setProperty",
+        None,
+        Group::Dom,
+        "CSSStyleDeclaration.setProperty",
+    ),
     ("classList", None, Group::Dom, "Element.classList"),
     ("hidden", None, Group::Dom, "HTMLElement.hidden"),
     ("focus", None, Group::Dom, "HTMLElement.focus"),
     ("currentScript", None, Group::Dom, "document.currentScript"),
-    ("observedAttributes", None, Group::Dom, "custom element observedAttributes"),
-    ("connectedCallback", None, Group::Dom, "custom element connectedCallback"),
-    ("disconnectedCallback", None, Group::Dom, "custom element disconnectedCallback"),
-    ("attributeChangedCallback", None, Group::Dom, "custom element attributeChangedCallback"),
-    ("define", Some("customElements"), Group::Dom, "customElements.define"),
-    ("get", Some("customElements"), Group::Dom, "customElements.get"),
+    (
+        "observedAttributes",
+        None,
+        Group::Dom,
+        "custom element observedAttributes",
+    ),
+    (
+        "connectedCallback",
+        None,
+        Group::Dom,
+        "custom element connectedCallback",
+    ),
+    (
+        "disconnectedCallback",
+        None,
+        Group::Dom,
+        "custom element disconnectedCallback",
+    ),
+    (
+        "attributeChangedCallback",
+        None,
+        Group::Dom,
+        "custom element attributeChangedCallback",
+    ),
+    (
+        "define",
+        Some("customElements"),
+        Group::Dom,
+        "customElements.define",
+    ),
+    (
+        "get",
+        Some("customElements"),
+        Group::Dom,
+        "customElements.get",
+    ),
     ("style", None, Group::Dom, "HTMLElement.style"),
     ("mode", None, Group::Dom, "ShadowRootInit.mode"),
     // storage
     ("localStorage", None, Group::Storage, "window.localStorage"),
-    ("sessionStorage", None, Group::Storage, "window.sessionStorage"),
+    (
+        "sessionStorage",
+        None,
+        Group::Storage,
+        "window.sessionStorage",
+    ),
     ("getItem", None, Group::Storage, "Storage.getItem"),
     ("setItem", None, Group::Storage, "Storage.setItem"),
     ("removeItem", None, Group::Storage, "Storage.removeItem"),
@@ -303,20 +386,55 @@ const CATALOGUE: &[Entry] = &[
     ("setInterval", None, Group::Timers, "setInterval"),
     ("clearTimeout", None, Group::Timers, "clearTimeout"),
     ("clearInterval", None, Group::Timers, "clearInterval"),
-    ("requestAnimationFrame", None, Group::Timers, "requestAnimationFrame"),
-    ("requestIdleCallback", None, Group::Timers, "requestIdleCallback"),
+    (
+        "requestAnimationFrame",
+        None,
+        Group::Timers,
+        "requestAnimationFrame",
+    ),
+    (
+        "requestIdleCallback",
+        None,
+        Group::Timers,
+        "requestIdleCallback",
+    ),
     ("queueMicrotask", None, Group::Timers, "queueMicrotask"),
     ("now", Some("Date"), Group::Timers, "Date.now"),
     ("now", Some("performance"), Group::Timers, "performance.now"),
     // events
-    ("addEventListener", None, Group::Events, "EventTarget.addEventListener"),
-    ("removeEventListener", None, Group::Events, "EventTarget.removeEventListener"),
-    ("dispatchEvent", None, Group::Events, "EventTarget.dispatchEvent"),
+    (
+        "addEventListener",
+        None,
+        Group::Events,
+        "EventTarget.addEventListener",
+    ),
+    (
+        "removeEventListener",
+        None,
+        Group::Events,
+        "EventTarget.removeEventListener",
+    ),
+    (
+        "dispatchEvent",
+        None,
+        Group::Events,
+        "EventTarget.dispatchEvent",
+    ),
     ("CustomEvent", None, Group::Events, "CustomEvent"),
     ("MutationObserver", None, Group::Events, "MutationObserver"),
-    ("IntersectionObserver", None, Group::Events, "IntersectionObserver"),
+    (
+        "IntersectionObserver",
+        None,
+        Group::Events,
+        "IntersectionObserver",
+    ),
     ("ResizeObserver", None, Group::Events, "ResizeObserver"),
-    ("BroadcastChannel", None, Group::Events, "BroadcastChannel (same-origin tabs only)"),
+    (
+        "BroadcastChannel",
+        None,
+        Group::Events,
+        "BroadcastChannel (same-origin tabs only)",
+    ),
     // network (reachable only at the sites the rules allow)
     ("fetch", None, Group::Network, "fetch"),
     // other
@@ -324,23 +442,53 @@ const CATALOGUE: &[Entry] = &[
     ("parse", Some("JSON"), Group::Other, "JSON.parse"),
     ("stringify", Some("JSON"), Group::Other, "JSON.stringify"),
     ("NumberFormat", None, Group::Other, "Intl.NumberFormat"),
-    ("resolvedOptions", None, Group::Other, "Intl.NumberFormat.resolvedOptions"),
+    (
+        "resolvedOptions",
+        None,
+        Group::Other,
+        "Intl.NumberFormat.resolvedOptions",
+    ),
     ("URL", None, Group::Other, "URL (parsing only)"),
-    ("URLSearchParams", None, Group::Other, "URLSearchParams (parsing only)"),
-    ("encodeURIComponent", None, Group::Other, "encodeURIComponent"),
-    ("decodeURIComponent", None, Group::Other, "decodeURIComponent"),
+    (
+        "URLSearchParams",
+        None,
+        Group::Other,
+        "URLSearchParams (parsing only)",
+    ),
+    (
+        "encodeURIComponent",
+        None,
+        Group::Other,
+        "encodeURIComponent",
+    ),
+    (
+        "decodeURIComponent",
+        None,
+        Group::Other,
+        "decodeURIComponent",
+    ),
     ("get", Some("Reflect"), Group::Other, "Reflect.get"),
     ("set", Some("Reflect"), Group::Other, "Reflect.set"),
     ("apply", Some("Reflect"), Group::Other, "Reflect.apply"),
     ("TextEncoder", None, Group::Other, "TextEncoder"),
     ("TextDecoder", None, Group::Other, "TextDecoder"),
     ("WebAssembly", None, Group::Other, "WebAssembly"),
-    ("FinalizationRegistry", None, Group::Other, "FinalizationRegistry"),
+    (
+        "FinalizationRegistry",
+        None,
+        Group::Other,
+        "FinalizationRegistry",
+    ),
     ("globalThis", None, Group::Other, "globalThis"),
     ("window", None, Group::Other, "window"),
     ("self", None, Group::Other, "self"),
     ("navigator", None, Group::Other, "navigator (read)"),
-    ("globalPrivacyControl", None, Group::Other, "navigator.globalPrivacyControl"),
+    (
+        "globalPrivacyControl",
+        None,
+        Group::Other,
+        "navigator.globalPrivacyControl",
+    ),
     ("Window", None, Group::Other, "Window (instanceof)"),
     ("Response", None, Group::Other, "Response (type check)"),
     ("Request", None, Group::Other, "Request (type check)"),
@@ -362,8 +510,14 @@ const NETWORK: &[(&str, &str)] = &[
     ("EventSource", "EventSource opens a connection"),
     ("sendBeacon", "navigator.sendBeacon posts data"),
     ("fetchLater", "fetchLater sends a deferred request"),
-    ("RTCPeerConnection", "WebRTC connects to peers and STUN/TURN servers"),
-    ("webkitRTCPeerConnection", "WebRTC connects to peers and STUN/TURN servers"),
+    (
+        "RTCPeerConnection",
+        "WebRTC connects to peers and STUN/TURN servers",
+    ),
+    (
+        "webkitRTCPeerConnection",
+        "WebRTC connects to peers and STUN/TURN servers",
+    ),
     ("RTCDataChannel", "WebRTC data channels send data"),
     ("WebTransport", "WebTransport opens a connection"),
     ("Worker", "a Worker loads and runs a script"),
@@ -371,10 +525,19 @@ const NETWORK: &[(&str, &str)] = &[
     ("serviceWorker", "a service worker can make any request"),
     ("importScripts", "importScripts loads scripts"),
     ("pushManager", "push subscriptions talk to a push service"),
-    ("registerProtocolHandler", "protocol handlers send URLs elsewhere"),
+    (
+        "registerProtocolHandler",
+        "protocol handlers send URLs elsewhere",
+    ),
     ("backgroundFetch", "background fetch makes requests"),
-    ("PresentationRequest", "presentation requests open remote displays"),
-    ("postMessage", "postMessage sends data to other windows, frames or workers"),
+    (
+        "PresentationRequest",
+        "presentation requests open remote displays",
+    ),
+    (
+        "postMessage",
+        "postMessage sends data to other windows, frames or workers",
+    ),
     ("audioWorklet", "worklets load scripts"),
     ("paintWorklet", "worklets load scripts"),
     ("addModule", "worklets load scripts"),
@@ -399,25 +562,87 @@ const SINKS: &[&str] = &[
 /// unknown elements. A `<style>` loads only what its CSS names: every string literal, in
 /// the JS and in the Wasm, is checked for `url(`, `@import` and `image-set(` instead.)
 const FETCHING_TAGS: &[&str] = &[
-    "script", "iframe", "frame", "frameset", "object", "embed", "applet", "link", "form", "base",
-    "meta", "portal", "fencedframe", "video", "audio", "source", "track", "input",
+    "script",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "link",
+    "form",
+    "base",
+    "meta",
+    "portal",
+    "fencedframe",
+    "video",
+    "audio",
+    "source",
+    "track",
+    "input",
 ];
 
 /// Attributes (and properties) that make a request or carry a URL that will be requested.
 const URL_ATTRS: &[&str] = &[
-    "srcset", "ping", "action", "formaction", "formAction", "srcdoc", "background", "poster",
-    "codebase", "archive", "data", "http-equiv", "httpEquiv", "xlink:href", "manifest", "lowsrc",
-    "dynsrc", "longdesc", "imagesrcset", "attributionsrc", "attributionSrc",
+    "srcset",
+    "ping",
+    "action",
+    "formaction",
+    "formAction",
+    "srcdoc",
+    "background",
+    "poster",
+    "codebase",
+    "archive",
+    "data",
+    "http-equiv",
+    "httpEquiv",
+    "xlink:href",
+    "manifest",
+    "lowsrc",
+    "dynsrc",
+    "longdesc",
+    "imagesrcset",
+    "attributionsrc",
+    "attributionSrc",
 ];
 
 /// Property names that reach the network when written through reflection.
 const REFLECT_DANGER: &[&str] = &[
-    "location", "cookie", "fetch", "sendBeacon", "open", "opener", "parent", "top",
-    "XMLHttpRequest", "WebSocket", "EventSource", "Image", "Worker", "postMessage", "innerHTML",
-    "outerHTML", "srcdoc", "srcset", "action", "formAction", "ping", "eval", "Function",
+    "location",
+    "cookie",
+    "fetch",
+    "sendBeacon",
+    "open",
+    "opener",
+    "parent",
+    "top",
+    "XMLHttpRequest",
+    "WebSocket",
+    "EventSource",
+    "Image",
+    "Worker",
+    "postMessage",
+    "innerHTML",
+    "outerHTML",
+    "srcdoc",
+    "srcset",
+    "action",
+    "formAction",
+    "ping",
+    "eval",
+    "Function",
 ];
 
-const GLOBAL_NAMES: &[&str] = &["window", "self", "globalThis", "top", "parent", "frames", "global"];
+const GLOBAL_NAMES: &[&str] = &[
+    "window",
+    "self",
+    "globalThis",
+    "top",
+    "parent",
+    "frames",
+    "global",
+];
 
 // ---------------------------------------------------------------------------------------
 
@@ -441,7 +666,10 @@ impl JsFile {
     }
 
     fn strings(&self) -> BTreeSet<String> {
-        self.toks.iter().filter_map(|t| t.string().map(String::from)).collect()
+        self.toks
+            .iter()
+            .filter_map(|t| t.string().map(String::from))
+            .collect()
     }
 }
 
@@ -459,7 +687,9 @@ fn aliases(toks: &[Token]) -> Aliases {
     }
     a.document.insert("document".into());
     for k in 0..toks.len().saturating_sub(2) {
-        if let (Some(name), true, Some(v)) = (toks[k].ident(), toks[k + 1].is("="), toks[k + 2].ident()) {
+        if let (Some(name), true, Some(v)) =
+            (toks[k].ident(), toks[k + 1].is("="), toks[k + 2].ident())
+        {
             let end = toks.get(k + 3);
             let plain = end.is_none_or(|t| t.is(";") || t.is(",") || t.is(")"));
             if plain && GLOBAL_NAMES.contains(&v) {
@@ -469,7 +699,9 @@ fn aliases(toks: &[Token]) -> Aliases {
                 a.document.insert(name.to_string());
             }
             // const d = w.document
-            if v != "document" && a.window.contains(v) && toks.get(k + 3).is_some_and(|t| t.is("."))
+            if v != "document"
+                && a.window.contains(v)
+                && toks.get(k + 3).is_some_and(|t| t.is("."))
                 && toks.get(k + 4).is_some_and(|t| t.is_ident("document"))
             {
                 a.document.insert(name.to_string());
@@ -484,7 +716,9 @@ fn aliases(toks: &[Token]) -> Aliases {
 fn glue_entries(toks: &[Token]) -> BTreeMap<String, (usize, usize)> {
     let mut out = BTreeMap::new();
     for k in 0..toks.len().saturating_sub(2) {
-        let Some(name) = toks[k].ident() else { continue };
+        let Some(name) = toks[k].ident() else {
+            continue;
+        };
         if !(name.starts_with("__wbg_") || name.starts_with("__wbindgen_")) {
             continue;
         }
@@ -492,9 +726,13 @@ fn glue_entries(toks: &[Token]) -> BTreeMap<String, (usize, usize)> {
             continue;
         }
         // The body: the first `{` after the parameter list.
-        let Some(open) = (k + 3..toks.len()).find(|&j| toks[j].is("(")) else { continue };
+        let Some(open) = (k + 3..toks.len()).find(|&j| toks[j].is("(")) else {
+            continue;
+        };
         let close_params = matching(toks, open);
-        let Some(body) = (close_params..toks.len()).find(|&j| toks[j].is("{")) else { continue };
+        let Some(body) = (close_params..toks.len()).find(|&j| toks[j].is("{")) else {
+            continue;
+        };
         let end = matching(toks, body);
         out.insert(name.to_string(), (k, end));
     }
@@ -618,7 +856,12 @@ impl Ctx<'_> {
         self.values_of(r, open, depth)
     }
 
-    fn values_of(&self, r: std::ops::Range<usize>, at: usize, depth: u32) -> Option<BTreeSet<String>> {
+    fn values_of(
+        &self,
+        r: std::ops::Range<usize>,
+        at: usize,
+        depth: u32,
+    ) -> Option<BTreeSet<String>> {
         let t = self.toks();
         if depth > 4 || r.is_empty() {
             return None;
@@ -635,7 +878,11 @@ impl Ctx<'_> {
             a.extend(self.values_of(colon + 1..r.end, at, depth + 1)?);
             return Some(a);
         }
-        let name = if r.len() == 1 { t[r.start].ident()? } else { return None };
+        let name = if r.len() == 1 {
+            t[r.start].ident()?
+        } else {
+            return None;
+        };
         if let Some(v) = self.for_of_values(name, at, depth) {
             return Some(v);
         }
@@ -651,7 +898,10 @@ impl Ctx<'_> {
                 let mut out = BTreeSet::new();
                 let mut calls = 0;
                 for j in 0..t.len().saturating_sub(1) {
-                    if !t[j].is_ident(fname) || !t[j + 1].is("(") || f.body.contains(&j) && j + 1 == f.body.start {
+                    if !t[j].is_ident(fname)
+                        || !t[j + 1].is("(")
+                        || f.body.contains(&j) && j + 1 == f.body.start
+                    {
                         continue;
                     }
                     let prev = if j > 0 { t.get(j - 1) } else { None };
@@ -660,7 +910,9 @@ impl Ctx<'_> {
                     }
                     // A declaration `name(params) {` is not a call.
                     let close = matching(t, j + 1);
-                    if t.get(close + 1).is_some_and(|n| n.is("{")) && self.funcs.iter().any(|g| g.body.start == close + 1) {
+                    if t.get(close + 1).is_some_and(|n| n.is("{"))
+                        && self.funcs.iter().any(|g| g.body.start == close + 1)
+                    {
                         continue;
                     }
                     calls += 1;
@@ -691,12 +943,19 @@ impl Ctx<'_> {
             }
             let close = matching(t, k + 1);
             // The loop body must contain `at`.
-            let body_end = if t.get(close + 1).is_some_and(|x| x.is("{")) { matching(t, close + 1) } else { js::expr_end(t, close + 1) };
+            let body_end = if t.get(close + 1).is_some_and(|x| x.is("{")) {
+                matching(t, close + 1)
+            } else {
+                js::expr_end(t, close + 1)
+            };
             if !(k < at && at <= body_end) {
                 continue;
             }
             let mut j = k + 2;
-            if t.get(j).and_then(|x| x.ident()).is_some_and(|x| matches!(x, "const" | "let" | "var")) {
+            if t.get(j)
+                .and_then(|x| x.ident())
+                .is_some_and(|x| matches!(x, "const" | "let" | "var"))
+            {
                 j += 1;
             }
             let (pos, of_at) = if t.get(j).is_some_and(|x| x.is_ident(name)) {
@@ -704,12 +963,16 @@ impl Ctx<'_> {
             } else if t.get(j).is_some_and(|x| x.is("[")) {
                 let end = matching(t, j);
                 let names = call_args(t, j);
-                let p = names.iter().position(|r| r.len() == 1 && t[r.start].is_ident(name))?;
+                let p = names
+                    .iter()
+                    .position(|r| r.len() == 1 && t[r.start].is_ident(name))?;
                 (Some(p), end + 1)
             } else {
                 continue;
             };
-            if !t.get(of_at).is_some_and(|x| x.is_ident("of")) || !t.get(of_at + 1).is_some_and(|x| x.is("[")) {
+            if !t.get(of_at).is_some_and(|x| x.is_ident("of"))
+                || !t.get(of_at + 1).is_some_and(|x| x.is("["))
+            {
                 return None;
             }
             let mut out = BTreeSet::new();
@@ -731,11 +994,18 @@ impl Ctx<'_> {
     }
 
     /// What a URL expression points at, if it is one the bundle may fetch.
-    fn url_kind(&self, r: std::ops::Range<usize>, depth: u32) -> std::result::Result<(ChannelKind, String), String> {
+    fn url_kind(
+        &self,
+        r: std::ops::Range<usize>,
+        depth: u32,
+    ) -> std::result::Result<(ChannelKind, String), String> {
         let t = self.toks();
         let mut r = r;
         // `await x` / `(x)`
-        while r.start < r.end && (t[r.start].is_ident("await") || (t[r.start].is("(") && matching(t, r.start) + 1 == r.end)) {
+        while r.start < r.end
+            && (t[r.start].is_ident("await")
+                || (t[r.start].is("(") && matching(t, r.start) + 1 == r.end))
+        {
             if t[r.start].is("(") {
                 r = r.start + 1..r.end - 1;
             } else {
@@ -747,17 +1017,25 @@ impl Ctx<'_> {
             return Err("no URL".into());
         }
         // new URL(A, B)
-        if t[r.start].is_ident("new") && t.get(r.start + 1).is_some_and(|x| x.is_ident("URL"))
+        if t[r.start].is_ident("new")
+            && t.get(r.start + 1).is_some_and(|x| x.is_ident("URL"))
             && t.get(r.start + 2).is_some_and(|x| x.is("("))
         {
             let args = call_args(t, r.start + 2);
             let a = args.first().map(|a| &t[a.clone()]).unwrap_or(&[]);
-            let b = args.get(1).map(|b| js::text(&t[b.clone()])).unwrap_or_default();
+            let b = args
+                .get(1)
+                .map(|b| js::text(&t[b.clone()]))
+                .unwrap_or_default();
             if b == "import.meta.url" && a.len() == 1 {
                 if let Some(spec) = a[0].string() {
                     return match resolve(&self.file.path, spec) {
-                        Some(p) if self.shipped_wasm.contains(&p) => Ok((ChannelKind::OwnWasm, spec.to_string())),
-                        Some(p) if self.shipped_js.contains(&p) => Ok((ChannelKind::OwnModule, spec.to_string())),
+                        Some(p) if self.shipped_wasm.contains(&p) => {
+                            Ok((ChannelKind::OwnWasm, spec.to_string()))
+                        }
+                        Some(p) if self.shipped_js.contains(&p) => {
+                            Ok((ChannelKind::OwnModule, spec.to_string()))
+                        }
                         _ => Err(format!("{text}: not a file of this bundle")),
                     };
                 }
@@ -767,7 +1045,10 @@ impl Ctx<'_> {
                 || a_text.ends_with("dataset.model")
                 || a_text.contains("getAttribute('data-model')");
             if self.file.is_loader && from_model_attr {
-                return Ok((ChannelKind::Model, format!("{a_text} (the script tag's data-model attribute)")));
+                return Ok((
+                    ChannelKind::Model,
+                    format!("{a_text} (the script tag's data-model attribute)"),
+                ));
             }
             return Err(text);
         }
@@ -795,7 +1076,9 @@ impl Ctx<'_> {
             }
             if let Some(s) = t[r.start].string() {
                 return match resolve(&self.file.path, s) {
-                    Some(p) if self.shipped_wasm.contains(&p) => Ok((ChannelKind::OwnWasm, s.to_string())),
+                    Some(p) if self.shipped_wasm.contains(&p) => {
+                        Ok((ChannelKind::OwnWasm, s.to_string()))
+                    }
                     _ => Err(format!("'{s}'")),
                 };
             }
@@ -803,7 +1086,13 @@ impl Ctx<'_> {
         Err(text)
     }
 
-    fn scan(&self, range: std::ops::Range<usize>, mode: Mode, report: &mut Report, generic: &mut Generic) {
+    fn scan(
+        &self,
+        range: std::ops::Range<usize>,
+        mode: Mode,
+        report: &mut Report,
+        generic: &mut Generic,
+    ) {
         let t = self.toks();
         let via = match mode {
             Mode::TopLevel => None,
@@ -818,12 +1107,26 @@ impl Ctx<'_> {
             let prev = if k > 0 { t.get(k - 1) } else { None };
             let next = t.get(k + 1);
             let member = prev.is_some_and(|p| p.is(".") || p.is("?."));
-            let obj = if member && k >= 2 { t[k - 2].ident() } else { None };
+            let obj = if member && k >= 2 {
+                t[k - 2].ident()
+            } else {
+                None
+            };
 
             // obj[expr] on a global: anything could be reached.
-            if tok.is("[") && prev.and_then(|p| p.ident()).is_some_and(|o| self.aliases.window.contains(o) || self.aliases.document.contains(o) || o == "navigator") {
+            if tok.is("[")
+                && prev.and_then(|p| p.ident()).is_some_and(|o| {
+                    self.aliases.window.contains(o)
+                        || self.aliases.document.contains(o)
+                        || o == "navigator"
+                })
+            {
                 let close = matching(t, k);
-                let keys = if close > k + 1 { self.values_of(k + 1..close, k, 0) } else { None };
+                let keys = if close > k + 1 {
+                    self.values_of(k + 1..close, k, 0)
+                } else {
+                    None
+                };
                 if close == k + 2 && t[k + 1].string().is_some() {
                     // window['name']: judged as the name below.
                 } else if let Some(keys) = keys.filter(|ks| ks.iter().all(|n| harmless_global(n))) {
@@ -836,7 +1139,11 @@ impl Ctx<'_> {
                     report.violate(
                         "computed property of a global",
                         &site(k),
-                        format!("{}[{}] can reach any browser API", prev.and_then(|p| p.ident()).unwrap_or("?"), js::text(&t[k + 1..close])),
+                        format!(
+                            "{}[{}] can reach any browser API",
+                            prev.and_then(|p| p.ident()).unwrap_or("?"),
+                            js::text(&t[k + 1..close])
+                        ),
                     );
                 }
             }
@@ -844,9 +1151,11 @@ impl Ctx<'_> {
             let (name, member, obj) = match (&tok.tok, prev, next) {
                 (Tok::Ident(n), _, _) => (n.as_str(), member, obj),
                 // window['fetch'] is window.fetch
-                (Tok::Str(s), Some(p), Some(n)) if p.is("[") && n.is("]") => {
-                    (s.as_str(), true, if k >= 2 { t[k - 2].ident() } else { None })
-                }
+                (Tok::Str(s), Some(p), Some(n)) if p.is("[") && n.is("]") => (
+                    s.as_str(),
+                    true,
+                    if k >= 2 { t[k - 2].ident() } else { None },
+                ),
                 _ => {
                     k += 1;
                     continue;
@@ -865,7 +1174,11 @@ impl Ctx<'_> {
             if let Some((_, why)) = NETWORK.iter().find(|(n, _)| *n == name) {
                 report.violate(name, &site(k), *why);
             } else if SINKS.contains(&name) {
-                report.violate(name, &site(k), "a markup or code sink can create any element, and so any request");
+                report.violate(
+                    name,
+                    &site(k),
+                    "a markup or code sink can create any element, and so any request",
+                );
             } else {
                 match name {
                     "Function" if call || after_new => {
@@ -876,51 +1189,90 @@ impl Ctx<'_> {
                         &site(k),
                         "a detached media element requests its src at once (a tracking pixel)",
                     ),
-                    "open" if call && (!member || obj.is_some_and(|o| self.aliases.window.contains(o) || self.aliases.document.contains(o))) => {
+                    "open"
+                        if call
+                            && (!member
+                                || obj.is_some_and(|o| {
+                                    self.aliases.window.contains(o)
+                                        || self.aliases.document.contains(o)
+                                })) =>
+                    {
                         report.violate("window.open", &site(k), "opens a URL in another window")
                     }
-                    "write" | "writeln" if member && obj.is_some_and(|o| self.aliases.document.contains(o)) => {
-                        report.violate("document.write", &site(k), "a markup sink can create any element")
+                    "write" | "writeln"
+                        if member && obj.is_some_and(|o| self.aliases.document.contains(o)) =>
+                    {
+                        report.violate(
+                            "document.write",
+                            &site(k),
+                            "a markup sink can create any element",
+                        )
                     }
                     "location" => self.location(k, report, &site(k)),
-                    "submit" | "requestSubmit" if member && call => {
-                        report.violate(&format!("form.{name}"), &site(k), "submits a form to its action URL")
-                    }
+                    "submit" | "requestSubmit" if member && call => report.violate(
+                        &format!("form.{name}"),
+                        &site(k),
+                        "submits a form to its action URL",
+                    ),
                     "cookie" if is_assign(next) => report.violate(
                         "document.cookie (write)",
                         &site(k),
                         "cookies are sent to the server with every request",
                     ),
-                    "setTimeout" | "setInterval" if call && t.get(k + 2).is_some_and(|a| a.string().is_some()) => {
+                    "setTimeout" | "setInterval"
+                        if call && t.get(k + 2).is_some_and(|a| a.string().is_some()) =>
+                    {
                         report.violate(name, &site(k), "a string timer is eval")
                     }
                     "src" | "href" if member && is_assign(next) => {
                         if obj.is_some_and(|o| o == "location" || self.aliases.window.contains(o)) {
                             report.violate("location.href (write)", &site(k), "navigates to a URL");
                         } else if name == "src" {
-                            report.channel(ChannelKind::CatalogImage, &site(k), "element.src set by the bundle");
+                            report.channel(
+                                ChannelKind::CatalogImage,
+                                &site(k),
+                                "element.src set by the bundle",
+                            );
                         } else {
-                            report.channel(ChannelKind::Link, &site(k), "element.href set by the bundle");
+                            report.channel(
+                                ChannelKind::Link,
+                                &site(k),
+                                "element.href set by the bundle",
+                            );
                         }
                     }
                     n if member && is_assign(next) && URL_ATTRS.contains(&n) && n != "data" => {
-                        report.violate(&format!(".{n} ="), &site(k), "sets a URL the browser will request")
+                        report.violate(
+                            &format!(".{n} ="),
+                            &site(k),
+                            "sets a URL the browser will request",
+                        )
                     }
-                    "setAttribute" | "setAttributeNS" if call => self.set_attribute(k, mode, report, generic, &strings),
-                    "createElement" | "createElementNS" if call => self.create_element(k, mode, report, generic, &strings),
+                    "setAttribute" | "setAttributeNS" if call => {
+                        self.set_attribute(k, mode, report, generic, &strings)
+                    }
+                    "createElement" | "createElementNS" if call => {
+                        self.create_element(k, mode, report, generic, &strings)
+                    }
                     "fetch" => self.fetch(k, mode, report),
-                    "import" if next.is_some_and(|n| n.is("(")) => self.dynamic_import(k, mode, report),
+                    "import" if next.is_some_and(|n| n.is("(")) => {
+                        self.dynamic_import(k, mode, report)
+                    }
                     "import" | "export" if !member => self.static_import(k, report),
                     "get" | "set" | "apply" | "construct" | "defineProperty"
                         if member && obj == Some("Reflect") =>
                     {
                         match (mode, name) {
                             (Mode::Import(_), "get") => generic.reflect_get.push(site(k)),
-                            (Mode::Import(_), "set" | "defineProperty") => generic.reflect_set.push(site(k)),
+                            (Mode::Import(_), "set" | "defineProperty") => {
+                                generic.reflect_set.push(site(k))
+                            }
                             (Mode::Import(_), _) => generic.call.push(site(k)),
                             (Mode::TopLevel, _) => {
                                 let args = call_args(t, k + 1);
-                                let key = args.get(1).and_then(|a| (a.len() == 1).then(|| t[a.start].string()).flatten());
+                                let key = args.get(1).and_then(|a| {
+                                    (a.len() == 1).then(|| t[a.start].string()).flatten()
+                                });
                                 match key {
                                     Some(key) if !REFLECT_DANGER.contains(&key) => {}
                                     _ => report.violate(
@@ -933,11 +1285,17 @@ impl Ctx<'_> {
                         }
                     }
                     "call" | "apply"
-                        if member && call && matches!(mode, Mode::Import(_)) && obj.is_some_and(|o| o.starts_with("arg")) =>
+                        if member
+                            && call
+                            && matches!(mode, Mode::Import(_))
+                            && obj.is_some_and(|o| o.starts_with("arg")) =>
                     {
                         generic.call.push(site(k))
                     }
-                    n if GLOBAL_NAMES.contains(&n) && !member && matches!(mode, Mode::Import(_)) => {
+                    n if GLOBAL_NAMES.contains(&n)
+                        && !member
+                        && matches!(mode, Mode::Import(_)) =>
+                    {
                         generic.global.push(site(k))
                     }
                     _ => {}
@@ -958,7 +1316,11 @@ impl Ctx<'_> {
         if let Mode::Import(name) = mode {
             if !listed_any {
                 let short = wasm::short_name(name);
-                report.add_use(Group::Other, &format!("{short} (plain JS, no browser API)"), &site(range.start));
+                report.add_use(
+                    Group::Other,
+                    &format!("{short} (plain JS, no browser API)"),
+                    &site(range.start),
+                );
             }
         }
     }
@@ -972,15 +1334,23 @@ impl Ctx<'_> {
         }
         if next.is_some_and(|n| n.is(".")) {
             let m = t.get(k + 2).and_then(|x| x.ident()).unwrap_or("");
-            let writes = matches!(m, "href" | "pathname" | "search" | "hash" | "host" | "hostname" | "port" | "protocol")
-                && is_assign(t.get(k + 3));
+            let writes = matches!(
+                m,
+                "href" | "pathname" | "search" | "hash" | "host" | "hostname" | "port" | "protocol"
+            ) && is_assign(t.get(k + 3));
             if writes || matches!(m, "assign" | "replace") {
                 report.violate(&format!("location.{m}"), site, "navigates to a URL");
             }
         }
     }
 
-    fn storage_key(&self, arg: std::ops::Range<usize>, area: &str, site: &Site, report: &mut Report) {
+    fn storage_key(
+        &self,
+        arg: std::ops::Range<usize>,
+        area: &str,
+        site: &Site,
+        report: &mut Report,
+    ) {
         let t = self.toks();
         let key = if arg.len() == 1 {
             if let Some(s) = t[arg.start].string() {
@@ -998,17 +1368,36 @@ impl Ctx<'_> {
             None
         };
         let key = key.unwrap_or_else(|| format!("(computed: {})", js::text(&t[arg])));
-        report.storage_keys.insert(StorageKey { key, area: area.into(), site: site.clone() });
+        report.storage_keys.insert(StorageKey {
+            key,
+            area: area.into(),
+            site: site.clone(),
+        });
     }
 
-    fn set_attribute(&self, k: usize, mode: Mode, report: &mut Report, generic: &mut Generic, strings: &BTreeSet<String>) {
+    fn set_attribute(
+        &self,
+        k: usize,
+        mode: Mode,
+        report: &mut Report,
+        generic: &mut Generic,
+        strings: &BTreeSet<String>,
+    ) {
         let t = self.toks();
-        let site = self.file.site(k, match mode { Mode::Import(n) => Some(n), _ => None });
+        let site = self.file.site(
+            k,
+            match mode {
+                Mode::Import(n) => Some(n),
+                _ => None,
+            },
+        );
         let names = match mode {
             Mode::TopLevel => self.literal_values(k + 1, 0, 0),
             Mode::Import(_) => {
                 let args = call_args(t, k + 1);
-                args.first().and_then(|a| (a.len() == 1).then(|| t[a.start].string()).flatten()).map(|s| BTreeSet::from([s.to_string()]))
+                args.first()
+                    .and_then(|a| (a.len() == 1).then(|| t[a.start].string()).flatten())
+                    .map(|s| BTreeSet::from([s.to_string()]))
             }
         };
         match names {
@@ -1035,16 +1424,35 @@ impl Ctx<'_> {
         }
     }
 
-    fn create_element(&self, k: usize, mode: Mode, report: &mut Report, generic: &mut Generic, strings: &BTreeSet<String>) {
+    fn create_element(
+        &self,
+        k: usize,
+        mode: Mode,
+        report: &mut Report,
+        generic: &mut Generic,
+        strings: &BTreeSet<String>,
+    ) {
         let t = self.toks();
-        let site = self.file.site(k, match mode { Mode::Import(n) => Some(n), _ => None });
+        let site = self.file.site(
+            k,
+            match mode {
+                Mode::Import(n) => Some(n),
+                _ => None,
+            },
+        );
         // createElementNS(ns, name): the name is the second argument.
-        let at = if t[k].is_ident("createElementNS") { 1 } else { 0 };
+        let at = if t[k].is_ident("createElementNS") {
+            1
+        } else {
+            0
+        };
         let tags = match mode {
             Mode::TopLevel => self.literal_values(k + 1, at, 0),
             Mode::Import(_) => {
                 let args = call_args(t, k + 1);
-                args.get(at).and_then(|a| (a.len() == 1).then(|| t[a.start].string()).flatten()).map(|s| BTreeSet::from([s.to_string()]))
+                args.get(at)
+                    .and_then(|a| (a.len() == 1).then(|| t[a.start].string()).flatten())
+                    .map(|s| BTreeSet::from([s.to_string()]))
             }
         };
         match tags {
@@ -1065,7 +1473,11 @@ impl Ctx<'_> {
                                 "an element name from data, and the file holds this name",
                             );
                         } else if l == "img" {
-                            report.channel(ChannelKind::CatalogImage, &site, "createElement(name) and the file names img");
+                            report.channel(
+                                ChannelKind::CatalogImage,
+                                &site,
+                                "createElement(name) and the file names img",
+                            );
                         }
                     }
                 }
@@ -1075,7 +1487,13 @@ impl Ctx<'_> {
 
     fn fetch(&self, k: usize, mode: Mode, report: &mut Report) {
         let t = self.toks();
-        let site = self.file.site(k, match mode { Mode::Import(n) => Some(n), _ => None });
+        let site = self.file.site(
+            k,
+            match mode {
+                Mode::Import(n) => Some(n),
+                _ => None,
+            },
+        );
         report.add_use(Group::Network, "fetch", &site);
         if let Mode::Import(_) = mode {
             report.violate("fetch", &site, "the Wasm can call fetch with any URL");
@@ -1090,7 +1508,11 @@ impl Ctx<'_> {
             }
         }
         if !t.get(k + 1).is_some_and(|n| n.is("(")) {
-            report.violate("fetch", &site, "fetch is taken as a value (aliased), so its URLs cannot be checked");
+            report.violate(
+                "fetch",
+                &site,
+                "fetch is taken as a value (aliased), so its URLs cannot be checked",
+            );
             return;
         }
         let args = call_args(t, k + 1);
@@ -1098,36 +1520,71 @@ impl Ctx<'_> {
             report.violate("fetch", &site, "fetch without a URL");
             return;
         };
-        let integrity = args.get(1).is_some_and(|o| t[o.clone()].iter().any(|x| x.is_ident("integrity")));
-        let method = args.get(1).is_some_and(|o| t[o.clone()].iter().any(|x| x.is_ident("method") || x.is_ident("body")));
+        let integrity = args
+            .get(1)
+            .is_some_and(|o| t[o.clone()].iter().any(|x| x.is_ident("integrity")));
+        let method = args.get(1).is_some_and(|o| {
+            t[o.clone()]
+                .iter()
+                .any(|x| x.is_ident("method") || x.is_ident("body"))
+        });
         match self.url_kind(url.clone(), 0) {
             Ok((kind @ (ChannelKind::Model | ChannelKind::OwnWasm), detail)) if !method => {
                 report.integrity.push((kind, site.clone(), integrity));
                 report.channel(kind, &site, detail);
             }
-            Ok((_, detail)) if method => report.violate("fetch", &site, format!("{detail}: fetch with a method or body")),
-            Ok((_, detail)) => report.violate("fetch", &site, format!("fetch({detail}): not the model or the own .wasm")),
-            Err(e) => report.violate("fetch", &site, format!("fetch({e}): not the model or the own .wasm")),
+            Ok((_, detail)) if method => report.violate(
+                "fetch",
+                &site,
+                format!("{detail}: fetch with a method or body"),
+            ),
+            Ok((_, detail)) => report.violate(
+                "fetch",
+                &site,
+                format!("fetch({detail}): not the model or the own .wasm"),
+            ),
+            Err(e) => report.violate(
+                "fetch",
+                &site,
+                format!("fetch({e}): not the model or the own .wasm"),
+            ),
         }
     }
 
     fn dynamic_import(&self, k: usize, mode: Mode, report: &mut Report) {
         let t = self.toks();
-        let site = self.file.site(k, match mode { Mode::Import(n) => Some(n), _ => None });
+        let site = self.file.site(
+            k,
+            match mode {
+                Mode::Import(n) => Some(n),
+                _ => None,
+            },
+        );
         let args = call_args(t, k + 1);
-        let spec = args.first().and_then(|a| (a.len() == 1).then(|| t[a.start].string()).flatten());
+        let spec = args
+            .first()
+            .and_then(|a| (a.len() == 1).then(|| t[a.start].string()).flatten());
         report.add_use(Group::Network, "import()", &site);
         match (mode, spec) {
             (Mode::TopLevel, Some(spec)) => match resolve(&self.file.path, spec) {
                 Some(p) if self.shipped_js.contains(&p) => {
                     report.channel(ChannelKind::OwnModule, &site, format!("import('{spec}')"))
                 }
-                _ => report.violate("import()", &site, format!("import('{spec}'): not a file of this bundle")),
+                _ => report.violate(
+                    "import()",
+                    &site,
+                    format!("import('{spec}'): not a file of this bundle"),
+                ),
             },
             _ => report.violate(
                 "import()",
                 &site,
-                format!("dynamic import of {}", args.first().map(|a| js::text(&t[a.clone()])).unwrap_or_default()),
+                format!(
+                    "dynamic import of {}",
+                    args.first()
+                        .map(|a| js::text(&t[a.clone()]))
+                        .unwrap_or_default()
+                ),
             ),
         }
     }
@@ -1155,12 +1612,38 @@ impl Ctx<'_> {
         if let Some(spec) = spec {
             let site = self.file.site(k, None);
             match resolve(&self.file.path, spec) {
-                Some(p) if self.shipped_js.contains(&p) => {
-                    report.channel(ChannelKind::OwnModule, &site, format!("import from '{spec}'"))
-                }
-                _ => report.violate("import", &site, format!("module '{spec}' is not a file of this bundle")),
+                Some(p) if self.shipped_js.contains(&p) => report.channel(
+                    ChannelKind::OwnModule,
+                    &site,
+                    format!("import from '{spec}'"),
+                ),
+                _ => report.violate(
+                    "import",
+                    &site,
+                    format!("module '{spec}' is not a file of this bundle"),
+                ),
             }
         }
+    }
+}
+
+/// The attributes (or properties) without which an element from FETCHING_TAGS requests
+/// nothing; empty = it is dangerous by itself.
+fn fetch_attributes(tag: &str) -> &'static [&'static str] {
+    match tag {
+        "script" | "embed" | "track" => &["src"],
+        "iframe" | "frame" => &["src", "srcdoc"],
+        "object" => &["data"],
+        "applet" => &["code", "archive", "codebase"],
+        "link" => &["rel", "relList"],
+        "form" => &["action", "formaction"],
+        "base" => &["href"],
+        "meta" => &["http-equiv", "httpEquiv"],
+        "portal" | "fencedframe" => &["src", "config"],
+        "video" | "audio" => &["src", "poster"],
+        "source" => &["src", "srcset"],
+        "input" => &["src", "formaction", "formAction"],
+        _ => &[],
     }
 }
 
@@ -1178,8 +1661,12 @@ fn import_specifiers(t: &[Token]) -> Vec<String> {
     let mut out = Vec::new();
     for k in 0..t.len() {
         let s = if t[k].is_ident("import") && t.get(k + 1).is_some_and(|n| n.is("(")) {
-            t.get(k + 2).and_then(|x| x.string()).filter(|_| t.get(k + 3).is_some_and(|n| n.is(")") || n.is(",")))
-        } else if t[k].is_ident("from") || (t[k].is_ident("import") && t.get(k + 1).is_some_and(|n| n.string().is_some())) {
+            t.get(k + 2)
+                .and_then(|x| x.string())
+                .filter(|_| t.get(k + 3).is_some_and(|n| n.is(")") || n.is(",")))
+        } else if t[k].is_ident("from")
+            || (t[k].is_ident("import") && t.get(k + 1).is_some_and(|n| n.string().is_some()))
+        {
             t.get(k + 1).and_then(|x| x.string())
         } else {
             None
@@ -1193,13 +1680,18 @@ fn import_specifiers(t: &[Token]) -> Vec<String> {
 
 fn is_danger_attr(name: &str) -> bool {
     let l = name.to_ascii_lowercase();
-    URL_ATTRS.iter().any(|a| a.eq_ignore_ascii_case(&l)) || (l.starts_with("on") && l.len() > 2 && l.chars().all(|c| c.is_ascii_lowercase()))
+    URL_ATTRS.iter().any(|a| a.eq_ignore_ascii_case(&l))
+        || (l.starts_with("on") && l.len() > 2 && l.chars().all(|c| c.is_ascii_lowercase()))
 }
 
 fn check_attr(name: &str, site: &Site, report: &mut Report) {
     let l = name.to_ascii_lowercase();
     if is_danger_attr(&l) {
-        report.violate(&format!("setAttribute('{name}')"), site, "an attribute that requests a URL or runs code");
+        report.violate(
+            &format!("setAttribute('{name}')"),
+            site,
+            "an attribute that requests a URL or runs code",
+        );
     } else if l == "src" {
         report.channel(ChannelKind::CatalogImage, site, "setAttribute('src')");
     } else if l == "href" {
@@ -1210,7 +1702,11 @@ fn check_attr(name: &str, site: &Site, report: &mut Report) {
 fn check_tag(tag: &str, site: &Site, report: &mut Report) {
     let l = tag.to_ascii_lowercase();
     if FETCHING_TAGS.contains(&l.as_str()) {
-        report.violate(&format!("createElement('{tag}')"), site, "an element that loads or submits a URL");
+        report.violate(
+            &format!("createElement('{tag}')"),
+            site,
+            "an element that loads or submits a URL",
+        );
     } else if l == "img" {
         report.channel(ChannelKind::CatalogImage, site, "createElement('img')");
     }
@@ -1223,7 +1719,10 @@ pub fn hash_bytes(data: &[u8]) -> (String, String) {
         let _ = write!(s, "{b:02x}");
         s
     });
-    let sri = format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(Sha384::digest(data)));
+    let sri = format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(Sha384::digest(data))
+    );
     (sha256, sri)
 }
 
@@ -1235,14 +1734,25 @@ fn gzip_len(data: &[u8]) -> u64 {
 
 fn shipped(path: &Path, url: String, role: &'static str, data: &[u8]) -> Shipped {
     let (sha256, sri) = hash_bytes(data);
-    Shipped { path: path.to_path_buf(), url, role, bytes: data.len() as u64, gzip: gzip_len(data), sha256, sri }
+    Shipped {
+        path: path.to_path_buf(),
+        url,
+        role,
+        bytes: data.len() as u64,
+        gzip: gzip_len(data),
+        sha256,
+        sri,
+    }
 }
 
 /// `p` relative to `base` with `/` separators (both normalized), or the file name.
 fn relative_url(base: &Path, p: &Path) -> String {
     match p.strip_prefix(base) {
         Ok(r) => r.to_string_lossy().replace('\\', "/"),
-        Err(_) => p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        Err(_) => p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
     }
 }
 
@@ -1266,7 +1776,10 @@ fn host_of(url: &str) -> String {
 }
 
 fn model_facts(path: &Path, bytes: &[u8]) -> ModelFacts {
-    let mut f = ModelFacts { path: path.to_path_buf(), ..ModelFacts::default() };
+    let mut f = ModelFacts {
+        path: path.to_path_buf(),
+        ..ModelFacts::default()
+    };
     match attune_core::Model::from_bytes(bytes) {
         Ok(m) => {
             f.items = m.len();
@@ -1299,16 +1812,25 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
         .filter(|p| p.is_file())
         .filter(|p| {
             let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            (n.ends_with(".js") || n.ends_with(".mjs") || n.ends_with(".wasm")) && !n.ends_with(".d.ts")
+            (n.ends_with(".js") || n.ends_with(".mjs") || n.ends_with(".wasm"))
+                && !n.ends_with(".d.ts")
         })
         .collect();
     entries.sort();
-    let wasm_files: Vec<PathBuf> = entries.iter().filter(|p| p.extension().is_some_and(|e| e == "wasm")).cloned().collect();
+    let wasm_files: Vec<PathBuf> = entries
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+        .cloned()
+        .collect();
     if wasm_files.is_empty() {
         bail!("{}: no .wasm file (run scripts/build first)", pkg.display());
     }
     let shipped_wasm: BTreeSet<PathBuf> = wasm_files.iter().map(|p| normalize(p)).collect();
-    let mut shipped_js: BTreeSet<PathBuf> = entries.iter().filter(|p| !shipped_wasm.contains(&normalize(p))).map(|p| normalize(p)).collect();
+    let mut shipped_js: BTreeSet<PathBuf> = entries
+        .iter()
+        .filter(|p| !shipped_wasm.contains(&normalize(p)))
+        .map(|p| normalize(p))
+        .collect();
     // The loader is deployed next to the bundle directory (`attune.js` beside `pkg/`), and
     // resolves `./pkg/…` from there, wherever the file being audited lives.
     let loader_at = normalize(&pkg.join("..").join(loader.file_name().unwrap_or_default()));
@@ -1317,13 +1839,30 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
     // Hash and lex.
     let mut js_files = Vec::new();
     let loader_bytes = read(loader)?;
-    let loader_dir = loader_at.parent().map(Path::to_path_buf).unwrap_or_default();
-    report.files.push(shipped(loader, relative_url(&loader_dir, &loader_at), "loader", &loader_bytes));
+    let loader_dir = loader_at
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    report.files.push(shipped(
+        loader,
+        relative_url(&loader_dir, &loader_at),
+        "loader",
+        &loader_bytes,
+    ));
     let mut sources = vec![(loader.to_path_buf(), loader_bytes, true)];
     for p in &entries {
         let bytes = read(p)?;
-        let role = if shipped_wasm.contains(&normalize(p)) { "wasm" } else { "glue" };
-        report.files.push(shipped(p, relative_url(&loader_dir, &normalize(p)), role, &bytes));
+        let role = if shipped_wasm.contains(&normalize(p)) {
+            "wasm"
+        } else {
+            "glue"
+        };
+        report.files.push(shipped(
+            p,
+            relative_url(&loader_dir, &normalize(p)),
+            role,
+            &bytes,
+        ));
         if role == "glue" {
             sources.push((p.clone(), bytes, false));
         }
@@ -1332,7 +1871,11 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
     let mut queue: Vec<(PathBuf, Vec<u8>, bool, PathBuf)> = sources
         .into_iter()
         .map(|(path, bytes, is_loader)| {
-            let at = if is_loader { loader_at.clone() } else { normalize(&path) };
+            let at = if is_loader {
+                loader_at.clone()
+            } else {
+                normalize(&path)
+            };
             (path, bytes, is_loader, at)
         })
         .collect();
@@ -1342,23 +1885,47 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
         let text = String::from_utf8_lossy(&bytes);
         let toks = js::lex(&text);
         for spec in import_specifiers(&toks) {
-            let (Some(virt), Some(real)) = (resolve(&at, &spec), resolve(&normalize(&path), &spec)) else { continue };
+            let (Some(virt), Some(real)) = (resolve(&at, &spec), resolve(&normalize(&path), &spec))
+            else {
+                continue;
+            };
             if shipped_js.contains(&virt) || !real.is_file() || js_files.len() + queue.len() > 64 {
                 continue;
             }
             let bytes = read(&real)?;
-            report.files.push(shipped(&real, relative_url(&loader_dir, &virt), "module", &bytes));
+            report.files.push(shipped(
+                &real,
+                relative_url(&loader_dir, &virt),
+                "module",
+                &bytes,
+            ));
             shipped_js.insert(virt.clone());
             queue.push((real, bytes, false, virt));
         }
-        let entries = if is_loader { BTreeMap::new() } else { glue_entries(&toks) };
-        js_files.push(JsFile { name: display_path(&path), path: at, toks, entries, is_loader });
+        let entries = if is_loader {
+            BTreeMap::new()
+        } else {
+            glue_entries(&toks)
+        };
+        js_files.push(JsFile {
+            name: display_path(&path),
+            path: at,
+            toks,
+            entries,
+            is_loader,
+        });
     }
 
     // Every JS file's top level (outside the glue functions only Wasm imports reach).
     let mut generic = Generic::default();
     for f in &js_files {
-        let ctx = Ctx { file: f, funcs: js::functions(&f.toks), shipped_js: &shipped_js, shipped_wasm: &shipped_wasm, aliases: aliases(&f.toks) };
+        let ctx = Ctx {
+            file: f,
+            funcs: js::functions(&f.toks),
+            shipped_js: &shipped_js,
+            shipped_wasm: &shipped_wasm,
+            aliases: aliases(&f.toks),
+        };
         let mut start = 0;
         let mut ranges = Vec::new();
         for &(s, e) in f.entries.values().collect::<BTreeSet<_>>() {
@@ -1371,14 +1938,6 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
         for r in ranges {
             ctx.scan(r, Mode::TopLevel, &mut report, &mut generic);
         }
-        // JS string literals naming the profile's storage namespace.
-        for (k, tk) in f.toks.iter().enumerate() {
-            if let Some(s) = tk.string() {
-                if s.starts_with("attune:") && s.len() > 7 && !s.contains(' ') {
-                    report.storage_keys.insert(StorageKey { key: s.to_string(), area: "key or prefix named in the code".into(), site: f.site(k, None) });
-                }
-            }
-        }
     }
 
     // Each Wasm module: its imports, through the glue.
@@ -1390,13 +1949,29 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
         let facts = wasm::read(&bytes).with_context(|| format!("{}: cannot audit", w.display()))?;
         let stem = w.file_stem().and_then(|s| s.to_str()).unwrap_or("");
         let glue_stem = stem.strip_suffix("_bg").unwrap_or(stem);
-        let glue = js_files.iter().find(|f| !f.is_loader && f.path.file_stem().and_then(|s| s.to_str()) == Some(glue_stem) && !f.entries.is_empty())
+        let glue = js_files
+            .iter()
+            .find(|f| {
+                !f.is_loader
+                    && f.path.file_stem().and_then(|s| s.to_str()) == Some(glue_stem)
+                    && !f.entries.is_empty()
+            })
             .or_else(|| js_files.iter().find(|f| !f.entries.is_empty()));
-        let mut summary = WasmSummary { file: display_path(w), literals: facts.literals.len(), ..WasmSummary::default() };
+        let mut summary = WasmSummary {
+            file: display_path(w),
+            literals: facts.literals.len(),
+            ..WasmSummary::default()
+        };
         for imp in &facts.imports {
             let mut maps_to = String::new();
-            let glue_module = imp.module.starts_with("./") && imp.module.ends_with("_bg.js") || imp.module == "wbg" || imp.module == "__wbindgen_placeholder__";
-            let site = Site { file: display_path(w), line: 0, via: Some(imp.name.clone()) };
+            let glue_module = imp.module.starts_with("./") && imp.module.ends_with("_bg.js")
+                || imp.module == "wbg"
+                || imp.module == "__wbindgen_placeholder__";
+            let site = Site {
+                file: display_path(w),
+                line: 0,
+                via: Some(imp.name.clone()),
+            };
             if imp.kind != "func" {
                 maps_to = format!("({} import)", imp.kind);
             } else if !glue_module {
@@ -1404,29 +1979,59 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
             } else if let Some(g) = glue {
                 match g.entries.get(&imp.name) {
                     Some(&(s, e)) => {
-                        let ctx = Ctx { file: g, funcs: Vec::new(), shipped_js: &shipped_js, shipped_wasm: &shipped_wasm, aliases: aliases(&g.toks) };
+                        let ctx = Ctx {
+                            file: g,
+                            funcs: Vec::new(),
+                            shipped_js: &shipped_js,
+                            shipped_wasm: &shipped_wasm,
+                            aliases: aliases(&g.toks),
+                        };
                         let before: BTreeSet<_> = report.apis.keys().cloned().collect();
                         ctx.scan(s..e + 1, Mode::Import(&imp.name), &mut report, &mut generic);
                         let added: Vec<String> = report
                             .apis
                             .iter()
-                            .filter(|(key, sites)| !before.contains(key) || sites.iter().any(|x| x.via.as_deref() == Some(&imp.name)))
+                            .filter(|(key, sites)| {
+                                !before.contains(key)
+                                    || sites.iter().any(|x| x.via.as_deref() == Some(&imp.name))
+                            })
                             .map(|((_, api), _)| api.clone())
                             .collect();
                         maps_to = added.join(", ");
-                        if added.iter().any(|a| a.starts_with("Storage.") || a.contains("localStorage")) {
+                        if added
+                            .iter()
+                            .any(|a| a.starts_with("Storage.") || a.contains("localStorage"))
+                        {
                             wasm_storage = true;
                         }
-                        maps_to = format!("{maps_to}  [{}:{}]", g.name, g.toks.get(s).map_or(0, |t| t.line));
+                        maps_to = format!(
+                            "{maps_to}  [{}:{}]",
+                            g.name,
+                            g.toks.get(s).map_or(0, |t| t.line)
+                        );
                     }
-                    None => report.violate(&imp.name, &site, "a Wasm import the glue does not define: what it does cannot be read"),
+                    None => report.violate(
+                        &imp.name,
+                        &site,
+                        "a Wasm import the glue does not define: what it does cannot be read",
+                    ),
                 }
             } else {
-                report.violate(&imp.name, &site, "no wasm-bindgen glue found to read this import from");
+                report.violate(
+                    &imp.name,
+                    &site,
+                    "no wasm-bindgen glue found to read this import from",
+                );
             }
-            summary.imports.push((imp.module.clone(), imp.name.clone(), maps_to));
+            summary
+                .imports
+                .push((imp.module.clone(), imp.name.clone(), maps_to));
         }
-        summary.exports = facts.exports.iter().map(|(n, k)| (n.clone(), k.to_string())).collect();
+        summary.exports = facts
+            .exports
+            .iter()
+            .map(|(n, k)| (n.clone(), k.to_string()))
+            .collect();
         literals.extend(facts.literals.iter().cloned());
         data.extend_from_slice(&facts.data);
         report.wasm.push(summary);
@@ -1435,40 +2040,110 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
     // Generic capabilities, judged by the Wasm's literals.
     let first = |v: &Vec<Site>| v.first().cloned();
     if let Some(site) = first(&generic.create_element) {
+        // An element made from a name the Wasm holds loads something only if the Wasm can
+        // also give it the attribute that makes it load (a <link> without `rel` is inert),
+        // through a name-generic setAttribute or property write.
+        let can_set = !generic.set_attribute.is_empty() || !generic.reflect_set.is_empty();
         for l in &literals {
             let low = l.to_ascii_lowercase();
             if FETCHING_TAGS.contains(&low.as_str()) {
-                report.violate(&format!("createElement({l:?})"), &site, "the Wasm creates elements by name and holds this element name");
+                let needs = fetch_attributes(&low);
+                let held: Vec<&str> = needs
+                    .iter()
+                    .copied()
+                    .filter(|a| literals.contains(*a))
+                    .collect();
+                if needs.is_empty() || (can_set && !held.is_empty()) {
+                    report.violate(
+                        &format!("createElement({l:?})"),
+                        &site,
+                        format!(
+                            "the Wasm creates elements by name and holds this element name{}",
+                            if held.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" and {held:?}")
+                            }
+                        ),
+                    );
+                } else {
+                    report.notes.push(format!(
+                        "The Wasm holds the name {l:?} and can create elements by name, but it cannot set {needs:?}, without which such an element loads nothing."
+                    ));
+                }
             } else if low == "img" {
-                report.channel(ChannelKind::CatalogImage, &site, "the Wasm creates <img> (catalog image URLs from the model)");
+                report.channel(
+                    ChannelKind::CatalogImage,
+                    &site,
+                    "the Wasm creates <img> (catalog image URLs from the model)",
+                );
             }
         }
     }
     if let Some(site) = first(&generic.set_attribute) {
         for l in &literals {
             if is_danger_attr(l) {
-                report.violate(&format!("setAttribute({l:?})"), &site, "the Wasm sets attributes by name and holds this attribute name");
+                report.violate(
+                    &format!("setAttribute({l:?})"),
+                    &site,
+                    "the Wasm sets attributes by name and holds this attribute name",
+                );
             } else if l == "src" {
-                report.channel(ChannelKind::CatalogImage, &site, "the Wasm sets src (catalog image URLs)");
+                report.channel(
+                    ChannelKind::CatalogImage,
+                    &site,
+                    "the Wasm sets src (catalog image URLs)",
+                );
             } else if l == "href" {
-                report.channel(ChannelKind::Link, &site, "the Wasm sets href (links followed on click)");
+                report.channel(
+                    ChannelKind::Link,
+                    &site,
+                    "the Wasm sets href (links followed on click)",
+                );
             }
         }
     }
     if let Some(site) = first(&generic.reflect_set) {
         for l in &literals {
             if REFLECT_DANGER.contains(&l.as_str()) {
-                report.violate(&format!("Reflect.set(…, {l:?})"), &site, "the Wasm writes properties by name and holds this name");
+                report.violate(
+                    &format!("Reflect.set(…, {l:?})"),
+                    &site,
+                    "the Wasm writes properties by name and holds this name",
+                );
             }
         }
     }
-    if let (Some(call), Some(_), Some(_)) = (first(&generic.call), first(&generic.reflect_get), first(&generic.global)) {
-        report.violate("call any function", &call, "the Wasm can read any global by name and call it: every API is reachable");
+    if let (Some(call), Some(_), Some(_)) = (
+        first(&generic.call),
+        first(&generic.reflect_get),
+        first(&generic.global),
+    ) {
+        report.violate(
+            "call any function",
+            &call,
+            "the Wasm can read any global by name and call it: every API is reachable",
+        );
     }
     for needle in ["url(", "@import", "image-set("] {
-        if data.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle.as_bytes())) {
-            let site = Site { file: report.wasm.first().map(|w| w.file.clone()).unwrap_or_default(), line: 0, via: None };
-            report.violate(&format!("CSS {needle}"), &site, "a stylesheet in the Wasm can load a URL");
+        if data
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+        {
+            let site = Site {
+                file: report
+                    .wasm
+                    .first()
+                    .map(|w| w.file.clone())
+                    .unwrap_or_default(),
+                line: 0,
+                via: None,
+            };
+            report.violate(
+                &format!("CSS {needle}"),
+                &site,
+                "a stylesheet in the Wasm can load a URL",
+            );
         }
     }
     for f in &js_files {
@@ -1476,7 +2151,11 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
             if let Some(s) = tk.string() {
                 for needle in ["url(", "@import", "image-set("] {
                     if s.to_ascii_lowercase().contains(needle) {
-                        report.violate(&format!("CSS {needle}"), &f.site(k, None), "a stylesheet string can load a URL");
+                        report.violate(
+                            &format!("CSS {needle}"),
+                            &f.site(k, None),
+                            "a stylesheet string can load a URL",
+                        );
                     }
                 }
             }
@@ -1485,11 +2164,23 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
     // Storage keys in the Wasm: literals in Attune's namespace.
     if wasm_storage {
         for l in &literals {
-            if l.starts_with("attune:") && l.len() > 7 && l.chars().all(|c| c.is_ascii_alphanumeric() || ":._-".contains(c)) {
+            if l.starts_with("attune:")
+                && l.len() > 7
+                && l.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ":._-".contains(c))
+            {
                 report.storage_keys.insert(StorageKey {
                     key: l.clone(),
                     area: "localStorage".into(),
-                    site: Site { file: report.wasm.first().map(|w| w.file.clone()).unwrap_or_default(), line: 0, via: None },
+                    site: Site {
+                        file: report
+                            .wasm
+                            .first()
+                            .map(|w| w.file.clone())
+                            .unwrap_or_default(),
+                        line: 0,
+                        via: None,
+                    },
                 });
             }
         }
@@ -1497,11 +2188,17 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
 
     for m in models {
         let bytes = read(m)?;
-        report.files.push(shipped(m, String::new(), "model", &bytes));
+        report
+            .files
+            .push(shipped(m, String::new(), "model", &bytes));
         report.models.push(model_facts(m, &bytes));
     }
 
-    if report.channels.iter().any(|c| c.kind == ChannelKind::CatalogImage) {
+    if report
+        .channels
+        .iter()
+        .any(|c| c.kind == ChannelKind::CatalogImage)
+    {
         report.notes.push(
             "Catalog images: a rendered card loads its image from the URL in the model. The image host \
              learns which items were shown to this browser (not who the shopper is beyond what any \
@@ -1520,8 +2217,12 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
         }
     }
     report.url_prefix = "/attune/".into();
-    report.violations.sort_by(|a, b| (&a.site, &a.api).cmp(&(&b.site, &b.api)));
-    report.channels.sort_by(|a, b| (a.kind, &a.site).cmp(&(b.kind, &b.site)));
+    report
+        .violations
+        .sort_by(|a, b| (&a.site, &a.api).cmp(&(&b.site, &b.api)));
+    report
+        .channels
+        .sort_by(|a, b| (a.kind, &a.site).cmp(&(b.kind, &b.site)));
     Ok(report)
 }
 
@@ -1551,14 +2252,28 @@ impl Report {
         let loader = self.files.iter().find(|f| f.role == "loader")?;
         let wasm = self.files.iter().find(|f| f.role == "wasm")?;
         let model = self.files.iter().find(|f| f.role == "model");
-        let prefix = if self.url_prefix.ends_with('/') { self.url_prefix.clone() } else { format!("{}/", self.url_prefix) };
+        let prefix = if self.url_prefix.ends_with('/') {
+            self.url_prefix.clone()
+        } else {
+            format!("{}/", self.url_prefix)
+        };
         let mut scripts = serde_json::Map::new();
-        for f in self.files.iter().filter(|f| matches!(f.role, "loader" | "glue" | "module")) {
+        for f in self
+            .files
+            .iter()
+            .filter(|f| matches!(f.role, "loader" | "glue" | "module"))
+        {
             scripts.insert(format!("{prefix}{}", f.url), Value::String(f.sri.clone()));
         }
         let importmap = json!({ "integrity": scripts }).to_string();
-        let csp_hash = format!("sha256-{}", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(importmap.as_bytes())));
-        let model_url = model.and_then(|m| m.path.file_name()).and_then(|n| n.to_str()).unwrap_or("model.bin");
+        let csp_hash = format!(
+            "sha256-{}",
+            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(importmap.as_bytes()))
+        );
+        let model_url = model
+            .and_then(|m| m.path.file_name())
+            .and_then(|n| n.to_str())
+            .unwrap_or("model.bin");
         let html = format!(
             "<script type=\"importmap\">{importmap}</script>\n<script type=\"module\" src=\"{prefix}{}\" integrity=\"{}\"\n        data-model=\"{prefix}{model_url}\" data-model-integrity=\"{}\"\n        data-wasm-integrity=\"{}\"></script>",
             loader.url,
@@ -1566,7 +2281,11 @@ impl Report {
             model.map_or("sha384-… (attune audit --model FILE)", |m| m.sri.as_str()),
             wasm.sri
         );
-        Some(PageSnippet { importmap, csp_hash, html })
+        Some(PageSnippet {
+            importmap,
+            csp_hash,
+            html,
+        })
     }
 
     pub fn to_json(&self) -> Value {
@@ -1612,16 +2331,35 @@ impl Report {
         if self.passed() {
             let _ = writeln!(s, "**Result: PASS.** No network-capable API is reachable beyond the channels listed below.\n");
         } else {
-            let _ = writeln!(s, "**Result: FAIL.** {} network-capable use(s) outside the allowed channels:\n", self.violations.len());
+            let _ = writeln!(
+                s,
+                "**Result: FAIL.** {} network-capable use(s) outside the allowed channels:\n",
+                self.violations.len()
+            );
             let _ = writeln!(s, "| API | where | why |\n|---|---|---|");
             for v in &self.violations {
-                let _ = writeln!(s, "| `{}` | {} | {} |", v.api.replace('|', "\\|"), v.site, v.why.replace('|', "\\|"));
+                let _ = writeln!(
+                    s,
+                    "| `{}` | {} | {} |",
+                    v.api.replace('|', "\\|"),
+                    v.site,
+                    v.why.replace('|', "\\|")
+                );
             }
             s.push('\n');
         }
         let _ = writeln!(s, "## Shipped files\n\n| file | role | bytes | gzip | SHA-256 | SRI |\n|---|---|---:|---:|---|---|");
         for f in &self.files {
-            let _ = writeln!(s, "| `{}` | {} | {} | {} | `{}` | `{}` |", display_path(&f.path), f.role, f.bytes, f.gzip, f.sha256, f.sri);
+            let _ = writeln!(
+                s,
+                "| `{}` | {} | {} | {} | `{}` | `{}` |",
+                display_path(&f.path),
+                f.role,
+                f.bytes,
+                f.gzip,
+                f.sha256,
+                f.sri
+            );
         }
         if let Some(p) = self.page() {
             let _ = writeln!(
@@ -1634,12 +2372,27 @@ impl Report {
         }
         let _ = writeln!(s, "\n## Network\n\nEvery request the bundle can make, and why it is allowed:\n\n| channel | where | what |\n|---|---|---|");
         for c in &self.channels {
-            let _ = writeln!(s, "| {} | {} | {} |", c.kind.name(), c.site, c.detail.replace('|', "\\|"));
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} |",
+                c.kind.name(),
+                c.site,
+                c.detail.replace('|', "\\|")
+            );
         }
         if !self.integrity.is_empty() {
-            let _ = writeln!(s, "\nIntegrity (SRI) passed to each fetch of the model or the .wasm:\n");
+            let _ = writeln!(
+                s,
+                "\nIntegrity (SRI) passed to each fetch of the model or the .wasm:\n"
+            );
             for (k, site, ok) in &self.integrity {
-                let _ = writeln!(s, "- {} at {}: {}", k.name(), site, if *ok { "yes" } else { "no" });
+                let _ = writeln!(
+                    s,
+                    "- {} at {}: {}",
+                    k.name(),
+                    site,
+                    if *ok { "yes" } else { "no" }
+                );
             }
         }
         let _ = writeln!(s, "\n## Browser APIs reachable, by group\n");
@@ -1668,7 +2421,15 @@ impl Report {
             for (m, n, to) in &w.imports {
                 let _ = writeln!(s, "| `{m}` `{n}` | {} |", to.replace('|', "\\|"));
             }
-            let _ = writeln!(s, "\nExports: {}", w.exports.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", "));
+            let _ = writeln!(
+                s,
+                "\nExports: {}",
+                w.exports
+                    .iter()
+                    .map(|(n, _)| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
         for m in &self.models {
             let _ = writeln!(s, "\n## Model `{}`\n", display_path(&m.path));
@@ -1677,8 +2438,22 @@ impl Report {
                 continue;
             }
             let _ = writeln!(s, "{} items.", m.items);
-            let hosts = |h: &BTreeMap<String, usize>| if h.is_empty() { "none".to_string() } else { h.iter().map(|(k, v)| format!("{k} ({v})")).collect::<Vec<_>>().join(", ") };
-            let _ = writeln!(s, "Image URL hosts: {}.  \nProduct link hosts: {}.", hosts(&m.image_hosts), hosts(&m.link_hosts));
+            let hosts = |h: &BTreeMap<String, usize>| {
+                if h.is_empty() {
+                    "none".to_string()
+                } else {
+                    h.iter()
+                        .map(|(k, v)| format!("{k} ({v})"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            };
+            let _ = writeln!(
+                s,
+                "Image URL hosts: {}.  \nProduct link hosts: {}.",
+                hosts(&m.image_hosts),
+                hosts(&m.link_hosts)
+            );
         }
         if !self.notes.is_empty() {
             let _ = writeln!(s, "\n## Notes\n");
@@ -1696,7 +2471,17 @@ impl Report {
     pub fn summary(&self) -> String {
         let mut s = String::new();
         for ((g, api), sites) in &self.apis {
-            let _ = writeln!(s, "{:<8} {:<48} {}", g.name(), api, sites.iter().next().map(|x| x.to_string()).unwrap_or_default());
+            let _ = writeln!(
+                s,
+                "{:<8} {:<48} {}",
+                g.name(),
+                api,
+                sites
+                    .iter()
+                    .next()
+                    .map(|x| x.to_string())
+                    .unwrap_or_default()
+            );
         }
         s.push('\n');
         for c in &self.channels {
@@ -1707,7 +2492,14 @@ impl Report {
         }
         s.push('\n');
         for f in &self.files {
-            let _ = writeln!(s, "{}  {} bytes\n  sha256 {}\n  {}", display_path(&f.path), f.bytes, f.sha256, f.sri);
+            let _ = writeln!(
+                s,
+                "{}  {} bytes\n  sha256 {}\n  {}",
+                display_path(&f.path),
+                f.bytes,
+                f.sha256,
+                f.sri
+            );
         }
         s.push('\n');
         for n in &self.notes {
@@ -1720,9 +2512,13 @@ impl Report {
             s,
             "{}",
             if self.passed() {
-                "PASS: no network-capable API beyond the bundle's own files and the model".to_string()
+                "PASS: no network-capable API beyond the bundle's own files and the model"
+                    .to_string()
             } else {
-                format!("FAIL: {} network-capable use(s) outside the allowed channels", self.violations.len())
+                format!(
+                    "FAIL: {} network-capable use(s) outside the allowed channels",
+                    self.violations.len()
+                )
             }
         );
         s
@@ -1732,10 +2528,12 @@ impl Report {
 pub fn run(args: &AuditArgs) -> Result<()> {
     let mut report = audit(&args.loader_path(), &args.pkg, &args.model)?;
     report.url_prefix = args.url_prefix.clone();
-    std::fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("{}: cannot create", args.out.display()))?;
     let md = args.out.join("audit.md");
     let js = args.out.join("audit.json");
-    std::fs::write(&md, report.to_markdown()).with_context(|| format!("{}: cannot write", md.display()))?;
+    std::fs::write(&md, report.to_markdown())
+        .with_context(|| format!("{}: cannot write", md.display()))?;
     let json = serde_json::to_string_pretty(&report.to_json())?;
     std::fs::write(&js, json + "\n").with_context(|| format!("{}: cannot write", js.display()))?;
     let mut out = std::io::stdout().lock();
@@ -1743,7 +2541,10 @@ pub fn run(args: &AuditArgs) -> Result<()> {
     writeln!(out, "report: {} and {}", md.display(), js.display())?;
     out.flush()?;
     if !report.passed() {
-        bail!("audit failed: {} network-capable use(s) outside the allowed channels (see above)", report.violations.len());
+        bail!(
+            "audit failed: {} network-capable use(s) outside the allowed channels (see above)",
+            report.violations.len()
+        );
     }
     Ok(())
 }

@@ -170,8 +170,10 @@ fn generic_dom_imports_are_judged_by_the_wasm_literals() {
     let r = run("wasm-script");
     let apis: BTreeSet<&str> = r.violations.iter().map(|x| x.api.as_str()).collect();
     assert_eq!(apis, BTreeSet::from(["createElement(\"script\")", "setAttribute(\"ping\")"]), "{:#?}", r.violations);
-    // "src" alone is the catalog-image channel, "span" is harmless.
+    // "src" alone is the catalog-image channel, "span" is harmless, and "link" without "rel"
+    // is inert: noted, not a violation.
     assert!(r.channels.iter().any(|c| c.kind == ChannelKind::CatalogImage));
+    assert!(r.notes.iter().any(|n| n.contains("\"link\"") && n.contains("rel")), "{:#?}", r.notes);
 }
 
 #[test]
