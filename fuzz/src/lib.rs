@@ -41,7 +41,13 @@ pub fn model_bytes(data: &[u8]) {
 fn exercise(model: &Model) {
     let n = model.len() as u32;
     for i in 0..n.min(16) {
-        let _ = (model.id(i), model.title(i), model.price(i), model.url(i), model.image(i));
+        let _ = (
+            model.id(i),
+            model.title(i),
+            model.price(i),
+            model.url(i),
+            model.image(i),
+        );
         let (targets, weights) = model.neighbors(i);
         assert_eq!(targets.len(), weights.len());
         assert!(targets.iter().all(|&t| t < n));
@@ -50,7 +56,12 @@ fn exercise(model: &Model) {
         let exclude = [i];
         let recs = recommend(
             model,
-            &Query { history: &history, exclude: &exclude, k: 10, fill_popular: true },
+            &Query {
+                history: &history,
+                exclude: &exclude,
+                k: 10,
+                fill_popular: true,
+            },
         );
         assert!(recs.len() <= 10);
         assert!(recs.iter().all(|r| r.item < n && r.item != i));
@@ -67,7 +78,10 @@ pub fn order_export(data: &[u8]) {
         let _ = attune_cli::import::read_catalog(&path, &imp.ids);
         let inter = &imp.interactions;
         assert_eq!(inter.n_items, imp.ids.len());
-        assert!(inter.orders.iter().all(|o| o.items.iter().all(|&i| (i as usize) < inter.n_items)));
+        assert!(inter
+            .orders
+            .iter()
+            .all(|o| o.items.iter().all(|&i| (i as usize) < inter.n_items)));
         let settings = attune_core::build::BuildSettings::default();
         if let Ok(built) = attune_core::build::build(inter, &settings) {
             let parts = built.into_parts(imp.ids.clone());
@@ -115,7 +129,8 @@ fn scratch_file(data: &[u8]) -> PathBuf {
     } else {
         std::env::temp_dir()
     };
-    let thread = format!("{:?}", std::thread::current().id()).replace(|c: char| !c.is_ascii_alphanumeric(), "");
+    let thread = format!("{:?}", std::thread::current().id())
+        .replace(|c: char| !c.is_ascii_alphanumeric(), "");
     let path = dir.join(format!("attune-fuzz-{}-{thread}.csv", std::process::id()));
     let mut f = std::fs::File::create(&path).expect("scratch file");
     f.write_all(data).expect("write scratch file");

@@ -40,7 +40,13 @@ fn build_wasm(desc: &str) -> Vec<u8> {
     funcs.function(0);
     module.section(&funcs);
     let mut mem = MemorySection::new();
-    mem.memory(MemoryType { minimum: 1, maximum: None, memory64: false, shared: false, page_size_log2: None });
+    mem.memory(MemoryType {
+        minimum: 1,
+        maximum: None,
+        memory64: false,
+        shared: false,
+        page_size_log2: None,
+    });
     module.section(&mem);
     let mut body = Function::new([(1, ValType::I32)]);
     let mut blob = Vec::new();
@@ -81,14 +87,20 @@ fn fixture_wasm_binaries_match_their_descriptions() {
     let mut n = 0;
     for case in std::fs::read_dir(fixtures()).unwrap() {
         let pkg = case.unwrap().path().join("pkg");
-        let Ok(desc) = std::fs::read_to_string(pkg.join("wasm.txt")) else { continue };
+        let Ok(desc) = std::fs::read_to_string(pkg.join("wasm.txt")) else {
+            continue;
+        };
         let want = build_wasm(&desc);
         let path = pkg.join("fixture_web_bg.wasm");
         if std::env::var_os("ATTUNE_REGENERATE_FIXTURES").is_some() {
             std::fs::write(&path, &want).unwrap();
         }
         let have = std::fs::read(&path).unwrap_or_default();
-        assert!(have == want, "{} differs from its wasm.txt (ATTUNE_REGENERATE_FIXTURES=1 rewrites it)", path.display());
+        assert!(
+            have == want,
+            "{} differs from its wasm.txt (ATTUNE_REGENERATE_FIXTURES=1 rewrites it)",
+            path.display()
+        );
         n += 1;
     }
     assert_eq!(n, 4, "expected four fixture bundles");
@@ -101,25 +113,76 @@ fn the_clean_fixture_passes_with_its_channels_and_storage_key() {
     let kinds: BTreeSet<ChannelKind> = r.channels.iter().map(|c| c.kind).collect();
     assert_eq!(
         kinds,
-        BTreeSet::from([ChannelKind::Model, ChannelKind::OwnWasm, ChannelKind::OwnModule, ChannelKind::CatalogImage, ChannelKind::Link])
+        BTreeSet::from([
+            ChannelKind::Model,
+            ChannelKind::OwnWasm,
+            ChannelKind::OwnModule,
+            ChannelKind::CatalogImage,
+            ChannelKind::Link
+        ])
     );
-    let model = r.channels.iter().find(|c| c.kind == ChannelKind::Model).unwrap();
-    assert_eq!((model.site.file.ends_with("clean/attune.js"), model.site.line), (true, 18));
-    let wasm = r.channels.iter().find(|c| c.kind == ChannelKind::OwnWasm).unwrap();
-    assert!(wasm.site.file.ends_with("fixture_web.js") && wasm.detail == "fixture_web_bg.wasm", "{wasm:?}");
+    let model = r
+        .channels
+        .iter()
+        .find(|c| c.kind == ChannelKind::Model)
+        .unwrap();
+    assert_eq!(
+        (
+            model.site.file.ends_with("clean/attune.js"),
+            model.site.line
+        ),
+        (true, 18)
+    );
+    let wasm = r
+        .channels
+        .iter()
+        .find(|c| c.kind == ChannelKind::OwnWasm)
+        .unwrap();
+    assert!(
+        wasm.site.file.ends_with("fixture_web.js") && wasm.detail == "fixture_web_bg.wasm",
+        "{wasm:?}"
+    );
     // The glue's sendBeacon entry is not imported by the Wasm: not reachable, not listed.
-    assert!(!r.apis.keys().any(|(_, api)| api.contains("sendBeacon")), "{:?}", r.apis.keys());
+    assert!(
+        !r.apis.keys().any(|(_, api)| api.contains("sendBeacon")),
+        "{:?}",
+        r.apis.keys()
+    );
     // What the Wasm reaches, through the glue.
-    let via: BTreeSet<&str> = r.apis.values().flatten().filter_map(|s| s.via.as_deref()).collect();
-    assert_eq!(via, BTreeSet::from(["__wbg_getItem_0123456789abcdef", "__wbg_warn_0123456789abcdef"]));
+    let via: BTreeSet<&str> = r
+        .apis
+        .values()
+        .flatten()
+        .filter_map(|s| s.via.as_deref())
+        .collect();
+    assert_eq!(
+        via,
+        BTreeSet::from([
+            "__wbg_getItem_0123456789abcdef",
+            "__wbg_warn_0123456789abcdef"
+        ])
+    );
     let keys: BTreeSet<&str> = r.storage_keys.iter().map(|k| k.key.as_str()).collect();
-    assert!(keys.contains("attune:v1") && keys.contains("attune:prompts"), "{keys:?}");
-    assert!(r.files.iter().any(|f| f.role == "module" && f.path.ends_with("extra.js")));
+    assert!(
+        keys.contains("attune:v1") && keys.contains("attune:prompts"),
+        "{keys:?}"
+    );
+    assert!(r
+        .files
+        .iter()
+        .any(|f| f.role == "module" && f.path.ends_with("extra.js")));
     // Keys the Wasm passes to Storage are data ("computed"); every literal one is Attune's.
-    assert!(keys.iter().all(|k| k.starts_with("attune:") || k.starts_with("(computed")), "{keys:?}");
+    assert!(
+        keys.iter()
+            .all(|k| k.starts_with("attune:") || k.starts_with("(computed")),
+        "{keys:?}"
+    );
     // Names reached through helpers, ternaries and `for … of` literal arrays are resolved:
     // the strings "link" and "action" (part names) raise nothing.
-    assert!(r.apis.contains_key(&(attune_cli::audit::Group::Storage, "window.sessionStorage".to_string())));
+    assert!(r.apis.contains_key(&(
+        attune_cli::audit::Group::Storage,
+        "window.sessionStorage".to_string()
+    )));
     // Neither fetch passes an integrity hash: the report says so.
     assert_eq!(r.integrity.iter().filter(|(_, _, ok)| !ok).count(), 2);
 }
@@ -144,10 +207,16 @@ fn a_leaky_loader_fails_naming_each_api_and_line() {
         );
     }
     // The module the loader imports is part of the bundle, and audited.
-    assert!(v.contains(&("sendBeacon".to_string(), "helper.js".to_string(), 3)), "{v:#?}");
+    assert!(
+        v.contains(&("sendBeacon".to_string(), "helper.js".to_string(), 3)),
+        "{v:#?}"
+    );
     // The model fetch on line 8 stays allowed; nothing else is.
     assert_eq!(v.len(), 8, "{v:#?}");
-    assert!(r.channels.iter().any(|c| c.kind == ChannelKind::Model && c.site.line == 8));
+    assert!(r
+        .channels
+        .iter()
+        .any(|c| c.kind == ChannelKind::Model && c.site.line == 8));
     let fetch = r.violations.iter().find(|x| x.api == "fetch").unwrap();
     assert!(fetch.why.contains("tracker.example"), "{}", fetch.why);
 }
@@ -155,25 +224,60 @@ fn a_leaky_loader_fails_naming_each_api_and_line() {
 #[test]
 fn a_wasm_import_that_opens_a_websocket_fails_through_the_glue() {
     let r = run("wasm-websocket");
-    let v: BTreeSet<(String, Option<String>)> =
-        r.violations.iter().map(|x| (x.api.clone(), x.site.via.clone())).collect();
-    assert!(v.contains(&("WebSocket".into(), Some("__wbg_new_ws_0123456789abcdef".into()))), "{v:#?}");
-    assert!(v.contains(&("__wbg_mystery_0123456789abcdef".into(), Some("__wbg_mystery_0123456789abcdef".into()))), "{v:#?}");
-    assert!(v.contains(&("env::send_home".into(), Some("send_home".into()))), "{v:#?}");
+    let v: BTreeSet<(String, Option<String>)> = r
+        .violations
+        .iter()
+        .map(|x| (x.api.clone(), x.site.via.clone()))
+        .collect();
+    assert!(
+        v.contains(&(
+            "WebSocket".into(),
+            Some("__wbg_new_ws_0123456789abcdef".into())
+        )),
+        "{v:#?}"
+    );
+    assert!(
+        v.contains(&(
+            "__wbg_mystery_0123456789abcdef".into(),
+            Some("__wbg_mystery_0123456789abcdef".into())
+        )),
+        "{v:#?}"
+    );
+    assert!(
+        v.contains(&("env::send_home".into(), Some("send_home".into()))),
+        "{v:#?}"
+    );
     assert_eq!(v.len(), 3, "{v:#?}");
     let ws = r.violations.iter().find(|x| x.api == "WebSocket").unwrap();
-    assert!(ws.site.file.ends_with("wasm-websocket/pkg/fixture_web.js") && ws.site.line == 11, "{ws:?}");
+    assert!(
+        ws.site.file.ends_with("wasm-websocket/pkg/fixture_web.js") && ws.site.line == 11,
+        "{ws:?}"
+    );
 }
 
 #[test]
 fn generic_dom_imports_are_judged_by_the_wasm_literals() {
     let r = run("wasm-script");
     let apis: BTreeSet<&str> = r.violations.iter().map(|x| x.api.as_str()).collect();
-    assert_eq!(apis, BTreeSet::from(["createElement(\"script\")", "setAttribute(\"ping\")"]), "{:#?}", r.violations);
+    assert_eq!(
+        apis,
+        BTreeSet::from(["createElement(\"script\")", "setAttribute(\"ping\")"]),
+        "{:#?}",
+        r.violations
+    );
     // "src" alone is the catalog-image channel, "span" is harmless, and "link" without "rel"
     // is inert: noted, not a violation.
-    assert!(r.channels.iter().any(|c| c.kind == ChannelKind::CatalogImage));
-    assert!(r.notes.iter().any(|n| n.contains("\"link\"") && n.contains("rel")), "{:#?}", r.notes);
+    assert!(r
+        .channels
+        .iter()
+        .any(|c| c.kind == ChannelKind::CatalogImage));
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("\"link\"") && n.contains("rel")),
+        "{:#?}",
+        r.notes
+    );
 }
 
 #[test]
@@ -185,8 +289,14 @@ fn reports_carry_the_hashes_and_the_verdict() {
     let roles: Vec<&str> = files.iter().map(|f| f["role"].as_str().unwrap()).collect();
     assert_eq!(roles, ["loader", "glue", "wasm", "module"]);
     for f in files {
-        let path = fixtures().join("..").join("..").join("..").join(f["path"].as_str().unwrap());
-        let bytes = std::fs::read(f["path"].as_str().unwrap()).or_else(|_| std::fs::read(&path)).unwrap();
+        let path = fixtures()
+            .join("..")
+            .join("..")
+            .join("..")
+            .join(f["path"].as_str().unwrap());
+        let bytes = std::fs::read(f["path"].as_str().unwrap())
+            .or_else(|_| std::fs::read(&path))
+            .unwrap();
         let (sha256, sri) = hash_bytes(&bytes);
         assert_eq!(f["sha256"], sha256);
         assert_eq!(f["sri"], sri);
@@ -194,8 +304,14 @@ fn reports_carry_the_hashes_and_the_verdict() {
     }
     // SHA-256 and SHA-384 of "abc" (FIPS 180-2 examples; the latter base64 as SRI wants).
     let (h, sri) = hash_bytes(b"abc");
-    assert_eq!(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    assert_eq!(sri, "sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn");
+    assert_eq!(
+        h,
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    assert_eq!(
+        sri,
+        "sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn"
+    );
     let md = r.to_markdown();
     assert!(md.contains("**Result: FAIL.**"));
     assert!(md.contains("| `sendBeacon` |"));
@@ -208,15 +324,31 @@ fn reports_carry_the_hashes_and_the_verdict() {
     // under the URL the loader expects it at, and the CSP source for that exact text.
     let p = clean.page().unwrap();
     let map: serde_json::Value = serde_json::from_str(&p.importmap).unwrap();
-    let keys: Vec<&str> = map["integrity"].as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["/attune/attune.js", "/attune/extra.js", "/attune/pkg/fixture_web.js"]);
+    let keys: Vec<&str> = map["integrity"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "/attune/attune.js",
+            "/attune/extra.js",
+            "/attune/pkg/fixture_web.js"
+        ]
+    );
     let glue = clean.files.iter().find(|f| f.role == "glue").unwrap();
     assert_eq!(map["integrity"]["/attune/pkg/fixture_web.js"], glue.sri);
     use base64::Engine as _;
     use sha2::Digest as _;
-    let want = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(p.importmap.as_bytes()));
+    let want = base64::engine::general_purpose::STANDARD
+        .encode(sha2::Sha256::digest(p.importmap.as_bytes()));
     assert_eq!(p.csp_hash, format!("sha256-{want}"));
-    assert!(p.html.starts_with(&format!("<script type=\"importmap\">{}</script>", p.importmap)));
+    assert!(p.html.starts_with(&format!(
+        "<script type=\"importmap\">{}</script>",
+        p.importmap
+    )));
 }
 
 #[test]
@@ -229,6 +361,9 @@ fn a_bundle_without_wasm_or_with_bad_wasm_is_a_clear_error() {
     assert!(format!("{e:#}").contains("no .wasm file"), "{e:#}");
     std::fs::write(pkg.join("x_bg.wasm"), b"\0asm\x01\0\0\0\x01\xff").unwrap();
     let e = audit(&tmp.join("attune.js"), &pkg, &[]).unwrap_err();
-    assert!(format!("{e:#}").contains("not a valid WebAssembly module"), "{e:#}");
+    assert!(
+        format!("{e:#}").contains("not a valid WebAssembly module"),
+        "{e:#}"
+    );
     let _ = std::fs::remove_dir_all(&tmp);
 }

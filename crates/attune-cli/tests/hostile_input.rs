@@ -16,11 +16,20 @@ use proptest::prelude::*;
 fn sample_model() -> Vec<u8> {
     use attune_core::build::{build, BuildSettings, Interactions, Order};
     let orders = (0..40u32)
-        .map(|k| Order { customer: Some(k % 13), ts: k as i64, items: vec![k % 7, (k * 3 + 1) % 7, (k + 5) % 9] })
+        .map(|k| Order {
+            customer: Some(k % 13),
+            ts: k as i64,
+            items: vec![k % 7, (k * 3 + 1) % 7, (k + 5) % 9],
+        })
         .collect();
     let inter = Interactions { n_items: 9, orders };
-    let settings = BuildSettings { min_support: 2, ..BuildSettings::default() };
-    let parts = build(&inter, &settings).unwrap().into_parts((0..9).map(|i| format!("SKU{i}")).collect());
+    let settings = BuildSettings {
+        min_support: 2,
+        ..BuildSettings::default()
+    };
+    let parts = build(&inter, &settings)
+        .unwrap()
+        .into_parts((0..9).map(|i| format!("SKU{i}")).collect());
     attune_core::Model::from_parts(parts).unwrap().to_bytes()
 }
 
@@ -105,8 +114,14 @@ fn the_entry_points_accept_their_seeds() {
 fn fuzz_regressions_replay() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions");
     let mut n = 0;
-    for (target, f) in [("model_parse", entry::model_bytes as fn(&[u8])), ("order_import", entry::order_export), ("prompt_config", entry::prompt_config)] {
-        let Ok(files) = std::fs::read_dir(dir.join(target)) else { continue };
+    for (target, f) in [
+        ("model_parse", entry::model_bytes as fn(&[u8])),
+        ("order_import", entry::order_export),
+        ("prompt_config", entry::prompt_config),
+    ] {
+        let Ok(files) = std::fs::read_dir(dir.join(target)) else {
+            continue;
+        };
         for file in files.flatten() {
             f(&std::fs::read(file.path()).unwrap());
             n += 1;

@@ -19,7 +19,10 @@ fn pair_support(inter: &Interactions) -> BTreeMap<(u32, u32), usize> {
             Some(c) => (true, c as usize),
             None => (false, k),
         };
-        baskets.entry(who).or_default().extend(o.items.iter().copied());
+        baskets
+            .entry(who)
+            .or_default()
+            .extend(o.items.iter().copied());
     }
     let mut support = BTreeMap::new();
     for items in baskets.values() {
@@ -35,7 +38,11 @@ fn pair_support(inter: &Interactions) -> BTreeMap<(u32, u32), usize> {
 }
 
 fn model(inter: &Interactions, min_support: u32, neighbors: usize) -> Model {
-    let settings = BuildSettings { min_support, neighbors, ..BuildSettings::default() };
+    let settings = BuildSettings {
+        min_support,
+        neighbors,
+        ..BuildSettings::default()
+    };
     let built = build(inter, &settings).expect("build");
     let ids = (0..inter.n_items).map(|i| format!("i{i}")).collect();
     Model::from_parts(built.into_parts(ids)).expect("valid model")
@@ -61,7 +68,10 @@ fn check(inter: &Interactions, min_support: u32, neighbors: usize) -> Result<usi
     let e = edges(&m);
     for &(a, b) in &e {
         let s = support.get(&(a, b)).copied().unwrap_or(0);
-        prop_assert!(s >= min_support as usize, "pair {a}->{b} has support {s} < {min_support}");
+        prop_assert!(
+            s >= min_support as usize,
+            "pair {a}->{b} has support {s} < {min_support}"
+        );
     }
     Ok(e.len())
 }
@@ -73,8 +83,13 @@ fn interactions() -> impl Strategy<Value = Interactions> {
             0i64..1000,
             prop::collection::vec(0..n as u32, 1..8),
         )
-            .prop_map(|(customer, ts, items)| Order { customer, ts, items });
-        prop::collection::vec(order, 1..120).prop_map(move |orders| Interactions { n_items: n, orders })
+            .prop_map(|(customer, ts, items)| Order {
+                customer,
+                ts,
+                items,
+            });
+        prop::collection::vec(order, 1..120)
+            .prop_map(move |orders| Interactions { n_items: n, orders })
     })
 }
 
@@ -90,21 +105,51 @@ proptest! {
 fn orders(rows: &[(Option<u32>, &[u32])]) -> Interactions {
     Interactions {
         n_items: 3,
-        orders: rows.iter().enumerate().map(|(k, (c, items))| Order { customer: *c, ts: k as i64, items: items.to_vec() }).collect(),
+        orders: rows
+            .iter()
+            .enumerate()
+            .map(|(k, (c, items))| Order {
+                customer: *c,
+                ts: k as i64,
+                items: items.to_vec(),
+            })
+            .collect(),
     }
 }
 
 #[test]
 fn exactly_at_the_threshold_a_pair_appears_one_below_it_does_not() {
     // Items 0 and 1 bought together by customers 1, 2, 3 (one of them over two orders).
-    let three = orders(&[(Some(1), &[0, 1]), (Some(2), &[0, 1]), (Some(3), &[0]), (Some(3), &[1]), (Some(4), &[2])]);
+    let three = orders(&[
+        (Some(1), &[0, 1]),
+        (Some(2), &[0, 1]),
+        (Some(3), &[0]),
+        (Some(3), &[1]),
+        (Some(4), &[2]),
+    ]);
     let m = model(&three, 3, 10);
-    assert_eq!(edges(&m).iter().filter(|e| **e == (0, 1) || **e == (1, 0)).count(), 2, "3 customers, min_support 3");
+    assert_eq!(
+        edges(&m)
+            .iter()
+            .filter(|e| **e == (0, 1) || **e == (1, 0))
+            .count(),
+        2,
+        "3 customers, min_support 3"
+    );
     assert_eq!(check(&three, 3, 10).unwrap(), edges(&m).len());
     let m = model(&three, 4, 10);
-    assert!(edges(&m).is_empty(), "3 customers, min_support 4: {:?}", edges(&m));
+    assert!(
+        edges(&m).is_empty(),
+        "3 customers, min_support 4: {:?}",
+        edges(&m)
+    );
     // One customer buying a pair many times is still one customer.
-    let one = orders(&[(Some(7), &[0, 1]), (Some(7), &[0, 1]), (Some(7), &[0, 1]), (Some(8), &[2])]);
+    let one = orders(&[
+        (Some(7), &[0, 1]),
+        (Some(7), &[0, 1]),
+        (Some(7), &[0, 1]),
+        (Some(8), &[2]),
+    ]);
     assert!(edges(&model(&one, 2, 10)).is_empty());
     // Guest orders (no customer) are separate customers each.
     let guests = orders(&[(None, &[0, 1]), (None, &[0, 1]), (Some(5), &[2])]);
@@ -115,11 +160,15 @@ fn exactly_at_the_threshold_a_pair_appears_one_below_it_does_not() {
 fn the_check_itself_catches_an_under_supported_pair() {
     // A hand-made model with an edge no customer supports must fail the check.
     let inter = orders(&[(Some(1), &[0]), (Some(2), &[1]), (Some(3), &[2])]);
-    let mut parts = attune_core::build::build(&inter, &BuildSettings::default()).unwrap().into_parts(vec!["a".into(), "b".into(), "c".into()]);
+    let mut parts = attune_core::build::build(&inter, &BuildSettings::default())
+        .unwrap()
+        .into_parts(vec!["a".into(), "b".into(), "c".into()]);
     parts.offsets = vec![0, 1, 1, 1];
     parts.targets = vec![1];
     parts.weights = vec![0.5];
     let m = Model::from_parts(parts).unwrap();
     let support = pair_support(&inter);
-    assert!(edges(&m).iter().any(|&(a, b)| support.get(&(a, b)).copied().unwrap_or(0) < 2));
+    assert!(edges(&m)
+        .iter()
+        .any(|&(a, b)| support.get(&(a, b)).copied().unwrap_or(0) < 2));
 }

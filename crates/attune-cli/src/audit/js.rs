@@ -49,16 +49,28 @@ impl Token {
 
 // Longest first, so `>>>=` wins over `>>>` over `>>` over `>`.
 const PUNCT: &[&str] = &[
-    ">>>=", "...", "===", "!==", "**=", "<<=", ">>=", ">>>", "&&=", "||=", "??=", "=>", "==",
-    "!=", "<=", ">=", "&&", "||", "??", "?.", "++", "--", "+=", "-=", "*=", "/=", "%=", "&=",
-    "|=", "^=", "**", "<<", ">>", "{", "}", "(", ")", "[", "]", ";", ",", "<", ">", "+", "-",
-    "*", "/", "%", "&", "|", "^", "!", "~", "?", ":", "=", ".", "@", "#",
+    ">>>=", "...", "===", "!==", "**=", "<<=", ">>=", ">>>", "&&=", "||=", "??=", "=>", "==", "!=",
+    "<=", ">=", "&&", "||", "??", "?.", "++", "--", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=",
+    "**", "<<", ">>", "{", "}", "(", ")", "[", "]", ";", ",", "<", ">", "+", "-", "*", "/", "%",
+    "&", "|", "^", "!", "~", "?", ":", "=", ".", "@", "#",
 ];
 
 /// Keywords after which a `/` starts a regular expression rather than a division.
 const REGEX_AFTER: &[&str] = &[
-    "return", "typeof", "instanceof", "in", "of", "new", "delete", "void", "throw", "case", "do",
-    "else", "yield", "await",
+    "return",
+    "typeof",
+    "instanceof",
+    "in",
+    "of",
+    "new",
+    "delete",
+    "void",
+    "throw",
+    "case",
+    "do",
+    "else",
+    "yield",
+    "await",
 ];
 
 pub fn lex(src: &str) -> Vec<Token> {
@@ -99,7 +111,10 @@ pub fn lex(src: &str) -> Vec<Token> {
         let start_line = line;
         if c == '"' || c == '\'' {
             let (s, next, nl) = string(&b, i + 1, c);
-            out.push(Token { tok: Tok::Str(s), line: start_line });
+            out.push(Token {
+                tok: Tok::Str(s),
+                line: start_line,
+            });
             line += nl;
             i = next;
             continue;
@@ -109,7 +124,10 @@ pub fn lex(src: &str) -> Vec<Token> {
                 braces.pop();
             }
             let (s, next, nl, subst) = template(&b, i + 1);
-            out.push(Token { tok: Tok::Template(s), line: start_line });
+            out.push(Token {
+                tok: Tok::Template(s),
+                line: start_line,
+            });
             line += nl;
             i = next;
             if subst {
@@ -121,15 +139,23 @@ pub fn lex(src: &str) -> Vec<Token> {
             while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == '.' || b[i] == '_') {
                 i += 1;
             }
-            out.push(Token { tok: Tok::Num, line: start_line });
+            out.push(Token {
+                tok: Tok::Num,
+                line: start_line,
+            });
             continue;
         }
         if c.is_alphabetic() || c == '_' || c == '$' || c == '\\' {
             let s = i;
-            while i < b.len() && (b[i].is_alphanumeric() || b[i] == '_' || b[i] == '$' || b[i] == '\\') {
+            while i < b.len()
+                && (b[i].is_alphanumeric() || b[i] == '_' || b[i] == '$' || b[i] == '\\')
+            {
                 i += 1;
             }
-            out.push(Token { tok: Tok::Ident(b[s..i].iter().collect()), line: start_line });
+            out.push(Token {
+                tok: Tok::Ident(b[s..i].iter().collect()),
+                line: start_line,
+            });
             continue;
         }
         if c == '/' && regex_allowed(out.last()) {
@@ -149,7 +175,10 @@ pub fn lex(src: &str) -> Vec<Token> {
             while i < b.len() && b[i].is_ascii_alphabetic() {
                 i += 1;
             }
-            out.push(Token { tok: Tok::Regex, line: start_line });
+            out.push(Token {
+                tok: Tok::Regex,
+                line: start_line,
+            });
             continue;
         }
         let rest: String = b[i..(i + 4).min(b.len())].iter().collect();
@@ -163,7 +192,10 @@ pub fn lex(src: &str) -> Vec<Token> {
         } else if p == "}" {
             braces.pop();
         }
-        out.push(Token { tok: Tok::Punct(p), line: start_line });
+        out.push(Token {
+            tok: Tok::Punct(p),
+            line: start_line,
+        });
         i += p.chars().count().max(1);
     }
     out
@@ -193,14 +225,20 @@ fn string(b: &[char], mut i: usize, quote: char) -> (String, usize, u32) {
                 Some('n') => s.push('\n'),
                 Some('t') => s.push('\t'),
                 Some('x') => {
-                    let hex: String = b.get(i + 1..i + 3).map(|h| h.iter().collect()).unwrap_or_default();
+                    let hex: String = b
+                        .get(i + 1..i + 3)
+                        .map(|h| h.iter().collect())
+                        .unwrap_or_default();
                     if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
                         s.push(ch);
                         i += 2;
                     }
                 }
                 Some('u') => {
-                    let hex: String = b.get(i + 1..i + 5).map(|h| h.iter().collect()).unwrap_or_default();
+                    let hex: String = b
+                        .get(i + 1..i + 5)
+                        .map(|h| h.iter().collect())
+                        .unwrap_or_default();
                     if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
                         s.push(ch);
                         i += 4;
@@ -351,7 +389,11 @@ pub fn functions(toks: &[Token]) -> Vec<Func> {
             } else {
                 k + 2..expr_end(toks, k + 2)
             };
-            out.push(Func { name: binding_name(toks, k), params, body });
+            out.push(Func {
+                name: binding_name(toks, k),
+                params,
+                body,
+            });
         }
     }
     out
@@ -462,7 +504,10 @@ mod tests {
     use super::*;
 
     fn idents(src: &str) -> Vec<String> {
-        lex(src).into_iter().filter_map(|t| t.ident().map(String::from)).collect()
+        lex(src)
+            .into_iter()
+            .filter_map(|t| t.ident().map(String::from))
+            .collect()
     }
 
     #[test]
@@ -479,10 +524,13 @@ mod tests {
         let toks = lex("x = `a ${fetch(`u${b}`)} c`; y");
         let names: Vec<_> = toks.iter().filter_map(|t| t.ident()).collect();
         assert_eq!(names, ["x", "fetch", "b", "y"]);
-        let chunks: Vec<_> = toks.iter().filter_map(|t| match &t.tok {
-            Tok::Template(s) => Some(s.as_str()),
-            _ => None,
-        }).collect();
+        let chunks: Vec<_> = toks
+            .iter()
+            .filter_map(|t| match &t.tok {
+                Tok::Template(s) => Some(s.as_str()),
+                _ => None,
+            })
+            .collect();
         assert_eq!(chunks, ["a ", "u", "", " c"]);
     }
 
@@ -503,10 +551,13 @@ mod tests {
     #[test]
     fn operators_are_whole() {
         let toks = lex("a === b; c => d; e ?. f; g >>>= 1; h = i");
-        let p: Vec<_> = toks.iter().filter_map(|t| match t.tok {
-            Tok::Punct(p) => Some(p),
-            _ => None,
-        }).collect();
+        let p: Vec<_> = toks
+            .iter()
+            .filter_map(|t| match t.tok {
+                Tok::Punct(p) => Some(p),
+                _ => None,
+            })
+            .collect();
         assert_eq!(p, ["===", ";", "=>", ";", "?.", ";", ">>>=", ";", "="]);
     }
 
@@ -528,7 +579,12 @@ mod tests {
         let fs = functions(&toks);
         let sig: Vec<(Option<&str>, Vec<Option<&str>>)> = fs
             .iter()
-            .map(|f| (f.name.as_deref(), f.params.iter().map(|p| p.as_deref()).collect()))
+            .map(|f| {
+                (
+                    f.name.as_deref(),
+                    f.params.iter().map(|p| p.as_deref()).collect(),
+                )
+            })
             .collect();
         assert_eq!(
             sig,
@@ -541,13 +597,18 @@ mod tests {
             ]
         );
         let el = &fs[0];
-        let create = toks.iter().position(|t| t.is_ident("createElement")).unwrap();
+        let create = toks
+            .iter()
+            .position(|t| t.is_ident("createElement"))
+            .unwrap();
         assert!(el.body.contains(&create));
     }
 
     #[test]
     fn broken_input_does_not_panic() {
-        for src in ["'abc", "`abc ${", "/* never", "a = /[/", "}}}}", "\\u", "${`", "'\\x4"] {
+        for src in [
+            "'abc", "`abc ${", "/* never", "a = /[/", "}}}}", "\\u", "${`", "'\\x4",
+        ] {
             let _ = lex(src);
         }
         let toks = lex("(((");

@@ -93,7 +93,10 @@ pub fn read(bytes: &[u8]) -> Result<WasmFacts> {
                     if let DataKind::Active { offset_expr, .. } = d.kind {
                         let mut ops = offset_expr.get_operators_reader();
                         if let Ok(Operator::I32Const { value }) = ops.read() {
-                            segments.push(Segment { at: value as u32, bytes: d.data.to_vec() });
+                            segments.push(Segment {
+                                at: value as u32,
+                                bytes: d.data.to_vec(),
+                            });
                         }
                     }
                 }
@@ -137,7 +140,8 @@ fn in_data(segments: &[Segment], at: u32) -> bool {
 
 fn as_literal(bytes: &[u8]) -> Option<String> {
     let s = std::str::from_utf8(bytes).ok()?;
-    (!s.is_empty() && !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t')).then(|| s.to_string())
+    (!s.is_empty() && !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t'))
+        .then(|| s.to_string())
 }
 
 fn literals(segments: &[Segment], consts: &[(u32, Option<u32>)]) -> BTreeSet<String> {
@@ -180,7 +184,12 @@ fn literals(segments: &[Segment], consts: &[(u32, Option<u32>)]) -> BTreeSet<Str
             .iter()
             .find(|s| a >= s.at && ((a - s.at) as usize) < s.bytes.len())
             .map_or(a, |s| s.at + s.bytes.len() as u32);
-        let end = starts.get(k + 1).copied().unwrap_or(u32::MAX).min(a.saturating_add(64)).min(seg_end);
+        let end = starts
+            .get(k + 1)
+            .copied()
+            .unwrap_or(u32::MAX)
+            .min(a.saturating_add(64))
+            .min(seg_end);
         if let Some(s) = slice(segments, a, end.saturating_sub(a)).and_then(as_literal) {
             out.insert(s);
         }
@@ -197,7 +206,9 @@ pub fn short_name(import: &str) -> &str {
         .unwrap_or(import);
     let s = s.strip_prefix("__wbindgen_").unwrap_or(s);
     match s.rsplit_once('_') {
-        Some((head, hash)) if hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()) => head,
+        Some((head, hash)) if hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()) => {
+            head
+        }
         _ => s,
     }
 }
@@ -209,15 +220,29 @@ mod tests {
     #[test]
     fn short_names() {
         assert_eq!(short_name("__wbg_getItem_49556a3e59cfb688"), "getItem");
-        assert_eq!(short_name("__wbg_set_textContent_0177b2a6d9293c2c"), "set_textContent");
-        assert_eq!(short_name("__wbg___wbindgen_throw_4c88d8bf264fd984"), "throw");
-        assert_eq!(short_name("__wbindgen_init_externref_table"), "init_externref_table");
+        assert_eq!(
+            short_name("__wbg_set_textContent_0177b2a6d9293c2c"),
+            "set_textContent"
+        );
+        assert_eq!(
+            short_name("__wbg___wbindgen_throw_4c88d8bf264fd984"),
+            "throw"
+        );
+        assert_eq!(
+            short_name("__wbindgen_init_externref_table"),
+            "init_externref_table"
+        );
         assert_eq!(short_name("plain"), "plain");
     }
 
     #[test]
     fn invalid_modules_are_an_error_not_a_panic() {
-        for bytes in [&b""[..], b"\0asm", b"\0asm\x01\0\0\0\x02\xff\xff", b"not wasm at all"] {
+        for bytes in [
+            &b""[..],
+            b"\0asm",
+            b"\0asm\x01\0\0\0\x02\xff\xff",
+            b"not wasm at all",
+        ] {
             assert!(read(bytes).is_err());
         }
         // The smallest valid module: header only.
@@ -227,7 +252,10 @@ mod tests {
 
     #[test]
     fn literals_from_const_pairs_tables_and_boundaries() {
-        let segs = vec![Segment { at: 100, bytes: b"imgsrcscriptdescriptionX\x6a\0\0\0\x06\0\0\0tail".to_vec() }];
+        let segs = vec![Segment {
+            at: 100,
+            bytes: b"imgsrcscriptdescriptionX\x6a\0\0\0\x06\0\0\0tail".to_vec(),
+        }];
         // (100, 3) as a const pair; 103 referenced alone (runs to the next start, 106);
         // a table entry (106, 6) → "script".
         let consts = vec![(100, Some(3)), (3, None), (103, None)];
