@@ -1,19 +1,15 @@
-//! Attune's browser boundary (wasm-bindgen exports) and DOM front: the `Engine` the
-//! loader (www/attune.js) drives, the placements it renders into Shadow DOM, and the
-//! shopper profile it keeps in localStorage. The scoring itself lives in attune-core;
-//! this crate only converts, stores and renders.
+//! Attune's browser boundary: the `Engine` that the loader (www/attune.js) drives, over
+//! attune-core. The scoring, profile and rules live in the core; this crate converts
+//! between JS and Rust and decides what each placement shows. Storage, consent, page
+//! signals and rendering are the loader's (JS does them in far fewer bytes).
 //!
-//! Module map: engine.rs (the exported type), interop.rs (all JS ⇄ Rust conversions
-//! and messages), placement.rs (what each placement shows; pure), render.rs (DOM),
-//! style.rs (the stylesheet), storage.rs (localStorage).
+//! Module map: engine.rs (the exported type), interop.rs (error messages),
+//! placement.rs (what each placement shows; pure).
 
 mod engine;
 mod interop;
 pub mod placement;
 mod prompts;
-mod render;
-pub mod storage;
-mod style;
 
 pub use engine::Engine;
 pub use prompts::Prompts;

@@ -150,7 +150,7 @@ test('renders every placement from one model fetch, under a strict CSP, with que
     const fy = await shown(p, 'fy');
     assert.equal(fy.ids.length, 3);
     assert.ok(!fy.ids.includes(item), 'for-you never shows the page item');
-    assert.ok(fy.reasons.every((r) => r.startsWith('Because you viewed ') || r === 'Popular in this shop'), fy.reasons.join('|'));
+    assert.ok(fy.reasons.every((r) => r.startsWith('Because you viewed ') || r === 'Popular now'), fy.reasons.join('|'));
 
     // recommend({history}) is the CLI contract.
     const five = cli(['recommend', '--model', join(tmp, 'model.bin'), '-k', '5'], item + '\n').trim().split(' ');
@@ -168,8 +168,8 @@ test('renders every placement from one model fetch, under a strict CSP, with que
     await p.reload();
     assert.equal(await p.evaluate(() => window.attune.ready), true);
     assert.deepEqual(await p.evaluate(() => window.attune.recommend({ placement: 'recent' })), [item]);
-    const stored = JSON.parse(await p.evaluate(() => localStorage.getItem('attune:v1')));
-    assert.equal(stored.v, 1);
+    const stored = JSON.parse(await p.evaluate(() => localStorage.getItem('attune')));
+    assert.equal(stored.v, 2);
     assert.deepEqual(stored.events.map((e) => [e.type, e.item]).slice(0, 2), [['view', item], ['cart', carted]]);
 
     // Only its own files were fetched, the model once per page load.
@@ -238,7 +238,7 @@ test('a corrupt stored profile: one warning, then a fresh valid profile', async 
   const { p, log, ready, context } = await open('/ok.html', () => {
     if (!sessionStorage.getItem('seeded')) {
       sessionStorage.setItem('seeded', '1');
-      localStorage.setItem('attune:v1', '{"v":1,"events":[{"type":"view"');
+      localStorage.setItem('attune', '{"v":2,"events":[{"type":"view"');
     }
   });
   try {
@@ -246,7 +246,7 @@ test('a corrupt stored profile: one warning, then a fresh valid profile', async 
     await p.waitForFunction(() => document.getElementById('rec').shadowRoot?.childElementCount > 0);
     assert.deepEqual((await shown(p, 'rec')).ids, [item]);
     assert.equal(log.warnings.length, 1, log.warnings.join('\n'));
-    const stored = JSON.parse(await p.evaluate(() => localStorage.getItem('attune:v1')));
+    const stored = JSON.parse(await p.evaluate(() => localStorage.getItem('attune')));
     assert.deepEqual(stored.events.map((e) => e.item), [item]);
     assert.deepEqual(log.errors, []);
   } finally {

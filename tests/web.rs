@@ -1,68 +1,55 @@
-//! Browser tests of the widget in real headless Chromium (wasm-bindgen-test): what the
-//! placements render into Shadow DOM, how the profile survives storage trouble, and
-//! that hostile catalog data stays inert. Run with
-//! `wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver`.
-//!
-//! Each test builds a small model in memory (ModelParts → bytes → Engine) and asserts on
-//! the DOM it produced, never on "did not crash".
+//! Browser tests of the Wasm boundary in real headless Chromium (wasm-bindgen-test): the
+//! `Engine` the loader drives through `run(op, arg, n)` — catalog fields, the profile's
+//! text form in and out (validation, retention, merge), event validation as JS errors,
+//! every placement's output lines with their reason codes, the merchant's rules — and the
+//! public `recommendIds` contract. Rendering, storage and page signals are the loader's
+//! and are tested with Playwright (tests/*.test.mjs).
+//! Run with `wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver`.
 #![cfg(target_arch = "wasm32")]
 
 use attune_core::model::NO_PRICE;
 use attune_core::{Model, ModelParts};
 use attune_web::Engine;
-use js_sys::{Function, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, ShadowRoot};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const KEY: &str = "attune:v1";
-const HOSTILE: &str = "<img src=x onerror=\"window.__pwned=1\">Lamp";
+#[wasm_bindgen]
+extern "C" {
+    /// `String(value)`: how an Error reads ("Error: attune: …").
+    #[wasm_bindgen(js_name = String)]
+    fn js_string(v: &JsValue) -> String;
+}
+
+const DAY: f64 = 86_400_000.0;
+const NOW: f64 = 1_732_590_000_000.0;
 
 /// Seven items. Neighbours (best first):
 ///   85123A → 71053, 84406B, EVIL     71053 → 85123A, 22423     84406B → 85123A
 ///   22423 → 71053, IMG               LONELY → (none)           EVIL → 85123A
 ///   IMG → 22423
 /// Popular: 22423, 85123A, 71053, IMG. Currency GBP.
-fn model_bytes() -> Vec<u8> {
-    let ids = [
-        "85123A", "71053", "84406B", "22423", "LONELY", "EVIL", "IMG",
-    ];
+fn engine() -> Engine {
+    let ids = ["85123A", "71053", "84406B", "22423", "LONELY", "EVIL", "IMG"];
     let titles = [
         "WHITE HANGING HEART T-LIGHT HOLDER",
         "WHITE METAL LANTERN",
         "CREAM CUPID HEARTS COAT HANGER",
         "REGENCY CAKESTAND 3 TIER",
         "A LONELY ITEM",
-        HOSTILE,
+        "<img src=x onerror=alert(1)>Lamp",
         "",
-    ];
-    let urls = [
-        "",
-        "",
-        "",
-        "",
-        "",
-        "javascript:window.__pwned=2",
-        "https://shop.example/p/IMG",
-    ];
-    let images = [
-        "",
-        "",
-        "",
-        "",
-        "",
-        "data:image/svg+xml,<svg onload=alert(1)>",
-        "/img/p.png",
     ];
     let parts = ModelParts {
         ids: ids.iter().map(|s| s.to_string()).collect(),
         titles: titles.iter().map(|s| s.to_string()).collect(),
         prices: vec![255, 339, 275, 1275, 100, 999, NO_PRICE],
-        urls: urls.iter().map(|s| s.to_string()).collect(),
-        images: images.iter().map(|s| s.to_string()).collect(),
+        urls: ["", "", "", "", "", "javascript:x", "https://shop.example/p/IMG"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        images: vec![String::new(); 7],
         offsets: vec![0, 3, 5, 6, 8, 8, 9, 10],
         targets: vec![1, 2, 5, 0, 3, 0, 1, 6, 0, 3],
         weights: vec![0.75, 0.5, 0.25, 0.75, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25],
@@ -71,556 +58,194 @@ fn model_bytes() -> Vec<u8> {
         meta: vec![("currency".into(), "GBP".into())],
         ..ModelParts::default()
     };
-    Model::from_parts(parts)
-        .expect("valid test model")
-        .to_bytes()
+    let bytes = Model::from_parts(parts).expect("valid test model").to_bytes();
+    Engine::new(&bytes).expect("engine from a valid model")
 }
 
-fn engine() -> Engine {
-    Engine::new(&model_bytes()).expect("engine from a valid model")
+fn run(e: &mut Engine, op: &str, arg: &str, n: f64) -> String {
+    e.run(op, arg, n).unwrap_or_else(|err| panic!("{op}: {}", js_string(&err.into())))
 }
 
-fn document() -> web_sys::Document {
-    web_sys::window().unwrap().document().unwrap()
-}
-
-fn storage() -> web_sys::Storage {
-    web_sys::window().unwrap().local_storage().unwrap().unwrap()
-}
-
-/// A fresh `<attune-recs>` in the page with the given attributes.
-fn placement(attrs: &[(&str, &str)]) -> Element {
-    let el = document().create_element("attune-recs").unwrap();
-    for (k, v) in attrs {
-        el.set_attribute(k, v).unwrap();
+fn error(e: &mut Engine, op: &str, arg: &str, n: f64) -> String {
+    match e.run(op, arg, n) {
+        Ok(v) => panic!("{op} {arg:?} should fail, gave {v:?}"),
+        Err(err) => js_string(&err.into()),
     }
-    document().body().unwrap().append_child(&el).unwrap();
-    el
 }
 
-fn root(el: &Element) -> ShadowRoot {
-    el.shadow_root().expect("an open shadow root")
-}
-
-fn texts(el: &Element, part: &str) -> Vec<String> {
-    let list = root(el)
-        .query_selector_all(&["[part=", part, "]"].concat())
-        .unwrap();
-    (0..list.length())
-        .map(|i| list.get(i).unwrap().text_content().unwrap_or_default())
-        .collect()
-}
-
-fn attrs(el: &Element, part: &str, attr: &str) -> Vec<String> {
-    let list = root(el)
-        .query_selector_all(&["[part=", part, "]"].concat())
-        .unwrap();
-    (0..list.length())
-        .map(|i| {
-            list.get(i)
-                .unwrap()
-                .unchecked_into::<Element>()
-                .get_attribute(attr)
-                .unwrap_or_default()
+/// `pick` with the loader's argument layout; returns (id, reason, source) per line.
+fn pick(e: &mut Engine, placement: &str, item: &str, k: u32) -> Vec<(String, String, String)> {
+    let arg = [placement, item, "-", &k.to_string(), "", "1"].join("\t");
+    let out = run(e, "pick", &arg, f64::NAN);
+    out.lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            assert_eq!(f.len(), 3, "{l:?}");
+            let id = run(e, "id", "", f[0].parse().unwrap());
+            let src = match f[1] {
+                "w" | "v" | "c" | "b" => run(e, "id", "", f[2].parse().unwrap()),
+                _ => f[2].to_string(),
+            };
+            (id, f[1].to_string(), src)
         })
         .collect()
 }
 
-fn js(body: &str) -> JsValue {
-    Function::new_no_args(body).call0(&JsValue::NULL).unwrap()
-}
-
-/// Collects console.warn calls until dropped (then restores the original).
-struct Warnings {
-    original: JsValue,
-}
-
-impl Warnings {
-    fn capture() -> Warnings {
-        let original = js("return console.warn");
-        js("window.__attuneWarns = []; console.warn = (...a) => window.__attuneWarns.push(a.join(' '));");
-        Warnings { original }
-    }
-    fn list(&self) -> Vec<String> {
-        let arr: js_sys::Array = js("return window.__attuneWarns").unchecked_into();
-        arr.iter()
-            .map(|v| v.as_string().unwrap_or_default())
-            .collect()
-    }
-}
-
-impl Drop for Warnings {
-    fn drop(&mut self) {
-        let console = Reflect::get(&js_sys::global(), &"console".into()).unwrap();
-        Reflect::set(&console, &"warn".into(), &self.original).unwrap();
-    }
-}
-
-fn clear_storage() {
-    storage().remove_item(KEY).unwrap();
+fn ids(p: &[(String, String, String)]) -> Vec<&str> {
+    p.iter().map(|x| x.0.as_str()).collect()
 }
 
 #[wasm_bindgen_test]
-fn similar_renders_the_neighbours_in_order_with_titles_prices_links_and_reasons() {
+fn catalog_fields_index_and_meta() {
     let mut e = engine();
-    e.configure(Some("/product.html?id={id}".into()), None, None);
-    let el = placement(&[("placement", "similar"), ("item", "85123A")]);
-    e.render(&el).unwrap();
-
-    assert_eq!(texts(&el, "heading"), vec!["Similar items"]);
-    assert_eq!(
-        texts(&el, "title"),
-        vec![
-            "WHITE METAL LANTERN",
-            "CREAM CUPID HEARTS COAT HANGER",
-            HOSTILE
-        ]
-    );
-    let prices = texts(&el, "price");
-    assert_eq!(prices.len(), 3);
-    assert!(
-        prices[0].contains('£') && prices[0].contains("3.39"),
-        "{prices:?}"
-    );
-    assert!(prices[1].contains("2.75"), "{prices:?}");
-    let origin = web_sys::window().unwrap().location().origin().unwrap();
-    let hrefs = attrs(&el, "link", "href");
-    assert_eq!(
-        hrefs[0],
-        [origin.as_str(), "/product.html?id=71053"].concat()
-    );
-    assert_eq!(
-        hrefs[1],
-        [origin.as_str(), "/product.html?id=84406B"].concat()
-    );
-    let reasons = texts(&el, "reason");
-    assert_eq!(
-        reasons,
-        vec!["Often bought with WHITE HANGING HEART T-LIGHT HOLDER"; 3]
-    );
-    // Placeholder tiles carry initials; styles are adopted, not inlined.
-    assert_eq!(texts(&el, "tile")[0], "WM");
-    assert_eq!(root(&el).adopted_style_sheets().length(), 1);
-    assert!(root(&el).query_selector("style").unwrap().is_none());
-
-    // The same list through the id API, and `k` limits it.
-    assert_eq!(
-        e.placement_ids("similar", Some("85123A".into()), Some(3))
-            .unwrap(),
-        "71053 84406B EVIL"
-    );
-    el.set_attribute("k", "2").unwrap();
-    e.render(&el).unwrap();
-    assert_eq!(
-        texts(&el, "title"),
-        vec!["WHITE METAL LANTERN", "CREAM CUPID HEARTS COAT HANGER"]
-    );
-    el.remove();
-}
-
-#[wasm_bindgen_test]
-fn nothing_worth_showing_renders_nothing_not_even_a_header() {
-    let e = engine();
-    let el = placement(&[("placement", "similar"), ("item", "71053")]);
-    e.render(&el).unwrap();
-    assert_eq!(texts(&el, "title").len(), 2);
-
-    // The same element switched to an item without neighbours empties completely.
-    for item in ["LONELY", "NO-SUCH-ITEM"] {
-        el.set_attribute("item", item).unwrap();
-        e.render(&el).unwrap();
-        assert_eq!(root(&el).child_element_count(), 0, "item {item}");
-        assert_eq!(root(&el).text_content().unwrap_or_default(), "");
-    }
-    el.remove_attribute("item").unwrap();
-    e.render(&el).unwrap();
-    assert_eq!(root(&el).child_element_count(), 0);
-
-    // `recent` with no views renders nothing either.
-    let recent = placement(&[("placement", "recent")]);
-    e.render(&recent).unwrap();
-    assert_eq!(root(&recent).child_element_count(), 0);
-    el.remove();
-    recent.remove();
-}
-
-#[wasm_bindgen_test]
-fn recent_shows_views_most_recent_first_without_the_page_item() {
-    let mut e = engine();
-    e.track("view", "85123A", 1_000.0).unwrap();
-    e.track("view", "71053", 2_000.0).unwrap();
-    e.track("cart", "22423", 3_000.0).unwrap();
-    e.track("view", "84406B", 4_000.0).unwrap();
-    e.track("view", "UNKNOWN-SKU", 5_000.0).unwrap();
-    e.track("view", "85123A", 6_000.0).unwrap();
-    let el = placement(&[("placement", "recent")]);
-    e.render(&el).unwrap();
-    assert_eq!(texts(&el, "heading"), vec!["Recently viewed"]);
-    assert_eq!(
-        texts(&el, "title"),
-        vec![
-            "WHITE HANGING HEART T-LIGHT HOLDER",
-            "CREAM CUPID HEARTS COAT HANGER",
-            "WHITE METAL LANTERN"
-        ]
-    );
-    assert!(
-        texts(&el, "reason").is_empty(),
-        "recent needs no reason line"
-    );
-
-    el.set_attribute("item", "84406B").unwrap();
-    e.render(&el).unwrap();
-    assert_eq!(
-        texts(&el, "title"),
-        vec!["WHITE HANGING HEART T-LIGHT HOLDER", "WHITE METAL LANTERN"]
-    );
-    el.remove();
-}
-
-#[wasm_bindgen_test]
-fn for_you_is_popular_without_history_then_follows_the_shopper() {
-    let mut e = engine();
-    let el = placement(&[("placement", "for-you"), ("k", "3")]);
-    e.render(&el).unwrap();
-    assert_eq!(texts(&el, "heading"), vec!["Picked for you"]);
-    assert_eq!(
-        texts(&el, "title"),
-        vec![
-            "REGENCY CAKESTAND 3 TIER",
-            "WHITE HANGING HEART T-LIGHT HOLDER",
-            "WHITE METAL LANTERN"
-        ]
-    );
-    assert_eq!(texts(&el, "reason"), vec!["Popular in this shop"; 3]);
-
-    e.track("view", "84406B", 1.0).unwrap();
-    e.render(&el).unwrap();
-    let titles = texts(&el, "title");
-    assert_eq!(titles[0], "WHITE HANGING HEART T-LIGHT HOLDER");
-    assert_eq!(
-        texts(&el, "reason")[0],
-        "Because you viewed CREAM CUPID HEARTS COAT HANGER"
-    );
-
-    // In the cart: not recommended any more, and it now explains the next picks.
-    e.track("cart", "85123A", 2.0).unwrap();
-    e.render(&el).unwrap();
-    let ids = e.placement_ids("for-you", None, Some(10)).unwrap();
-    assert!(!ids.split(' ').any(|i| i == "85123A"), "{ids}");
-    assert_eq!(ids, "71053 84406B EVIL 22423 IMG");
-    assert_eq!(ids.split(' ').next(), Some("71053"));
-    assert_eq!(
-        texts(&el, "reason")[0],
-        "Because you added WHITE HANGING HEART T-LIGHT HOLDER to your cart"
-    );
-
-    // The page item is excluded too.
-    el.set_attribute("item", "71053").unwrap();
-    e.render(&el).unwrap();
-    assert!(!texts(&el, "title").contains(&"WHITE METAL LANTERN".to_string()));
-    el.remove();
-}
-
-#[wasm_bindgen_test]
-fn heading_attribute_overrides_and_unknown_placement_is_an_error_with_empty_root() {
-    let e = engine();
-    let el = placement(&[
-        ("placement", "similar"),
-        ("item", "85123A"),
-        ("heading", "Goes well with"),
-    ]);
-    e.render(&el).unwrap();
-    assert_eq!(texts(&el, "heading"), vec!["Goes well with"]);
-    el.set_attribute("placement", "bestsellers").unwrap();
-    let err = e.render(&el).unwrap_err();
-    let msg: JsValue = err.into();
-    let msg = Reflect::get(&msg, &"message".into())
-        .unwrap()
-        .as_string()
-        .unwrap();
-    assert!(msg.contains("unknown placement"), "{msg}");
-    assert_eq!(root(&el).child_element_count(), 0);
-    el.remove();
-}
-
-#[wasm_bindgen_test]
-fn hostile_title_is_text_and_unsafe_urls_are_dropped() {
-    js("window.__pwned = undefined;");
-    let e = engine();
-    let el = placement(&[("placement", "similar"), ("item", "85123A")]);
-    e.render(&el).unwrap();
-    let r = root(&el);
-    // The markup-looking title is a text node, not an element.
-    assert_eq!(texts(&el, "title")[2], HOSTILE);
-    assert_eq!(
-        r.query_selector_all("img").unwrap().length(),
-        0,
-        "the data: image must be dropped"
-    );
-    let evil_link = attrs(&el, "link", "href")[2].clone();
-    assert!(evil_link.starts_with("http"), "{evil_link}");
-    assert!(
-        evil_link.ends_with("?item=EVIL"),
-        "javascript: url must fall back to the default link: {evil_link}"
-    );
-    assert!(js("return window.__pwned").is_undefined());
-
-    // A safe catalog URL and a relative image are used as given (resolved).
-    let el2 = placement(&[("placement", "similar"), ("item", "22423")]);
-    e.render(&el2).unwrap();
-    assert_eq!(attrs(&el2, "link", "href")[1], "https://shop.example/p/IMG");
-    let img = attrs(&el2, "image", "src");
-    assert_eq!(img.len(), 1);
-    assert!(
-        img[0].starts_with("http") && img[0].ends_with("/img/p.png"),
-        "{img:?}"
-    );
-    // No title in the catalog: the id stands in.
-    assert_eq!(texts(&el2, "title")[1], "IMG");
-    el.remove();
-    el2.remove();
-}
-
-#[wasm_bindgen_test]
-fn unsafe_link_template_falls_back_to_the_default_link() {
-    let mut e = engine();
-    e.configure(Some("javascript:alert('{id}')".into()), None, None);
-    let el = placement(&[("placement", "similar"), ("item", "84406B")]);
-    e.render(&el).unwrap();
-    let href = attrs(&el, "link", "href")[0].clone();
-    assert!(
-        href.starts_with("http") && href.ends_with("?item=85123A"),
-        "{href}"
-    );
-    // Ids are URL-encoded into templates.
-    e.configure(Some("/p/{id}?again={id}".into()), None, None);
-    let el2 = placement(&[("placement", "similar"), ("item", "EVIL")]);
-    e.render(&el2).unwrap();
-    assert!(attrs(&el2, "link", "href")[0].ends_with("/p/85123A?again=85123A"));
-    el.remove();
-    el2.remove();
-}
-
-#[wasm_bindgen_test]
-fn currency_override_and_unknown_currency() {
-    let mut e = engine();
-    e.configure(None, Some("JPY".into()), None);
-    let el = placement(&[("placement", "similar"), ("item", "84406B")]);
-    e.render(&el).unwrap();
-    let p = texts(&el, "price")[0].clone();
-    // 255 minor units of a zero-decimal currency: 255 yen, no fraction.
-    assert!(
-        p.contains("255") && !p.contains('.') && (p.contains('¥') || p.contains('￥')),
-        "{p}"
-    );
-
-    let warns = Warnings::capture();
-    let mut e = engine();
-    e.configure(None, Some("NOT A CODE".into()), None);
-    e.render(&el).unwrap();
-    assert_eq!(texts(&el, "price")[0], "2.55");
-    assert_eq!(warns.list().len(), 1, "{:?}", warns.list());
-    el.remove();
-}
-
-#[wasm_bindgen_test]
-fn profile_persists_in_one_versioned_key() {
-    clear_storage();
-    let mut a = engine();
-    a.use_local_storage();
-    a.track("view", "85123A", 1_000.0).unwrap();
-    a.track("purchase", "71053", 2_000.0).unwrap();
-    assert_eq!(
-        storage().get_item(KEY).unwrap().unwrap(),
-        r#"{"v":1,"events":[{"type":"view","item":"85123A","at":1000},{"type":"purchase","item":"71053","at":2000}]}"#
-    );
-    // A new page (engine) sees the same profile.
-    let mut b = engine();
-    b.use_local_storage();
-    assert_eq!(b.event_count(), 2);
-    assert_eq!(b.placement_ids("recent", None, None).unwrap(), "85123A");
-    // Another tab's write is merged on the next track.
-    a.track("view", "84406B", 3_000.0).unwrap();
-    b.track("view", "22423", 4_000.0).unwrap();
-    assert_eq!(b.event_count(), 4);
-    assert_eq!(
-        b.placement_ids("recent", None, None).unwrap(),
-        "22423 84406B 85123A"
-    );
-    b.forget();
-    assert_eq!(b.event_count(), 0);
-    assert!(storage().get_item(KEY).unwrap().is_none());
-}
-
-#[wasm_bindgen_test]
-fn profile_keeps_only_the_most_recent_500_events() {
-    clear_storage();
-    let mut e = engine();
-    e.use_local_storage();
-    for i in 0..510 {
-        e.track(
-            "view",
-            if i % 2 == 0 { "85123A" } else { "71053" },
-            i as f64,
-        )
-        .unwrap();
-    }
-    assert_eq!(e.event_count(), 500);
-    let stored = js_sys::JSON::parse(&storage().get_item(KEY).unwrap().unwrap()).unwrap();
-    let events: js_sys::Array = Reflect::get(&stored, &"events".into())
-        .unwrap()
-        .unchecked_into();
-    assert_eq!(events.length(), 500);
-    let first_at = Reflect::get(&events.get(0), &"at".into()).unwrap().as_f64();
-    assert_eq!(first_at, Some(10.0));
-    clear_storage();
-}
-
-#[wasm_bindgen_test]
-fn corrupt_storage_warns_once_and_keeps_working() {
-    for junk in [
-        "{not json",
-        "null",
-        "[]",
-        "42",
-        r#"{"v":1,"events":"nope"}"#,
-        r#"{"events":[]}"#,
-    ] {
-        storage().set_item(KEY, junk).unwrap();
-        let warns = Warnings::capture();
-        let mut e = engine();
-        e.use_local_storage();
-        e.track("view", "71053", 1.0).unwrap();
-        e.track("view", "85123A", 2.0).unwrap();
-        let el = placement(&[("placement", "recent")]);
-        e.render(&el).unwrap();
-        assert_eq!(
-            texts(&el, "title"),
-            vec!["WHITE HANGING HEART T-LIGHT HOLDER", "WHITE METAL LANTERN"],
-            "{junk}"
-        );
-        assert_eq!(warns.list().len(), 1, "{junk}: {:?}", warns.list());
-        assert!(
-            warns.list()[0].starts_with("attune: "),
-            "{:?}",
-            warns.list()
-        );
-        // The damaged value was replaced by a valid profile.
-        let stored = storage().get_item(KEY).unwrap().unwrap();
-        assert!(
-            stored.starts_with(r#"{"v":1,"events":[{"type":"view","item":"71053""#),
-            "{junk}: {stored}"
-        );
-        el.remove();
-    }
-    clear_storage();
-}
-
-#[wasm_bindgen_test]
-fn invalid_stored_events_are_skipped_with_one_warning() {
-    storage()
-        .set_item(
-            KEY,
-            r#"{"v":1,"events":[{"type":"view","item":"85123A","at":1},{"type":"teleport","item":"71053","at":2},{"type":"view","item":"","at":3},7,{"type":"view","item":"84406B","at":4}]}"#,
-        )
-        .unwrap();
-    let warns = Warnings::capture();
-    let mut e = engine();
-    e.use_local_storage();
-    assert_eq!(e.event_count(), 2);
-    assert_eq!(
-        e.placement_ids("recent", None, None).unwrap(),
-        "84406B 85123A"
-    );
-    assert_eq!(warns.list().len(), 1);
-    assert!(
-        warns.list()[0].contains("ignored 3 invalid"),
-        "{:?}",
-        warns.list()
-    );
-    clear_storage();
-}
-
-#[wasm_bindgen_test]
-fn newer_stored_version_is_never_overwritten() {
-    let newer = r#"{"v":2,"events":[],"future":true}"#;
-    storage().set_item(KEY, newer).unwrap();
-    let warns = Warnings::capture();
-    let mut e = engine();
-    e.use_local_storage();
-    e.track("view", "71053", 1.0).unwrap();
-    assert_eq!(storage().get_item(KEY).unwrap().unwrap(), newer);
-    assert_eq!(e.placement_ids("recent", None, None).unwrap(), "71053");
-    assert_eq!(warns.list().len(), 1);
-    clear_storage();
-}
-
-#[wasm_bindgen_test]
-fn throwing_storage_keeps_working_in_memory_with_one_warning() {
-    clear_storage();
-    js("window.__attuneSaved = [Storage.prototype.getItem, Storage.prototype.setItem];
-        Storage.prototype.getItem = function () { throw new DOMException('denied', 'SecurityError'); };
-        Storage.prototype.setItem = function () { throw new DOMException('full', 'QuotaExceededError'); };");
-    let warns = Warnings::capture();
-    let mut e = engine();
-    e.use_local_storage();
-    e.track("view", "71053", 1.0).unwrap();
-    e.track("view", "84406B", 2.0).unwrap();
-    let result = e.placement_ids("recent", None, None);
-    let count = warns.list().len();
-    js("[Storage.prototype.getItem, Storage.prototype.setItem] = window.__attuneSaved;");
-    assert_eq!(result.unwrap(), "84406B 71053");
-    assert_eq!(count, 1, "{:?}", warns.list());
-
-    // Only setItem failing (quota): also memory-only after one warning.
-    js("window.__attuneSaved = Storage.prototype.setItem;
-        Storage.prototype.setItem = function () { throw new DOMException('full', 'QuotaExceededError'); };");
-    let warns = Warnings::capture();
-    let mut e = engine();
-    e.use_local_storage();
-    e.track("view", "71053", 1.0).unwrap();
-    e.track("view", "22423", 2.0).unwrap();
-    let ids = e.placement_ids("recent", None, None);
-    let count = warns.list().len();
-    js("Storage.prototype.setItem = window.__attuneSaved;");
-    assert_eq!(ids.unwrap(), "22423 71053");
-    assert_eq!(count, 1, "{:?}", warns.list());
-    assert!(storage().get_item(KEY).unwrap().is_none());
-}
-
-#[wasm_bindgen_test]
-fn bad_events_and_bad_models_are_errors_not_panics() {
-    let mut e = engine();
-    assert!(e.track("click", "85123A", 1.0).is_err());
-    assert!(e.track("view", "", 1.0).is_err());
-    assert!(e.track("view", "two ids", 1.0).is_err());
-    assert!(e.track("view", "85123A", f64::NAN).is_err());
-    assert_eq!(e.event_count(), 0);
-
-    assert!(Engine::new(b"").is_err());
-    assert!(Engine::new(b"not a model at all").is_err());
-    let mut bytes = model_bytes();
-    let mid = bytes.len() / 2;
-    bytes[mid] ^= 0x55;
-    assert!(Engine::new(&bytes).is_err());
-    let bytes = model_bytes();
-    assert!(Engine::new(&bytes[..bytes.len() - 1]).is_err());
-}
-
-#[wasm_bindgen_test]
-fn recommend_ids_follows_the_cli_contract() {
-    let e = engine();
-    assert_eq!(e.recommend_ids("85123A", 5), "71053 84406B EVIL 22423 IMG");
-    assert_eq!(e.recommend_ids("", 4), "22423 85123A 71053 IMG");
-    assert_eq!(e.recommend_ids("  NOPE   ", 2), "22423 85123A");
-    let out = e.recommend_ids("85123A 71053 NOPE", 10);
-    assert!(
-        out.split(' ').all(|id| id != "85123A" && id != "71053"),
-        "{out}"
-    );
-    assert_eq!(e.recommend_ids("85123A", 0), "");
+    assert_eq!(run(&mut e, "id", "", 1.0), "71053");
+    assert_eq!(run(&mut e, "title", "", 0.0), "WHITE HANGING HEART T-LIGHT HOLDER");
+    assert_eq!(run(&mut e, "title", "", 6.0), "", "no title");
+    assert_eq!(run(&mut e, "url", "", 6.0), "https://shop.example/p/IMG");
+    assert_eq!(run(&mut e, "price", "", 3.0), "1275");
+    assert_eq!(run(&mut e, "price", "", 6.0), "", "no price");
+    assert_eq!(run(&mut e, "title", "", 99.0), "", "out of range is empty, not a panic");
+    assert_eq!(run(&mut e, "index", " 22423 ", 0.0), "3");
+    assert_eq!(run(&mut e, "index", "NOPE", 0.0), "");
+    assert_eq!(run(&mut e, "meta", "currency", 0.0), "GBP");
     assert_eq!(e.item_count(), 7);
-    assert_eq!(e.id_at(6).as_deref(), Some("IMG"));
+    assert_eq!(e.id_at(4).as_deref(), Some("LONELY"));
     assert_eq!(e.id_at(7), None);
+    assert!(error(&mut e, "explode", "", 0.0).contains("attune: unknown engine operation"));
+}
+
+#[wasm_bindgen_test]
+fn events_in_and_out_in_the_text_form() {
+    let mut e = engine();
+    run(&mut e, "track", "view\t85123A", NOW);
+    run(&mut e, "track", "search\tred lamp", NOW + 1000.0);
+    run(&mut e, "track", "not_interested\tEVIL", NOW + 2000.0);
+    assert_eq!(
+        run(&mut e, "dump", "", 0.0),
+        "view\t85123A\t1732590000000\nsearch\tred lamp\t1732590001000\nnot_interested\tEVIL\t1732590002000"
+    );
+    for (arg, why) in [
+        ("click\tA", "type must be view, cart, remove_from_cart"),
+        ("view\tA B", "item must be a non-empty id"),
+        ("view\t", "item must be a non-empty id"),
+        ("search\t ", "a search needs its text"),
+        ("view", "item must be a non-empty id"),
+    ] {
+        let msg = error(&mut e, "track", arg, NOW);
+        assert!(msg.starts_with("Error: attune: track: "), "{msg}");
+        assert!(msg.contains(why), "{arg:?}: {msg}");
+    }
+    assert!(error(&mut e, "track", "view\tA", f64::NAN).contains("time must be a finite number"));
+    assert_eq!(e.event_count(), 3, "refused events change nothing");
+    run(&mut e, "forget", "", 0.0);
+    assert_eq!(run(&mut e, "dump", "", 0.0), "");
+}
+
+#[wasm_bindgen_test]
+fn load_validates_applies_retention_and_merges() {
+    let mut e = engine();
+    run(&mut e, "track", "view\tIMG", NOW);
+    let stored = [
+        ["view", "85123A", &((NOW - 100.0 * DAY) as u64).to_string()].join("\t"),
+        ["cart", "71053", &((NOW - DAY) as u64).to_string()].join("\t"),
+        "teleport\t71053\t1".to_string(),
+        "view\t71053\tyesterday".to_string(),
+    ]
+    .join("\n");
+    assert_eq!(run(&mut e, "load", &stored, NOW), "2", "two invalid lines");
+    assert_eq!(
+        run(&mut e, "dump", "", 0.0),
+        ["cart", "71053", &((NOW - DAY) as u64).to_string()].join("\t"),
+        "older than 90 days dropped; the memory event replaced"
+    );
+    run(&mut e, "track", "view\tIMG", NOW);
+    run(&mut e, "merge", &stored, NOW);
+    assert!(run(&mut e, "dump", "", 0.0).ends_with("view\tIMG\t1732590000000"), "merge keeps the memory events after the stored ones");
+    // Configurable, at least a day: with 0.5 the day-old cart event survives until it is
+    // a day and an hour old.
+    run(&mut e, "set", "retentionDays", 0.5);
+    run(&mut e, "load", &stored, NOW);
+    assert!(run(&mut e, "dump", "", 0.0).starts_with("cart\t71053"));
+    run(&mut e, "load", &stored, NOW + 3_600_000.0);
+    assert_eq!(run(&mut e, "dump", "", 0.0), "");
+    run(&mut e, "set", "maxEvents", 2.0);
+    for (i, id) in ["85123A", "71053", "22423"].iter().enumerate() {
+        run(&mut e, "track", &["view", id].join("\t"), NOW + i as f64);
+    }
+    assert_eq!(e.event_count(), 2, "bounded by maxEvents");
+}
+
+#[wasm_bindgen_test]
+fn every_placement_answers_with_reason_codes() {
+    let mut e = engine();
+    let sim = pick(&mut e, "similar", "85123A", 4);
+    assert_eq!(ids(&sim), ["71053", "84406B", "EVIL"]);
+    assert!(sim.iter().all(|p| p.1 == "w" && p.2 == "85123A"));
+    assert!(pick(&mut e, "similar", "LONELY", 4).is_empty());
+    let fy = pick(&mut e, "for-you", "", 2);
+    assert_eq!(fy, [("22423".into(), "p".into(), "".into()), ("85123A".into(), "p".into(), "".into())]);
+    assert_eq!(ids(&pick(&mut e, "popular", "", 4)), ["22423", "85123A", "71053", "IMG"]);
+
+    run(&mut e, "track", "view\t84406B", NOW);
+    run(&mut e, "track", "cart\t22423", NOW + 1.0);
+    let fy = pick(&mut e, "for-you", "", 3);
+    assert_eq!(fy[0], ("71053".into(), "c".into(), "22423".into()), "{fy:?}");
+    assert!(fy.contains(&("85123A".into(), "v".into(), "84406B".into())), "{fy:?}");
+    assert!(!ids(&fy).contains(&"22423"), "not what is in the basket");
+    assert_eq!(pick(&mut e, "recent", "", 4), [("84406B".into(), "r".into(), "".into())]);
+    let bt = pick(&mut e, "bought-together", "", 4);
+    assert_eq!(ids(&bt), ["71053", "IMG"], "the basket's neighbours");
+    let cart = pick(&mut e, "cart", "", 4);
+    assert_eq!(cart[0], ("71053".into(), "w".into(), "22423".into()));
+
+    run(&mut e, "track", "search\tlantern", NOW + 2.0);
+    let fy = pick(&mut e, "for-you", "", 6);
+    // "lantern" matches 71053, whose neighbour 85123A now comes from the search.
+    assert!(fy.contains(&("85123A".into(), "s".into(), "lantern".into())), "{fy:?}");
+
+    // Paused: the profile is not used.
+    let out = run(&mut e, "pick", "recent\t\t-\t4\t\t0", f64::NAN);
+    assert_eq!(out, "");
+    assert!(error(&mut e, "pick", "everything\t\t-\t4\t\t1", f64::NAN).contains("unknown placement"));
+}
+
+#[wasm_bindgen_test]
+fn merchant_rules_and_page_facts() {
+    let mut e = engine();
+    assert_eq!(run(&mut e, "rule", "unavailable\t\t22423 NOPE", 0.0), "1", "known ids counted");
+    run(&mut e, "rule", "pin\t\tLONELY", 0.0);
+    let pop = pick(&mut e, "popular", "", 4);
+    assert_eq!(ids(&pop), ["LONELY", "85123A", "71053", "IMG"]);
+    assert_eq!(pop[0].1, "f");
+    run(&mut e, "rule", "available\t\t22423", 0.0);
+    run(&mut e, "rule", "price\t499\t71053", 0.0);
+    assert_eq!(run(&mut e, "price", "", 1.0), "499", "the page's price");
+    run(&mut e, "rule", "category\tLights\t85123A 71053 LONELY", 0.0);
+    run(&mut e, "set", "maxPerCategory", 1.0);
+    assert_eq!(ids(&pick(&mut e, "popular", "", 4)), ["LONELY", "22423", "IMG"]);
+    // min-score (n) and an explicit fallback.
+    let arg = ["similar", "85123A", "-", "4", "popular", "1"].join("\t");
+    let out = run(&mut e, "pick", &arg, 0.9);
+    assert!(out.lines().all(|l| l.split('\t').nth(1) == Some("p") || l.split('\t').nth(1) == Some("f")), "{out}");
+    let arg = ["similar", "85123A", "-", "4", "none", "1"].join("\t");
+    assert_eq!(run(&mut e, "pick", &arg, 0.9), "", "nothing rather than noise");
+    // An explicit basket ("items") overrides the profile's; the pin leads.
+    let arg = ["bought-together", "", "IMG", "4", "", "1"].join("\t");
+    assert_eq!(run(&mut e, "pick", &arg, f64::NAN), "4\tf\t\n3\tw\t6");
+}
+
+#[wasm_bindgen_test]
+fn recommend_ids_follows_the_cli_contract_and_bad_models_are_errors() {
+    let e = engine();
+    assert_eq!(e.recommend_ids("", 3), "22423 85123A 71053");
+    assert_eq!(e.recommend_ids("85123A", 2), "71053 84406B");
+    assert!(!e.recommend_ids("85123A 71053", 10).split(' ').any(|id| id == "85123A" || id == "71053"));
+    for (bytes, why) in [
+        (&b"not a model"[..], "not an Attune model"),
+        (&b"ATTN"[..], "truncated"),
+    ] {
+        let err = Engine::new(bytes).err().expect("bad model refused");
+        let msg = js_string(&err.into());
+        assert!(msg.contains("attune: ") && msg.contains(why), "{msg}");
+    }
 }

@@ -73,7 +73,7 @@ test("a whole shopping journey fetches only the shop's own static files", async 
     const reqs = t.requests;
     assert.ok(reqs.length > 10, `only ${reqs.length} requests recorded`);
     // What the shopper viewed and typed must not appear in any URL but the product page's own.
-    const profileWords = [...viewed, "Grace", "Private", "grace.private", "Quiet", "YO1", "attune:v1"];
+    const profileWords = [...viewed, "Grace", "Private", "grace.private", "Quiet", "YO1", "localStorage"];
     for (const r of reqs) {
       const u = new URL(r.url);
       assert.equal(r.method, "GET", `${r.method} ${r.url}`);
@@ -155,15 +155,15 @@ test("the shop's basket and Attune's profile live in separate localStorage keys"
     await page.click("#add-to-cart");
     await page.waitForSelector("#cart-status a");
     await page.waitForFunction(() => {
-      const p = JSON.parse(localStorage.getItem("attune:v1") || "null");
+      const p = JSON.parse(localStorage.getItem("attune") || "null");
       return p && p.events.some((e) => e.type === "cart");
     });
     const keys = await page.evaluate(() => Object.keys(localStorage).sort());
     // The help prompts keep their own small memory (docs/prompts.md), under Attune's prefix.
-    assert.deepEqual(keys, ["attune:prompts", "attune:v1", "demo-shop:cart"]);
+    assert.deepEqual(keys, ["attune", "attune:prompts", "demo-shop:cart"]);
     const { cart, profile } = await page.evaluate(() => ({
       cart: JSON.parse(localStorage.getItem("demo-shop:cart")),
-      profile: JSON.parse(localStorage.getItem("attune:v1")),
+      profile: JSON.parse(localStorage.getItem("attune")),
     }));
     assert.deepEqual(
       cart.lines.map((l) => [l.id, l.qty]),

@@ -194,7 +194,7 @@ test("viewing products changes 'Picked for you', and the profile survives a relo
     );
     assert.deepEqual(await placementItems(page, RECENT), []);
     assert.equal(
-      await page.evaluate(() => (JSON.parse(localStorage.getItem("attune:v1") || '{"events":[]}').events || []).length),
+      await page.evaluate(() => (JSON.parse(localStorage.getItem("attune") || '{"events":[]}').events || []).length),
       0,
     );
     for (const p of viewed) await visitProduct(page, env.origin, p.id); // browse again for the next check
@@ -266,7 +266,7 @@ test("basket and checkout record purchases, which then leave 'Picked for you'", 
     assert.equal(await page.textContent("[data-cart-count]"), "0");
     const state = await page.evaluate(() => ({
       cart: JSON.parse(localStorage.getItem("demo-shop:cart")),
-      profile: JSON.parse(localStorage.getItem("attune:v1")),
+      profile: JSON.parse(localStorage.getItem("attune")),
     }));
     assert.deepEqual(state.cart.lines, []);
     const purchased = state.profile.events.filter((e) => e.type === "purchase").map((e) => e.item);

@@ -200,7 +200,8 @@ impl Rules {
     /// Applies every rule to a placement's candidates: drops what may not be shown and
     /// duplicates, adjusts scores (boost, bury, price band, dismissed neighbours),
     /// ranks by adjusted score (ties keep the candidates' order), drops scores below
-    /// `min`, caps categories, puts pinned items first when `pin`, keeps at most `k`.
+    /// `min`, caps categories, puts pinned items first when `pin` (and something of the
+    /// list's own clears `min`), keeps at most `k`.
     pub fn apply(
         &self,
         model: &Model,
@@ -241,12 +242,18 @@ impl Rules {
 
         let mut out: Vec<Pick> = Vec::with_capacity(k);
         let mut per_category: Vec<(u16, usize)> = Vec::new();
-        let pins = if pin { &self.pins[..] } else { &[] };
-        let pinned = pins.iter().filter(|&&item| self.allowed(cx, item)).map(|&item| Pick {
-            item,
-            score: f32::INFINITY,
-            why: Why::Featured,
-        });
+        // Pins join a list that has something of its own: they never turn "nothing
+        // worth showing" into a placement of promotions.
+        let own = ranked.iter().any(|r| r.1.score >= min);
+        let pins = if pin && own { &self.pins[..] } else { &[] };
+        let pinned = pins
+            .iter()
+            .filter(|&&item| self.allowed(cx, item))
+            .map(|&item| Pick {
+                item,
+                score: f32::INFINITY,
+                why: Why::Featured,
+            });
         for p in pinned.chain(ranked.into_iter().map(|r| r.1)) {
             if out.len() >= k {
                 break;
@@ -325,10 +332,20 @@ mod tests {
         let m = model();
         let r = Rules::new(m.len());
         let cx = Context::default();
-        let got = r.apply(&m, &cx, picks(&[(2, 1.0), (0, 3.0), (1, 3.0), (2, 9.0)]), 10, 0.0, true);
+        let got = r.apply(
+            &m,
+            &cx,
+            picks(&[(2, 1.0), (0, 3.0), (1, 3.0), (2, 9.0)]),
+            10,
+            0.0,
+            true,
+        );
         // Ties keep the candidates' order; the duplicate of 2 is dropped.
         assert_eq!(items(&got), vec![0, 1, 2]);
-        assert_eq!(items(&r.apply(&m, &cx, picks(&ALL), 2, 0.0, true)), vec![0, 1]);
+        assert_eq!(
+            items(&r.apply(&m, &cx, picks(&ALL), 2, 0.0, true)),
+            vec![0, 1]
+        );
     }
 
     #[test]
@@ -342,12 +359,21 @@ mod tests {
             dismissed: &[4],
             band: None,
         };
-        assert_eq!(items(&r.apply(&m, &cx, picks(&ALL), 10, 0.0, true)), vec![5]);
+        assert_eq!(
+            items(&r.apply(&m, &cx, picks(&ALL), 10, 0.0, true)),
+            vec![5]
+        );
         r.set_flag(3, REBUY, true);
         r.set_flag(1, UNAVAILABLE, false);
-        assert_eq!(items(&r.apply(&m, &cx, picks(&ALL), 10, 0.0, true)), vec![1, 3, 5]);
+        assert_eq!(
+            items(&r.apply(&m, &cx, picks(&ALL), 10, 0.0, true)),
+            vec![1, 3, 5]
+        );
         r.rebuy_all = true;
-        assert_eq!(items(&r.apply(&m, &cx, picks(&ALL), 10, 0.0, true)), vec![1, 2, 3, 5]);
+        assert_eq!(
+            items(&r.apply(&m, &cx, picks(&ALL), 10, 0.0, true)),
+            vec![1, 2, 3, 5]
+        );
     }
 
     #[test]
@@ -379,6 +405,11 @@ mod tests {
         // Not where pins are off (e.g. "recently viewed").
         let got = r.apply(&m, &cx, picks(&[(0, 1.0), (2, 2.0)]), 3, 0.5, false);
         assert_eq!(items(&got), vec![2, 0]);
+        // Nothing of the list's own clears the minimum: no pins either.
+        assert!(r
+            .apply(&m, &cx, picks(&[(0, 1.0)]), 3, 5.0, true)
+            .is_empty());
+        assert!(r.apply(&m, &cx, vec![], 3, 0.0, true).is_empty());
     }
 
     #[test]
@@ -387,14 +418,22 @@ mod tests {
         let r = Rules::new(m.len());
         let got = r.apply(&m, &Context::default(), picks(&ALL), 10, 3.0, true);
         assert_eq!(items(&got), vec![0, 1, 2, 3]);
-        assert!(r.apply(&m, &Context::default(), picks(&ALL), 10, 7.0, true).is_empty());
+        assert!(r
+            .apply(&m, &Context::default(), picks(&ALL), 10, 7.0, true)
+            .is_empty());
     }
 
     #[test]
     fn at_most_n_per_category() {
         let m = model();
         let mut r = Rules::new(m.len());
-        for (item, cat) in [(0, "Mugs"), (1, "Mugs"), (2, "Mugs"), (3, "Lamps"), (4, "Lamps")] {
+        for (item, cat) in [
+            (0, "Mugs"),
+            (1, "Mugs"),
+            (2, "Mugs"),
+            (3, "Lamps"),
+            (4, "Lamps"),
+        ] {
             r.set_category(item, cat);
         }
         assert_eq!(r.category(0), r.category(2));
@@ -404,7 +443,11 @@ mod tests {
         assert_eq!(all.len(), 6, "no cap by default");
         r.max_per_category = 1;
         let got = r.apply(&m, &Context::default(), picks(&ALL), 10, 0.0, true);
-        assert_eq!(items(&got), vec![0, 3, 5], "uncategorised items are never capped");
+        assert_eq!(
+            items(&got),
+            vec![0, 3, 5],
+            "uncategorised items are never capped"
+        );
         r.set_category(2, "");
         r.max_per_category = 2;
         let got = r.apply(&m, &Context::default(), picks(&ALL), 10, 0.0, true);
@@ -451,7 +494,14 @@ mod tests {
             ..Context::default()
         };
         // B is A's closest neighbour (1.0 → ×0.5), C a weaker one (0.5 → ×0.75).
-        let got = r.apply(&m, &cx, picks(&[(1, 4.0), (2, 4.0), (3, 2.5)]), 10, 0.0, true);
+        let got = r.apply(
+            &m,
+            &cx,
+            picks(&[(1, 4.0), (2, 4.0), (3, 2.5)]),
+            10,
+            0.0,
+            true,
+        );
         assert_eq!(items(&got), vec![2, 3, 1]);
         assert_eq!(got[0].score, 3.0);
         assert_eq!(got[2].score, 2.0);
@@ -466,6 +516,8 @@ mod tests {
         r.set_price(99, 5);
         assert_eq!(r.flags(99), 0);
         assert_eq!(r.category(99), 0);
-        assert!(r.apply(&m, &Context::default(), vec![], 3, 0.0, true).is_empty());
+        assert!(r
+            .apply(&m, &Context::default(), vec![], 3, 0.0, true)
+            .is_empty());
     }
 }
