@@ -1,9 +1,6 @@
-// Attune loader (docs/integration.md explains every part). Defines window.attune at once,
-// queueing events until the engine is ready; fetches only ./pkg/attune_web.js, its .wasm
-// and the model. Reads the shop's signals (track, GA4 dataLayer, JSON-LD, data-attune-*),
-// keeps the profile in localStorage only with consent (else in memory), renders
-// <attune-recs> and <attune-privacy> in Shadow DOM from DOM nodes. Kept terse: every
-// byte here is served to every shopper. Never breaks the page: one console.warn per fault.
+// Attune loader: signals in, profile (localStorage with consent, else memory), placements
+// and the privacy view out; fetches only ./pkg/ and the model. docs/integration.md explains
+// every part; kept terse because every byte is served to every shopper.
 
 const w = window;
 const d = document;
@@ -16,6 +13,9 @@ const warn = (msg, err) => {
 };
 const quiet = (f) => { try { return f(); } catch (_) { return undefined; } };
 
+const GA = { view_item: 'view', select_item: 'view', add_to_cart: 'cart', remove_from_cart: 'remove_from_cart', purchase: 'purchase', search: 'search', view_search_results: 'search' };
+const PAGE = { view_item: 'product', purchase: 'confirmation', view_cart: 'cart', begin_checkout: 'checkout' };
+
 if (!(w.attune && w.attune.ready)) start(w.attune);
 
 function start(prior) {
@@ -23,10 +23,10 @@ function start(prior) {
   const live = new Set();
   const dirty = new Set();
   const notes = new WeakMap();
-  const consent = {}; // source → true | false; no answer yet = absent
+  const consent = {}; // source → true | false
   const ctx = { page: '', item: '', cart: null };
   const facts = [];
-  const seen = new Set(); // items viewed on this page: one view each
+  const seen = new Set(); // one view per item and page
   let engine = null;
   let failed = false;
   let flushing = false;
@@ -40,7 +40,7 @@ function start(prior) {
   let prompter = null;
   let promptConfig;
   let eco = null;
-  let auto = ''; // the page's item from JSON-LD or <body data-attune-item>: a view
+  let auto = ''; // the page's item (JSON-LD, body attribute): a view
   let resolveReady;
   const ready = new Promise((r) => { resolveReady = r; });
   const run = (op, arg = '', n = 0) => engine.run(op, arg, n);
@@ -58,7 +58,6 @@ function start(prior) {
   const asId = (v) => (typeof v === 'string' || typeof v === 'number' ? String(v).trim() : '');
   const ids = (v) => (Array.isArray(v) ? v.map(asId).join(' ') : asId(v));
 
-  // ---- consent and storage
   const state = () => {
     const v = Object.values(consent);
     return v.includes(false) ? 'denied' : v.includes(true) || !(waiting || mode === 'pending') ? 'granted' : 'pending';
@@ -101,7 +100,6 @@ function start(prior) {
       fault('localStorage refused to save the shopper profile; keeping it in memory', e);
     }
   };
-  // Every Attune key in local and session storage (Attune itself writes only `attune`).
   const wipe = () => {
     for (const s of ['localStorage', 'sessionStorage']) {
       quiet(() => { for (const k of Object.keys(w[s])) if (k === KEY || k.startsWith(KEY + ':')) w[s].removeItem(k); });
@@ -116,8 +114,7 @@ function start(prior) {
         if (o) {
           persist = true;
           load(o, true);
-          // Write back what changed: events from before consent, a migration, events
-          // past the retention limit or the bound (retention is enforced on load).
+          // Save what changed: events before consent, a migration, retention, the bound.
           if (mine || o.v === 1 || events().length !== o.events.length) save();
         }
       }
@@ -128,7 +125,6 @@ function start(prior) {
     refresh();
   };
 
-  // ---- signals
   const apply = (type, value, at, ev) => {
     if (prompter) quiet(() => prompter.promptSignal(ev || { type, item: value }, at));
     if (paused) return;
@@ -155,19 +151,16 @@ function start(prior) {
     const t = o.type === 'add_to_cart' ? 'cart' : String(o.type);
     record(t, t === 'search' ? String(o.query ?? o.search_term ?? '').replace(/\s+/g, ' ').trim().slice(0, 100) : asId(o.item), o);
   };
-  // GA4 ecommerce in window.dataLayer (before and after load; gtag() `arguments` and
-  // GTM objects). {ecommerce: null} clears the items a later bare event would reuse.
+  // GA4 ecommerce in dataLayer: like GTM, {ecommerce: null} clears what a bare event reuses.
   const ga = (name, p) => {
     const items = ((p && p.items) || []).map((i) => asId(i && (i.item_id ?? i.id))).filter(Boolean);
-    const each = (t) => { for (const i of items) record(t, i, { type: t, item: i }); };
-    if (name === 'view_item') { ctx.page = 'product'; ctx.item = ctx.item || items[0] || ''; }
-    if (name === 'view_item' || name === 'select_item') each('view');
-    if (name === 'add_to_cart') each('cart');
-    if (name === 'remove_from_cart') each('remove_from_cart');
-    if (name === 'purchase') { ctx.page = 'confirmation'; each('purchase'); }
+    const t = GA[name];
+    if (PAGE[name]) ctx.page = PAGE[name];
+    if (name === 'view_item') ctx.item = ctx.item || items[0] || '';
     if (name === 'view_item_list') ctx.page = ctx.page || 'listing';
-    if (name === 'view_cart' || name === 'begin_checkout') { ctx.page = name === 'view_cart' ? 'cart' : 'checkout'; ctx.cart = items; }
-    if (name === 'search' || name === 'view_search_results') track({ type: 'search', search_term: p && p.search_term, results: p && p.results });
+    if (name === 'view_cart' || name === 'begin_checkout') ctx.cart = items;
+    if (t === 'search') track({ type: t, search_term: p && p.search_term, results: p && p.results });
+    else if (t) for (const i of items) record(t, i, { type: t, item: i });
   };
   const layer = (m) => {
     if (!m || typeof m !== 'object') return;
@@ -176,7 +169,7 @@ function start(prior) {
       if (m[0] === 'event') ga(m[1], p);
       const c = m[0] === 'consent' && p.personalization_storage;
       if (c) {
-        // A default of "denied" means "not asked yet": wait; an update decides.
+        // A denied default means "not asked yet"; an update decides.
         if (c === 'granted' || m[1] === 'update') consent.gcm = c === 'granted'; else waiting = true;
         sync();
       }
@@ -195,8 +188,7 @@ function start(prior) {
       return r;
     };
   }
-  // schema.org Product JSON-LD: a top-level Product is the page's item; every Product
-  // (also in an ItemList) gives availability, price and category.
+  // JSON-LD: a top-level Product is the page's item; every Product gives catalog facts.
   const ld = (j, top) => {
     if (Array.isArray(j)) return j.forEach((x) => ld(x, top));
     if (!j || typeof j !== 'object') return;
@@ -225,7 +217,6 @@ function start(prior) {
   ctx.item = auto = asId((d.body || d.documentElement).getAttribute('data-attune-item')) || auto || ctx.item;
   const basket = attr('[data-attune-cart-items]', 'data-attune-cart-items');
   if (basket != null) ctx.cart = split(basket);
-  // data-attune-* on the shop's own buttons, links and search forms.
   d.addEventListener('click', (e) => quiet(() => {
     const a = e.target.closest('[data-attune-cart],[data-attune-remove],a[data-attune-item]').dataset;
     if (a.attuneCart) record('cart', asId(a.attuneCart));
@@ -237,7 +228,6 @@ function start(prior) {
     if (q.value.trim()) track({ type: 'search', query: q.value });
   }), true);
 
-  // ---- rendering
   const schedule = (el) => {
     dirty.add(el);
     if (!flushing) {
@@ -306,7 +296,7 @@ function start(prior) {
   };
   api.erase = api.forget;
   w.attune = api;
-  // Events a page queued before this script ran: window.attune = {q: [{type, item}, …]}.
+  // Events queued before this script ran: window.attune = {q: [{type, item}, …]}.
   if (prior && Array.isArray(prior.q)) for (const e of prior.q.slice(0, 500)) api.track(e);
   const bought = attr('[data-attune-purchase]', 'data-attune-purchase');
   for (const i of split(bought)) record('purchase', i);
