@@ -30,6 +30,8 @@ function render() {
   $("cart-subtotal").textContent = formatPrice(subtotal, currency);
   $("cart-delivery").textContent = delivery === 0 ? "Free" : formatPrice(delivery, currency);
   $("cart-total").textContent = formatPrice(subtotal + delivery, currency);
+  // The shop's basket is the truth: the "cart" placement complements exactly these items.
+  document.querySelector('attune-recs[placement="cart"]')?.setAttribute("items", lines.map((l) => l.id).join(" "));
   document.body.dataset.lines = String(lines.length);
 }
 
@@ -55,7 +57,7 @@ function row(line) {
   });
   const remove = el(
     "button",
-    { type: "button", class: "button-link remove", "aria-label": `Remove ${title}` },
+    { type: "button", class: "button-link remove", "aria-label": `Remove ${title}`, "data-attune-remove": line.id },
     "Remove",
   );
   remove.addEventListener("click", () => {
