@@ -120,6 +120,77 @@ pub fn prompt_config(data: &[u8]) {
     }
 }
 
+/// The stored profile's text form (what the loader hands the Wasm from localStorage, which
+/// any page script or a hand edit can change) → `Profile::parse_text`, then the lists the
+/// placements read. The first byte sets the cap. Invariants: no more events than the cap;
+/// every line is either an event or counted as dropped; and `to_text` of what was parsed
+/// parses back to the same events with nothing dropped.
+pub fn profile_text(data: &[u8]) {
+    use attune_core::profile::{Profile, MAX_EVENTS_LIMIT};
+    let Some((&first, rest)) = data.split_first() else {
+        return;
+    };
+    let cap = (1 + first as usize * 20).min(MAX_EVENTS_LIMIT);
+    let text = String::from_utf8_lossy(rest);
+    let (events, dropped) = Profile::parse_text(&text, cap);
+    let lines = text.split('\n').filter(|l| !l.is_empty()).count();
+    assert!(events.len() <= cap);
+    assert!(events.len() + dropped as usize <= lines);
+    let mut p = Profile::new();
+    p.set_cap(cap);
+    for e in events {
+        p.record(e);
+    }
+    let again = p.to_text();
+    let (events2, dropped2) = Profile::parse_text(&again, cap);
+    assert_eq!(
+        dropped2, 0,
+        "to_text wrote a line parse_text refuses: {again:?}"
+    );
+    assert_eq!(
+        events2.as_slice(),
+        p.events(),
+        "to_text/parse_text round trip changed events"
+    );
+    let model = profile_model();
+    let _ = (
+        p.history(model),
+        p.cart(model),
+        p.purchased(model),
+        p.dismissed(model),
+        p.last_search(),
+    );
+    let _ = p.recently_viewed(model, Some(0), 24);
+}
+
+/// A small model whose ids the fuzzer can hit ("1".."9", "A", "B").
+fn profile_model() -> &'static Model {
+    static MODEL: std::sync::OnceLock<Model> = std::sync::OnceLock::new();
+    MODEL.get_or_init(|| {
+        use attune_core::build::{build, BuildSettings, Interactions, Order};
+        let orders = (0..30u32)
+            .map(|k| Order {
+                customer: Some(k % 10),
+                ts: k as i64,
+                items: vec![k % 11, (k * 3 + 2) % 11],
+            })
+            .collect();
+        let inter = Interactions {
+            n_items: 11,
+            orders,
+        };
+        let settings = BuildSettings {
+            min_support: 2,
+            ..BuildSettings::default()
+        };
+        let ids = (1..=9)
+            .map(|i| i.to_string())
+            .chain(["A".into(), "B".into()])
+            .collect();
+        Model::from_parts(build(&inter, &settings).expect("build").into_parts(ids)).expect("model")
+    })
+}
+
 /// The importer reads files (it sniffs gzip by magic bytes), so each input goes through one
 /// file per process and thread (tests call this from several threads) in RAM-backed
 /// storage when there is one.

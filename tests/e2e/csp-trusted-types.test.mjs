@@ -95,6 +95,11 @@ test("every placement renders under the strict CSP with Trusted Types, without a
       return n;
     });
     await page.waitForTimeout(200);
+    // A loader with the shopper-control UI (dismiss buttons, <attune-privacy>) must have
+    // given us buttons to press.
+    if (await page.evaluate(() => !!customElements.get("attune-privacy"))) {
+      assert.ok(pressed >= 3, `only ${pressed} buttons pressed`);
+    }
     // Re-render after a storage change from another tab, too.
     await page.evaluate(() => window.dispatchEvent(new StorageEvent("storage", { key: "attune" })));
     await page.waitForTimeout(100);

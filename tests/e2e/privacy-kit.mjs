@@ -87,11 +87,14 @@ export async function pageServer(routes = {}, headers = {}) {
   };
 }
 
-/** A server that must never be contacted: `hits` lists every request it got. */
+/** A server that must never be contacted (or a stand-in image host): `hits` lists every
+ *  request it got, `referers` every Referer header. */
 export async function canaryServer() {
   const hits = [];
+  const referers = [];
   const server = createServer((req, res) => {
     hits.push(`${req.method} ${req.url}`);
+    if (req.headers.referer) referers.push(req.headers.referer);
     res.writeHead(200, { "content-type": "text/plain", "access-control-allow-origin": "*" });
     res.end("window.__xss=1");
   });
@@ -99,6 +102,7 @@ export async function canaryServer() {
   return {
     origin: `http://127.0.0.1:${server.address().port}`,
     hits,
+    referers,
     close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
   };
 }

@@ -126,12 +126,17 @@ async function imageSetup() {
   const page = (extra) => `<!doctype html><html><head><meta charset="utf-8"><title>img</title>
 <script type="module" src="/attune.js" data-model="/model.bin" ${extra}></script></head>
 <body><attune-recs placement="for-you" k="8"></attune-recs><attune-recs placement="recent" k="8"></attune-recs></body></html>`;
-  shop = await pageServer({
-    "/model.bin": ["application/octet-stream", readFileSync(model)],
-    "/on.html": ["text/html", page("")],
-    "/off.html": ["text/html", page('data-images="off"')],
-    "/favicon.ico": ["image/x-icon", ""],
-  });
+  shop = await pageServer(
+    {
+      "/model.bin": ["application/octet-stream", readFileSync(model)],
+      "/on.html": ["text/html", page("")],
+      "/off.html": ["text/html", page('data-images="off"')],
+      "/favicon.ico": ["image/x-icon", ""],
+    },
+    // A shop with a permissive referrer policy: the page URL (here with a query) would go
+    // to every host the page loads from, unless the widget's images say otherwise.
+    { "referrer-policy": "unsafe-url" },
+  );
   browser = await launch();
 }
 
@@ -145,17 +150,18 @@ async function imageTeardown() {
 /** Views `viewed`, waits for the cards, returns the image host's log and the rendered srcs. */
 async function browseImages(file, viewed) {
   cdn.hits.length = 0;
+  cdn.referers.length = 0;
   const context = await browser.newContext();
   const page = await context.newPage();
   try {
-    await page.goto(`${shop.origin}/${file}`);
+    await page.goto(`${shop.origin}/${file}?viewing=secret-product`);
     assert.equal(await ready(page), true);
     await page.evaluate((list) => { for (const id of list) window.attune.track({ type: "view", item: id }); }, viewed);
     await page.waitForFunction(() => (document.querySelector('attune-recs[placement="recent"]')?.shadowRoot?.querySelectorAll("a[href]").length || 0) > 0, null, { timeout: 10_000 });
     await page.waitForTimeout(300);
     await page.waitForLoadState("networkidle");
     const srcs = await page.evaluate(() => [...document.querySelectorAll("attune-recs")].flatMap((e) => [...(e.shadowRoot?.querySelectorAll("img") || [])].map((i) => i.src)));
-    return { hits: [...cdn.hits], srcs };
+    return { hits: [...cdn.hits], srcs, referers: [...cdn.referers] };
   } finally {
     await context.close();
   }
@@ -185,6 +191,21 @@ test(
       const r = await browseImages("off.html", ids.slice(0, 5));
       assert.deepEqual(r.srcs, []);
       assert.deepEqual(r.hits, []);
+    } finally {
+      await imageTeardown();
+    }
+  },
+);
+
+test(
+  "catalog images send no Referer, so the image host does not learn the page the shopper is on",
+  { skip: !/no-referrer/.test(loaderSource) && "the loader does not set referrerpolicy=no-referrer on images yet (docs/privacy.md, section 10)" },
+  async () => {
+    await imageSetup();
+    try {
+      const r = await browseImages("on.html", ids.slice(0, 5));
+      assert.ok(r.hits.length > 0, "no image was requested");
+      assert.deepEqual(r.referers, []);
     } finally {
       await imageTeardown();
     }

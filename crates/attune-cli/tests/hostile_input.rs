@@ -36,6 +36,11 @@ fn sample_model() -> Vec<u8> {
 const CSV: &str = "customer,item,quantity,order,title,price\n\
 1,P1,1,o1,Mug,1.50\n1,P2,2,o1,Cup,2\n2,P1,1,o2,Mug,1.5\n2,P2,1,o2,Cup,2\n3,P1,1,o3,Mug,1\n3,P2,1,o3,Cup,2\n3,P3,1,o3,Plate,3\n";
 
+/// Cap byte, then the profile's text form: `type TAB value TAB at` per line.
+const PROFILE: &str =
+    "\x19view\t1\t1732590000000\ncart\t2\t1732590042000\nsearch\tred mug\t1732590050000\n\
+not_interested\t3\t1732590060000\npurchase\tA\t1732590070000\nremove_from_cart\t2\t1732590080000";
+
 const CONFIG: &str = r#"{"perPage": 1, "perSession": 3, "neverOn": ["/checkout"],
  "rules": [{"id": "size", "when": "dwell", "seconds": 30, "show": "help", "title": "Size?",
             "link": {"text": "Guide", "href": "/size"}},
@@ -86,6 +91,11 @@ proptest! {
     }
 
     #[test]
+    fn profile_texts_never_panic(b in mutate(PROFILE.as_bytes().to_vec())) {
+        entry::profile_text(&b);
+    }
+
+    #[test]
     fn prompt_configs_never_panic(b in mutate(CONFIG.as_bytes().to_vec())) {
         entry::prompt_config(&b);
     }
@@ -101,6 +111,9 @@ fn the_entry_points_accept_their_seeds() {
     entry::order_export(CSV.as_bytes());
     entry::prompt_config(CONFIG.as_bytes());
     assert!(attune_core::prompt_config::parse(CONFIG).is_ok());
+    entry::profile_text(PROFILE.as_bytes());
+    let (events, dropped) = attune_core::profile::Profile::parse_text(&PROFILE[1..], 500);
+    assert_eq!((events.len(), dropped), (6, 0));
     // The CSV seed really imports (so mutations start from a valid export).
     let path = std::env::temp_dir().join(format!("attune-hostile-{}.csv", std::process::id()));
     std::fs::write(&path, CSV).unwrap();
@@ -118,6 +131,7 @@ fn fuzz_regressions_replay() {
         ("model_parse", entry::model_bytes as fn(&[u8])),
         ("order_import", entry::order_export),
         ("prompt_config", entry::prompt_config),
+        ("profile_text", entry::profile_text),
     ] {
         let Ok(files) = std::fs::read_dir(dir.join(target)) else {
             continue;
