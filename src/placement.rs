@@ -431,6 +431,12 @@ mod tests {
         // With a page item the item joins the basis and is never listed.
         let got = run(&m, &p, &req(Placement::BoughtTogether, Some(0), 4));
         assert_eq!(items(&got), vec![3]);
+        // An item both on the page and in the basket counts once: B's score is A's
+        // neighbour weight for one purchase, the newest (not that plus an older one).
+        let p2 = profile(&[("cart", "A"), ("cart", "C")]);
+        let got = run(&m, &p2, &req(Placement::BoughtTogether, Some(0), 4));
+        assert_eq!(items(&got), vec![1, 3]);
+        assert_eq!(got[0].score, m.neighbors(0).1[0]);
         // An explicit basket overrides the profile's.
         let cart = [0u32];
         let mut r = req(Placement::BoughtTogether, None, 4);

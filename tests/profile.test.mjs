@@ -147,6 +147,23 @@ test('two tabs of the shop share one profile', async () => {
   }
 });
 
+test('a tab that has not heard of another tab\'s event yet still keeps it when it writes', async () => {
+  // Tab A gets no storage events (as if the notification were late): it must re-read
+  // before writing, or it would overwrite what tab B stored.
+  const a = await open(browser, env.origin + '/p.html', {
+    init: () => window.addEventListener('storage', (e) => e.stopImmediatePropagation(), true),
+  });
+  const b = await open(browser, env.origin + '/p.html', { context: a.context });
+  try {
+    await b.p.evaluate(() => window.attune.track({ type: 'view', item: 'S1' }));
+    await a.p.evaluate(() => window.attune.track({ type: 'view', item: 'V1' }));
+    assert.deepEqual(await storedEvents(a.p), [['view', 'S1'], ['view', 'V1']]);
+  } finally {
+    await b.close();
+    await a.close();
+  }
+});
+
 const FAULTS = [
   ['localStorage throws (blocked, private mode)', () => {
     const deny = () => { throw new DOMException('denied', 'SecurityError'); };
