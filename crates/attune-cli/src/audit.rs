@@ -2194,11 +2194,22 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
         report.models.push(model_facts(m, &bytes));
     }
 
-    if report
+    let images = report
         .channels
         .iter()
-        .any(|c| c.kind == ChannelKind::CatalogImage)
-    {
+        .any(|c| c.kind == ChannelKind::CatalogImage);
+    let no_referrer = js_files
+        .iter()
+        .any(|f| f.toks.iter().any(|t| t.string() == Some("no-referrer")));
+    if images && !no_referrer {
+        report.notes.push(
+            "Catalog images are requested without referrerpolicy=\"no-referrer\": under a permissive \
+             referrer policy of the shop, the image host also learns the address of the page the \
+             shopper is on (docs/privacy.md, section 2)."
+                .into(),
+        );
+    }
+    if images {
         report.notes.push(
             "Catalog images: a rendered card loads its image from the URL in the model. The image host \
              learns which items were shown to this browser (not who the shopper is beyond what any \

@@ -183,6 +183,12 @@ fn the_clean_fixture_passes_with_its_channels_and_storage_key() {
         attune_cli::audit::Group::Storage,
         "window.sessionStorage".to_string()
     )));
+    // Its images carry no referrerpolicy: the report says what that reveals.
+    assert!(
+        r.notes.iter().any(|n| n.contains("no-referrer")),
+        "{:#?}",
+        r.notes
+    );
     // Neither fetch passes an integrity hash: the report says so.
     assert_eq!(r.integrity.iter().filter(|(_, _, ok)| !ok).count(), 2);
 }
