@@ -431,7 +431,7 @@ function start(prior) {
     const src2 = ds.images !== 'off' && safe(run('image', '', i));
     if (src2) {
       const img = node('img', 'image');
-      for (const [k, v] of [['src', src2], ['alt', ''], ['loading', 'lazy'], ['decoding', 'async']]) img.setAttribute(k, v);
+      for (const [k, v] of [['src', src2], ['alt', ''], ['loading', 'lazy'], ['decoding', 'async'], ['referrerpolicy', 'no-referrer']]) img.setAttribute(k, v);
       tile.append(img);
     }
     const p = run('price', '', i);
