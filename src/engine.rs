@@ -4,7 +4,7 @@
 //!
 //! The Engine touches no DOM and no storage, so it runs the same under Node (the CLI ⇄
 //! Wasm parity test) and in the page. Persistence, consent, page signals and rendering
-//! live in www/attune.js: done in JS they cost a fraction of the Wasm bytes (JSON,
+//! live in js/attune.js: done in JS they cost a fraction of the Wasm bytes (JSON,
 //! Storage and DOM bindings driven from Rust cost ~10 KB gzip, measured).
 //!
 //! Besides the public constructor, `itemCount`, `idAt` and `recommendIds`, the loader

@@ -1,4 +1,4 @@
-//! Attune's browser boundary: the `Engine` that the loader (www/attune.js) drives, over
+//! Attune's browser boundary: the `Engine` that the loader (js/attune.js) drives, over
 //! attune-core. The scoring, profile and rules live in the core; this crate converts
 //! between JS and Rust and decides what each placement shows. Storage, consent, page
 //! signals and rendering are the loader's (JS does them in far fewer bytes).

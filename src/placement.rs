@@ -5,7 +5,7 @@
 //! (for the CLI ⇄ Wasm parity test).
 //!
 //! Pure Rust over the core (no DOM, no JS), so it is tested natively and gives the same
-//! lists under Node, in the browser and in tests. Rendering lives in www/attune.js.
+//! lists under Node, in the browser and in tests. Rendering lives in js/attune.js.
 
 use attune_core::profile::Profile;
 use attune_core::rules::{Context, Pick, Rules, Why};

@@ -1,5 +1,5 @@
 //! `Prompts`, the exported face of the help-prompt rules engine (attune-core prompts.rs).
-//! The DOM layer (www/attune-prompts.js) turns browser events and tracked events into
+//! The DOM layer (js/attune-prompts.js) turns browser events and tracked events into
 //! signals, asks this object whether a prompt should show, and renders it from the
 //! config's own texts. Nothing here touches the DOM or storage (in JS that costs a
 //! fraction of the Wasm bytes); like `Engine`, it only converts, and never throws or

@@ -3,7 +3,7 @@
 //! most recent events and to a retention window, and the views of it that the placements
 //! need (scoring history, recently viewed, basket, purchases, dismissed items).
 //!
-//! Pure: the browser passes the clock in and owns storage (www/attune.js), so the same
+//! Pure: the browser passes the clock in and owns storage (js/attune.js), so the same
 //! events give the same lists everywhere. Item ids are kept as the shop's external ids,
 //! not model indices, because the model can be rebuilt between visits; ids the current
 //! model does not know are kept in the profile but left out of every list.

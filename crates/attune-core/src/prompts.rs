@@ -5,7 +5,7 @@
 //!
 //! Pure and deterministic: the page's clock is passed in with every call, storage is the
 //! caller's (`Memory::to_text` / `Memory::from_text`), and the DOM layer
-//! (www/attune-prompts.js, through src/prompts.rs) turns browser events into [`Signal`]s
+//! (js/attune-prompts.js, through src/prompts.rs) turns browser events into [`Signal`]s
 //! and renders what this engine picks. The same timeline always gives the same prompts,
 //! which is what the tests below replay. Display data (titles, prices) stays in the page.
 //!
