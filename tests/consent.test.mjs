@@ -3,14 +3,14 @@
 // (personalization_storage), the IAB TCF API (__tcfapi), Shopify's customer privacy API,
 // and navigator.globalPrivacyControl — nothing is read or written before consent, the
 // profile is written once consent is given (with what the visit did so far), and it is
-// erased when consent is withdrawn. Without consent Attune still personalizes the page
-// from memory.
+// erased when consent is withdrawn (every Attune key, in localStorage and sessionStorage;
+// the shop's own keys stay). Without consent Attune still personalizes the page from memory.
 //
 // Run: node --test tests/consent.test.mjs (needs scripts/build: the CLI and www/pkg).
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { giftShopModel, html, launch, open, requirePrerequisites, serve, settle, shown, storedEvents } from './harness.mjs';
+import { allKeys, giftShopModel, html, launch, open, requirePrerequisites, serve, settle, shown, storedEvents } from './harness.mjs';
 
 let env;
 let browser;
@@ -218,5 +218,63 @@ test('navigator.globalPrivacyControl is honoured, unless data-gpc="ignore"', asy
     await written(ignored.p);
   } finally {
     await ignored.close();
+  }
+});
+
+// Seeds, once per context, what earlier visits could have left: the profile, another Attune
+// feature's key, a session key, and the shop's own keys (which must survive any erase).
+const LEFTOVERS = () => {
+  if (!sessionStorage.getItem('seeded')) {
+    sessionStorage.setItem('seeded', '1');
+    localStorage.setItem('attune', JSON.stringify({ v: 2, events: [{ type: 'view', item: 'V1', at: Date.now() - 60_000 }] }));
+    localStorage.setItem('attune:prompts', '{"shown":{}}');
+    sessionStorage.setItem('attune:session', '{}');
+    localStorage.setItem('shop-cart', 'kept');
+  }
+};
+const attuneKeys = async (p) => {
+  const k = await allKeys(p);
+  return [...k.local, ...k.session, ...k.cookies, ...k.idb].filter((x) => /^attune/.test(x));
+};
+
+test('navigator.globalPrivacyControl erases what an earlier visit stored, and never writes again', async () => {
+  const gpc = () => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true });
+  const t = await open(browser, env.origin + '/none.html', { init: `(${gpc})(); (${LEFTOVERS})();` });
+  try {
+    assert.equal(t.ready, true);
+    await t.p.waitForFunction(() => localStorage.getItem('attune') === null);
+    assert.deepEqual(await attuneKeys(t.p), [], 'no Attune key in any storage');
+    assert.deepEqual(await keys(t.p), ['shop-cart'], "the shop's own key stays");
+    await view(t.p, 'T2');
+    await settle(t.p, '#rec', 1);
+    assert.deepEqual((await shown(t.p, '#rec')).ids, ['T2'], 'the erased history is not used; the visit is, in memory');
+    assert.deepEqual(await attuneKeys(t.p), []);
+    const c = await t.p.evaluate(() => window.attune.context());
+    assert.equal(c.consent, 'denied');
+    assert.equal(c.stored, false);
+    assert.deepEqual(t.log.errors, []);
+  } finally {
+    await t.close();
+  }
+});
+
+test('withdrawing consent erases every Attune key in localStorage and sessionStorage, not the shop\'s', async () => {
+  const t = await open(browser, env.origin + '/pending.html', { init: LEFTOVERS });
+  try {
+    // Pending: the stored profile is neither read nor removed yet.
+    assert.equal(await t.p.evaluate(() => localStorage.getItem('attune') !== null), true);
+    await view(t.p, 'L1');
+    await t.p.evaluate(() => window.attune.consent(true));
+    await t.p.waitForFunction(() => JSON.parse(localStorage.getItem('attune')).events.length === 2);
+    assert.deepEqual(await storedEvents(t.p), [['view', 'V1'], ['view', 'L1']], 'consent merges the visit into the stored profile');
+    await t.p.evaluate(() => window.attune.consent(false));
+    await t.p.waitForFunction(() => localStorage.getItem('attune') === null);
+    assert.deepEqual(await attuneKeys(t.p), [], 'attune, attune:prompts and the session key are gone');
+    assert.deepEqual(await keys(t.p), ['shop-cart']);
+    assert.equal(await t.p.evaluate(() => sessionStorage.getItem('seeded')), '1', "the page's session keys stay");
+    await view(t.p, 'M1');
+    assert.deepEqual(await attuneKeys(t.p), [], 'nothing written after the withdrawal');
+  } finally {
+    await t.close();
   }
 });

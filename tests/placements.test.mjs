@@ -142,6 +142,31 @@ test('for-you and recent follow the shopper; cart complements the basket; popula
   }
 });
 
+test('every reason names its source exactly: viewed, added, bought, searched for', async () => {
+  const cases = [
+    // [events, the card expected first, its reason]: each history has one source only.
+    [[['view', 'T2']], 'T1', 'Because you viewed Green tea'],
+    [[['cart', 'S1']], 'L2', 'Because you added Candle snuffer to your cart'],
+    [[['purchase', 'S1']], 'L2', 'Because you bought Candle snuffer'],
+    [[['search', 'snuffer']], 'L2', 'Because you searched for “snuffer”'],
+  ];
+  for (const [events, first, reason] of cases) {
+    const t = await page('');
+    try {
+      await t.p.evaluate((es) => { for (const [type, v] of es) window.attune.track(type === 'search' ? { type, query: v } : { type, item: v }); }, events);
+      await t.p.waitForFunction((r) => [...document.querySelector('#fy').shadowRoot.querySelectorAll('[part=reason]')].some((e) => e.textContent === r), reason, { timeout: 10_000 });
+      const fy = await shown(t.p, '#fy');
+      assert.equal(fy.ids[0], first, `${JSON.stringify(events)}: ${fy.ids.join(' ')}`);
+      assert.equal(fy.reasons[0], reason);
+      // The rest: the same source or the popularity fill, nothing invented.
+      assert.ok(fy.reasons.every((r) => r === reason || r === 'Popular now'), fy.reasons.join('|'));
+      explained(fy);
+    } finally {
+      await t.close();
+    }
+  }
+});
+
 test('business rules: unavailable hidden, pin first, bury last, boost up, purchases not re-suggested unless consumable', async () => {
   const plain = await page('');
   const rules = await page('cfg=rules');

@@ -1,8 +1,9 @@
 // The shopper's profile in the browser: persistence across reloads in the versioned
 // `attune` key, migration from version 1 (`attune:v1`), the bound on events, the
 // retention limit enforced on load, one consistent profile across tabs, and every storage
-// fault (throwing, quota, corrupt or hand-edited JSON, a future version) ending in one
-// warning and a widget that keeps working in memory.
+// fault (its methods or the localStorage property itself throwing, quota, corrupt or
+// hand-edited JSON, a future version) ending in one warning and a widget that keeps
+// working in memory.
 //
 // Run: node --test tests/profile.test.mjs (needs scripts/build: the CLI and www/pkg).
 
@@ -169,6 +170,9 @@ const FAULTS = [
     const deny = () => { throw new DOMException('denied', 'SecurityError'); };
     Storage.prototype.getItem = deny;
     Storage.prototype.setItem = deny;
+  }, /^attune: localStorage is unavailable/, null],
+  ['window.localStorage itself throws (Chromium with site data blocked)', () => {
+    Object.defineProperty(window, 'localStorage', { configurable: true, get() { throw new DOMException('Access is denied for this document.', 'SecurityError'); } });
   }, /^attune: localStorage is unavailable/, null],
   ['the quota is exceeded', () => {
     const set = Storage.prototype.setItem;

@@ -1,7 +1,7 @@
 // Every way a shop tells Attune what the shopper does, in real headless Chromium under a
 // strict CSP: window.attune.track (every event type), GA4 ecommerce events in
 // window.dataLayer (pushed before and after the loader, gtag and GTM styles, the
-// {ecommerce: null} reset), schema.org Product JSON-LD (the page's item, availability,
+// {ecommerce: null} reset, list views and stated baskets), schema.org Product JSON-LD (the page's item, availability,
 // price, category), data-attune-* attributes (buttons, links, search forms, page facts),
 // and the context the page gets back (page type, item, basket, visits).
 //
@@ -60,11 +60,20 @@ before(async () => {
     '/track.html': ['text/html', html({ body: places })],
     '/ga-before.js': ['text/javascript', GA_BEFORE],
     '/ga.html': ['text/html', html({ before: '<script type="module" src="/ga-before.js"></script>', body: places })],
+    '/ga-list.js': ['text/javascript', `window.dataLayer = window.dataLayer || [];
+dataLayer.push({ event: 'view_item_list', ecommerce: { item_list_name: 'Lamps', items: [{ item_id: 'L1' }, { item_id: 'L2' }, { item_id: 'L3' }] } });`],
+    '/ga-list.html': ['text/html', html({ before: '<script type="module" src="/ga-list.js"></script>', body: places })],
     '/jsonld.html': ['text/html', html({
       attrs: 'data-model="/model.bin" data-item-url="/p?id={id}" data-k="6"',
       head: `<script type="application/ld+json">${LD}</script>`,
       body: places + '<attune-recs id="pop" placement="popular" k="12"></attune-recs>',
     })],
+    // The page names its item twice (body attribute and JSON-LD); a placement names another.
+    '/precedence.html': ['text/html', html({
+      attrs: 'data-model="/model.bin" data-item-url="/p?id={id}"',
+      head: `<script type="application/ld+json">${LD}</script>`,
+      body: '<attune-recs id="sim" placement="similar"></attune-recs><attune-recs id="simT" placement="similar" item="T1"></attune-recs>',
+    }).replace('<body>', '<body data-attune-item="M1">')],
     '/nosubmit.js': ['text/javascript', "document.addEventListener('submit', (e) => e.preventDefault());"],
     '/attrs.html': ['text/html', html({
       attrs: 'data-model="/model.bin" data-item-url="/p?id={id}" data-k="12"',
@@ -160,6 +169,46 @@ test('GA4 dataLayer: pushes before the loader (gtag and GTM styles, resets) and 
   }
 });
 
+test('GA4 dataLayer: a list view is a listing page, not a view of each item; view_cart states the basket', async () => {
+  const t = await open(browser, env.origin + '/ga-list.html');
+  try {
+    assert.equal(t.ready, true);
+    let c = await t.p.evaluate(() => window.attune.context());
+    assert.equal(c.page, 'listing');
+    assert.equal(c.item, null);
+    assert.equal(await stored(t.p), null, 'showing a list is no signal about the shopper');
+    await t.p.evaluate(() => {
+      window.dataLayer.push({ ecommerce: null });
+      window.dataLayer.push({ event: 'view_cart', ecommerce: { items: [{ item_id: 'S1' }, { item_id: 'V1' }] } });
+    });
+    c = await t.p.evaluate(() => window.attune.context());
+    assert.equal(c.page, 'cart');
+    assert.deepEqual(c.cart, ['S1', 'V1'], 'the basket as the shop states it');
+    assert.deepEqual(t.log.errors, []);
+  } finally {
+    await t.close();
+  }
+});
+
+// KNOWN LOADER BUG (helper P, 2026-11-26, /work/notes/requests.md): a view_cart or
+// begin_checkout pushed after the loader changes the basket in context() but re-renders
+// nothing, so the "cart" placement keeps its cold-start fallback until some other event
+// arrives. Marked todo so the run stays green; drop `todo` once the loader calls refresh().
+test('GA4 dataLayer: a basket stated after load (view_cart) re-renders the cart placement', { todo: 'loader bug: no refresh after view_cart/begin_checkout (requests.md)' }, async () => {
+  const t = await open(browser, env.origin + '/track.html');
+  try {
+    await settle(t.p, '#cart');
+    assert.ok((await shown(t.p, '#cart')).reasons.every((r) => r === 'Popular now'), 'empty basket: the fallback');
+    await t.p.evaluate(() => window.dataLayer.push({ event: 'view_cart', ecommerce: { items: [{ item_id: 'S1' }, { item_id: 'V1' }] } }));
+    await t.p.waitForFunction(() => [...document.querySelector('#cart').shadowRoot.querySelectorAll('[part=reason]')].some((e) => e.textContent !== 'Popular now'), null, { timeout: 3_000 });
+    const cart = await shown(t.p, '#cart');
+    assert.ok(!cart.ids.includes('S1') && !cart.ids.includes('V1'), cart.ids.join(' '));
+    assert.equal(cart.reasons[0], 'Often bought with Candle snuffer', cart.reasons.join('|'));
+  } finally {
+    await t.close();
+  }
+});
+
 test('schema.org JSON-LD: the page item, a view of it, availability, price and category', async () => {
   const t = await open(browser, env.origin + '/jsonld.html');
   try {
@@ -185,6 +234,27 @@ test('schema.org JSON-LD: the page item, a view of it, availability, price and c
     await t.p.evaluate(() => window.attune.ready);
     assert.deepEqual(await storedEvents(t.p), [['view', 'L1']]);
     assert.deepEqual(t.log.csp, [], 'JSON-LD and config blocks are data, not scripts');
+    assert.deepEqual(t.log.errors, []);
+  } finally {
+    await t.close();
+  }
+});
+
+test('the page item: an item attribute wins, then <body data-attune-item>, then JSON-LD', async () => {
+  const t = await open(browser, env.origin + '/precedence.html');
+  try {
+    assert.equal(t.ready, true);
+    const c = await t.p.evaluate(() => window.attune.context());
+    assert.equal(c.item, 'M1');
+    assert.deepEqual(await storedEvents(t.p), [['view', 'M1']], 'one view, of the body attribute\'s item');
+    await settle(t.p, '#sim', 3);
+    await settle(t.p, '#simT', 2);
+    const sim = await shown(t.p, '#sim');
+    assert.deepEqual(sim.ids.slice(0, 3), ['T1', 'M2', 'M3'], 'M1\'s neighbours');
+    assert.ok(sim.reasons.every((r) => r === 'Often bought with Stoneware mug'), sim.reasons.join('|'));
+    const simT = await shown(t.p, '#simT');
+    assert.equal(simT.ids[0], 'T2', 'item="T1" on the element: T1\'s neighbours');
+    assert.ok(simT.reasons.every((r) => r === 'Often bought with Earl grey tea'), simT.reasons.join('|'));
     assert.deepEqual(t.log.errors, []);
   } finally {
     await t.close();
