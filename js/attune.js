@@ -329,9 +329,18 @@ function start(prior) {
       if (!ds.model) throw new Error('the attune.js <script> tag needs data-model="/path/to/model.bin"');
       const url = new URL(ds.model, d.baseURI);
       const wantPrompts = promptConfig !== undefined || d.querySelector('script[data-attune-prompts]');
+      // Integrity (docs/privacy.md): SRI values from `attune audit` on the tag; the browser
+      // hashes the response and rejects a mismatch, and a refused file stops the widget.
+      // The .wasm is then fetched here so the glue never fetches it unchecked.
+      const wasmSri = ds.wasmIntegrity;
+      const modelSri = ds.modelIntegrity;
+      if (ds.integrity === 'required' && !(wasmSri && modelSri)) throw new Error('data-integrity="required" needs data-wasm-integrity and data-model-integrity');
       const [glue, bytes, pm] = await Promise.all([
-        import('./pkg/attune_web.js').then(async (m) => { await m.default(); return m; }),
-        fetch(url, { credentials: 'same-origin' }).then((r) => {
+        import('./pkg/attune_web.js').then(async (m) => {
+          await m.default(wasmSri ? { module_or_path: fetch(new URL('./pkg/attune_web_bg.wasm', import.meta.url), { integrity: wasmSri, credentials: 'same-origin' }) } : undefined);
+          return m;
+        }),
+        fetch(url, { credentials: 'same-origin', integrity: modelSri || '' }).then((r) => {
           if (!r.ok) throw new Error('model ' + url.pathname + ': HTTP ' + r.status);
           return r.arrayBuffer();
         }),
