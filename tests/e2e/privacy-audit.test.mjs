@@ -2,14 +2,17 @@
 //! loader imports, and the demo model) as a reviewer would run it: it must pass, list the
 //! allowed channels, and its hashes must be the files' real SHA-256 and SRI (checked here
 //! with Node's own crypto). On a leaky fixture bundle the command must exit non-zero and
-//! name the API and the line. Needs target/release/attune and a built www/ (scripts/build).
-//! Run: node --test tests/e2e/
+//! name the API and the line. What www/ serves is minified (scripts/build, esbuild): a
+//! reviewer maps it back to the readable js/ sources because (1) rebuilding with the
+//! commands of scripts/build gives the served bytes exactly, and (2) the audit of the
+//! sources and of the served files finds the same APIs, channels and storage keys.
+//! Needs target/release/attune and a built www/ (scripts/build). Run: node --test tests/e2e/
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { CLI, ROOT } from "./privacy-kit.mjs";
@@ -70,4 +73,56 @@ test("a leaky bundle fails the audit, naming the API and the line", () => {
   assert.match(r.stderr, /audit failed/);
   const report = JSON.parse(readFileSync(path.join(out, "leaky", "audit.json"), "utf8"));
   assert.equal(report.passed, false);
+});
+
+/** scripts/build's esbuild steps: [[input, output, ...flags]], read from the script itself. */
+function esbuildSteps() {
+  const build = readFileSync(path.join(ROOT, "scripts/build"), "utf8");
+  const def = build.match(/^ESB=\((.*)\)$/m);
+  assert.ok(def, "scripts/build has no ESB=(…) line");
+  const [bin, ...flags] = def[1].trim().split(/\s+/);
+  const steps = [...build.matchAll(/^"\$\{ESB\[@\]\}" (.*)$/gm)].map((m) => m[1].trim().split(/\s+/));
+  assert.ok(steps.length >= 3, "fewer esbuild steps than the loader, the prompts module and the glue");
+  return { bin: path.join(ROOT, bin), flags, steps };
+}
+
+test("what www/ serves is exactly scripts/build's esbuild output of js/ and pkg/", () => {
+  const { bin, flags, steps } = esbuildSteps();
+  const outputs = [];
+  for (const args of steps) {
+    const outfile = args.find((a) => a.startsWith("--outfile="));
+    assert.ok(outfile, args.join(" "));
+    const served = outfile.slice("--outfile=".length);
+    const mine = path.join(out, "rebuilt", served);
+    mkdirSync(path.dirname(mine), { recursive: true });
+    const r = spawnSync(bin, [...flags, ...args.map((a) => (a === outfile ? "--outfile=" + mine : a))], { cwd: ROOT, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    const a = readFileSync(path.join(ROOT, served));
+    const b = readFileSync(mine);
+    assert.ok(a.equals(b), `${served} is not the minification of its source (stale build? run scripts/build)`);
+    outputs.push(served);
+  }
+  assert.deepEqual(outputs.sort(), ["www/attune-prompts.js", "www/attune.js", "www/pkg/attune_web.js"]);
+});
+
+test("the readable sources and the served files audit alike", () => {
+  const run = (name, args) => {
+    const dir = path.join(out, name);
+    const r = audit([...args, "--out", dir]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    return JSON.parse(readFileSync(path.join(dir, "audit.json"), "utf8"));
+  };
+  const served = run("served", [path.join(WWW, "pkg"), "--loader", path.join(WWW, "attune.js")]);
+  const source = run("source", [path.join(ROOT, "pkg"), "--loader", path.join(ROOT, "js/attune.js")]);
+  assert.deepEqual(served.files.map((f) => f.role).sort(), source.files.map((f) => f.role).sort());
+  const apis = (r) => Object.entries(r.apis).flatMap(([g, l]) => l.map((x) => g + " " + x.api)).sort();
+  const channels = (r) => [...new Set(r.network_channels.map((c) => c.kind + " " + c.detail))].sort();
+  const keys = (r) => [...new Set(r.storage_keys.map((k) => k.area + " " + k.key))].sort();
+  const checks = (r) => [...new Set(r.integrity_checked.map((c) => c.fetch + " " + c.integrity))].sort();
+  assert.ok(apis(source).length > 20, apis(source).join(", "));
+  assert.deepEqual(apis(served), apis(source));
+  assert.deepEqual(channels(served), channels(source));
+  assert.deepEqual(keys(served), keys(source));
+  assert.deepEqual(checks(served), checks(source));
+  assert.deepEqual(served.violations, []);
 });
