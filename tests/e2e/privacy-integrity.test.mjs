@@ -3,11 +3,10 @@
 //! carries `data-wasm-integrity` and `data-model-integrity` (SRI values, as `attune audit`
 //! prints them). With the true files the widget starts; with a hash that does not match
 //! the .wasm, the model or the glue it turns itself off: `ready` is false, one `attune:`
-//! warning, empty placements, and the host page keeps working.
-//! The glue case is the browser's own SRI and runs today; the two loader cases run once
-//! www/attune.js reads the data-*-integrity attributes. A control shows why the audit
-//! recommends an import map rather than `<link rel=modulepreload integrity>`: in Chromium
-//! an import() after a failed modulepreload fetches the file again, unchecked.
+//! warning, empty placements, and the host page keeps working. `data-integrity="required"`
+//! refuses a tag without both hashes. A control shows why the audit recommends an import
+//! map rather than `<link rel=modulepreload integrity>`: in Chromium an import() after a
+//! failed modulepreload fetches the file again, unchecked.
 //! Needs a built www/ and target/release/attune (scripts/build). Run: node --test tests/e2e/
 
 import { test, before, after } from "node:test";
@@ -26,10 +25,6 @@ const flip = (bytes) => {
   return b;
 };
 
-const loaderSource = readFileSync(path.join(WWW, "attune.js"), "utf8");
-const loaderChecks = /wasmIntegrity|modelIntegrity|data-wasm-integrity|data-model-integrity/.test(loaderSource);
-const PENDING = !loaderChecks && "the loader does not read data-wasm-integrity / data-model-integrity yet (docs/privacy.md, section 5)";
-
 let server;
 let browser;
 let tmp;
@@ -43,11 +38,11 @@ before(async () => {
   const model = readFileSync(modelFile);
   const wasm = readFileSync(path.join(WWW, "pkg/attune_web_bg.wasm"));
   const glue = readFileSync(path.join(WWW, "pkg/attune_web.js"));
-  const page = ({ glueSri = sri(glue), wasmSri = sri(wasm), modelSri = sri(model) } = {}) =>
+  const page = ({ glueSri = sri(glue), wasmSri = sri(wasm), modelSri = sri(model), extra = "" } = {}) =>
     `<!doctype html><html><head><meta charset="utf-8"><title>sri</title>
 <script type="importmap">${JSON.stringify({ integrity: { "/pkg/attune_web.js": glueSri } })}</script>
-<script type="module" src="/attune.js" data-model="/model.bin"
-        data-model-integrity="${modelSri}" data-wasm-integrity="${wasmSri}"></script></head>
+<script type="module" src="/attune.js" data-model="/model.bin" ${extra}
+        ${modelSri == null ? "" : `data-model-integrity="${modelSri}"`} ${wasmSri == null ? "" : `data-wasm-integrity="${wasmSri}"`}></script></head>
 <body><p id="host">host content</p>
 <attune-recs placement="similar" item="${item}"></attune-recs>
 <button id="works">still works</button></body></html>`;
@@ -59,6 +54,12 @@ before(async () => {
     "/bad-glue.html": ["text/html", page({ glueSri: bad })],
     "/bad-wasm.html": ["text/html", page({ wasmSri: sri(flip(wasm)) })],
     "/bad-model.html": ["text/html", page({ modelSri: sri(flip(model)) })],
+    "/required.html": ["text/html", page({ extra: 'data-integrity="required"' })],
+    "/required-no-wasm.html": ["text/html", page({ wasmSri: null, extra: 'data-integrity="required"' })],
+    "/required-no-model.html": ["text/html", page({ modelSri: null, extra: 'data-integrity="required"' })],
+    // A value the browser cannot use (unknown algorithm, malformed digest): SRI then checks
+    // nothing, so under "required" it must be a refusal, not a silent pass.
+    "/required-unusable.html": ["text/html", page({ wasmSri: "sha384-nonsense!!", modelSri: "md5-" + createHash("md5").update(model).digest("base64"), extra: 'data-integrity="required"' })],
     // The control: a failed modulepreload, then the loader's import() 300 ms later.
     "/preload.html": [
       "text/html",
@@ -109,7 +110,7 @@ test("a glue file that does not match its import-map integrity is refused", asyn
 });
 
 for (const [what, file] of [[".wasm", "bad-wasm.html"], ["model", "bad-model.html"]]) {
-  test(`a ${what} that does not match data-${what === "model" ? "model" : "wasm"}-integrity is refused`, { skip: PENDING }, async () => {
+  test(`a ${what} that does not match data-${what === "model" ? "model" : "wasm"}-integrity is refused`, async () => {
     const r = await visit(file);
     assert.equal(r.ok, false, `the widget started with a tampered ${what}`);
     assert.equal(r.cards, 0);
@@ -118,6 +119,35 @@ for (const [what, file] of [[".wasm", "bad-wasm.html"], ["model", "bad-model.htm
     assert.match(r.warnings[0], /^attune: /);
   });
 }
+
+test('data-integrity="required" with both true hashes starts', async () => {
+  const r = await visit("required.html");
+  assert.equal(r.ok, true, JSON.stringify(r));
+  assert.ok(r.cards > 0);
+  assert.deepEqual(r.warnings, []);
+});
+
+for (const [missing, file] of [["data-wasm-integrity", "required-no-wasm.html"], ["data-model-integrity", "required-no-model.html"]]) {
+  test(`data-integrity="required" without ${missing} is refused`, async () => {
+    const r = await visit(file);
+    assert.equal(r.ok, false, "the widget started without the required hash");
+    assert.equal(r.cards, 0);
+    assert.equal(r.host, "host content");
+    assert.equal(r.warnings.length, 1, JSON.stringify(r.warnings));
+    assert.match(r.warnings[0], /^attune: .*data-integrity="required"/);
+  });
+}
+
+// KNOWN LOADER GAP (helper P, /work/notes/requests.md): the browser ignores SRI metadata it
+// cannot parse (unknown algorithm, bad base64) and then checks nothing, so today this page
+// starts unchecked. Marked todo so the run stays green; drop `todo` once the loader
+// validates the values (sha256/384/512 + base64) under "required".
+test('data-integrity="required" with values the browser cannot check is refused', { todo: "loader accepts unusable SRI values (requests.md)" }, async () => {
+  const r = await visit("required-unusable.html");
+  assert.equal(r.ok, false, "started although nothing was checked");
+  assert.equal(r.cards, 0);
+  assert.equal(r.warnings.length, 1, JSON.stringify(r.warnings));
+});
 
 test("control: a failed modulepreload does not protect a later import() (so the audit does not rely on it)", async () => {
   const t = await watchedPage(browser);
