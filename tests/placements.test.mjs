@@ -107,8 +107,26 @@ test('bought-together: with the page item, or the whole basket as one merged lis
     const bt = await ids(s.p, 'bt', 3);
     assert.deepEqual(bt.ids, recommend('T1', bt.ids.length));
     assert.ok(bt.reasons.every((r) => r === 'Often bought with Earl grey tea'));
+    // A basket as well: the page item joins it (newest), one list, neither of them in it.
+    await track(s.p, [['cart', 'L2']]);
+    await s.p.waitForFunction(() => [...document.querySelector('#bt').shadowRoot.querySelectorAll('[part=reason]')].some((e) => e.textContent === 'Often bought with Paper lantern'));
+    const both = await shown(s.p, '#bt');
+    assert.deepEqual(both.ids, recommend('L2 T1', both.ids.length));
+    assert.ok(!both.ids.includes('L2') && !both.ids.includes('T1'), both.ids.join(' '));
+    assert.equal(new Set(both.ids).size, both.ids.length);
   } finally {
     await s.close();
+  }
+  // The page item already in the basket counts once: the same list as the basket alone.
+  const d = await page('item=L1');
+  try {
+    await track(d.p, [['cart', 'M1'], ['cart', 'L1']]);
+    await d.p.waitForFunction(() => [...document.querySelector('#bt').shadowRoot.querySelectorAll('[part=reason]')].some((e) => e.textContent === 'Often bought with Stoneware mug'));
+    const bt = await shown(d.p, '#bt');
+    assert.deepEqual(bt.ids, recommend('M1 L1', bt.ids.length));
+    assert.ok(!bt.ids.includes('L1') && !bt.ids.includes('M1'), bt.ids.join(' '));
+  } finally {
+    await d.close();
   }
 });
 
