@@ -1,11 +1,14 @@
-//! The shop must keep working when Attune cannot: a missing model, a corrupt or truncated
-//! model, or a missing .wasm. In each case the listing, product page, basket and checkout
-//! still work, the placements render nothing, and the page throws nothing.
+//! The shop must keep working when Attune cannot: a missing model, a corrupt, truncated or
+//! oversized model (a section or a count far beyond the file, with a valid checksum, so
+//! the parser's bounds checks are what stops it), or a missing .wasm. In each case the
+//! listing, product page, basket and checkout still work, the placements render nothing,
+//! the page throws nothing, and the console says why in one `attune:` warning per page.
 //! Needs a built www/ (scripts/build). Run: node --test tests/e2e/
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { crc32 } from "node:zlib";
 import path from "node:path";
 import { setup, openPage, attuneReady, placementItems, placementText, products } from "./helpers.mjs";
 import { WWW } from "./server.mjs";
@@ -19,6 +22,19 @@ after(async () => {
 });
 
 const realModel = () => readFileSync(path.join(WWW, "demo/model.bin"));
+
+/** The real model with `edit(bytes, sections)` applied and its CRC-32 recomputed. */
+function resealed(edit) {
+  const m = Buffer.from(realModel());
+  const sections = new Map();
+  for (let i = 0, n = m.readUInt32LE(8); i < n; i++) {
+    const at = 12 + 12 * i;
+    sections.set(m.toString("latin1", at, at + 4), { entry: at, offset: m.readUInt32LE(at + 4) });
+  }
+  edit(m, sections);
+  m.writeUInt32LE(crc32(m.subarray(0, m.length - 4)), m.length - 4);
+  return m;
+}
 
 const FAILURES = [
   ["the model is missing (404)", "**/demo/model.bin", () => ({ status: 404, body: "not found" })],
@@ -45,6 +61,16 @@ const FAILURES = [
       return { status: 200, contentType: "application/octet-stream", body: m };
     },
   ],
+  [
+    "the model declares a section of 4 GiB",
+    "**/demo/model.bin",
+    () => ({ status: 200, contentType: "application/octet-stream", body: resealed((m, s) => m.writeUInt32LE(0xffffff00, s.get("NBRS").entry + 8)) }),
+  ],
+  [
+    "the model declares 4 billion items",
+    "**/demo/model.bin",
+    () => ({ status: 200, contentType: "application/octet-stream", body: resealed((m, s) => m.writeUInt32LE(0xfffffff0, s.get("IDS_").offset)) }),
+  ],
   ["the .wasm is missing (404)", "**/pkg/attune_web_bg.wasm", () => ({ status: 404, body: "not found" })],
 ];
 
@@ -63,6 +89,9 @@ for (const [name, pattern, respond] of FAILURES) {
       await page.waitForSelector("#product-grid .card");
       assert.equal(await page.locator("#product-grid .card").count(), 24);
       assert.notEqual(await attuneReady(page), true, "the widget claims to be ready without a usable model");
+      const said = t.warnings.filter((w) => w.startsWith("attune"));
+      assert.equal(said.length, 1, said.join("\n"));
+      assert.match(said[0], /^attune: recommendations are off \(.*(model|wasm|\.wasm|404|HTTP)/i, "a warning that names the problem");
       await page.waitForTimeout(200); // give a (wrong) late render the chance to show up
       for (const sel of ['attune-recs[placement="for-you"]', 'attune-recs[placement="recent"]']) {
         assert.deepEqual(await placementItems(page, sel), [], `${sel} rendered items`);
