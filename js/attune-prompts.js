@@ -1,12 +1,13 @@
-// Attune help prompts (docs/prompts.md): the page side of the rules engine in the Wasm
-// (`Prompts`, src/prompts.rs). attune.js loads this module only on pages that configure
-// prompts and hands it every tracked event. Here: the browser's signals (pointer, scroll,
-// visibility, keyboard, focus, option inputs), the prompt's memory in localStorage (only
-// when the loader allows storage), and one non-modal prompt in Shadow DOM built from DOM
-// nodes. It never moves focus unless the shopper is already in the prompt, never throws
-// into the page, and sends nothing anywhere: answers and actions become DOM events only.
+// Attune help prompts (docs/prompts.md): the page side of the rules engine
+// (./prompts-engine.js, pure, bundled into this file by scripts/build). attune.js loads this
+// module only on pages that configure prompts and hands it every tracked event. Here: the
+// browser's signals (pointer, scroll, visibility, keyboard, focus, option inputs), the
+// clock, the prompt's memory in localStorage (only when the loader allows storage), and one
+// non-modal prompt in Shadow DOM built from DOM nodes. It never moves focus unless the
+// shopper is already in the prompt, never throws into the page, and sends nothing anywhere:
+// answers and actions become DOM events only.
 
-import { Prompts } from './pkg/attune_web.js';
+import { fromText, parseConfig, prompts, toText } from './prompts-engine.js';
 
 const w = window;
 const d = document;
@@ -43,7 +44,8 @@ thead th{font-weight:600}
 :focus-visible{outline:2px solid var(--attune-accent,#0b57d0);outline-offset:2px}`;
 
 let engine = null;
-let cfg = {};
+let cfg = {}; // the page's own parse of the config, for the prompts' texts
+let cfgText = null;
 let persist = false;
 let timer = 0;
 let host = null;
@@ -64,19 +66,24 @@ export function startPrompts(config, now, store) {
   const el = d.querySelector('script[data-attune-prompts]');
   const text = config == null ? (el ? el.textContent : null) : typeof config === 'string' ? config : quiet(() => JSON.stringify(config));
   if (text == null) return;
-  cfg = quiet(() => JSON.parse(text)) || {};
   persist = store !== false;
-  if (!engine) {
-    const coarse = quiet(() => w.matchMedia('(pointer: coarse)').matches) === true;
-    engine = new Prompts(load(), now, location.pathname + location.search, coarse);
+  // The same config again (the loader restarting on a consent change): only `store` changed.
+  if (text !== cfgText) {
+    cfgText = text;
+    cfg = quiet(() => JSON.parse(text)) || {};
+    const c = parseConfig(text);
+    for (const line of c.errors) console.warn('attune: help prompts: ' + line);
+    if (engine) engine.setConfig(c);
+    else {
+      const coarse = quiet(() => w.matchMedia('(pointer: coarse)').matches) === true;
+      engine = prompts(c, load(), now, location.pathname + location.search, coarse);
+    }
   }
-  const problems = engine.configure(text);
-  for (const line of problems ? problems.split('\n') : []) console.warn('attune: help prompts: ' + line);
   if (!host) listen();
-  if (d.hidden) signal('hidden');
+  if (d.hidden) signal('hidden', 0, 0, now);
   // A page that states the basket (docs/integration.md) corrects what the events implied.
   const basket = d.querySelector('[data-attune-cart-items]');
-  if (basket) signal('basket', basket.getAttribute('data-attune-cart-items') || '');
+  if (basket) signal('basket', (basket.getAttribute('data-attune-cart-items') || '').split(/[\t\n\f\r ]+/), 0, now);
   save();
   schedule(now);
 }
@@ -87,15 +94,13 @@ export function promptSignal(event, at) {
   quiet(() => {
     const t = String(event.type || event.event || '');
     const id = str(event.item ?? event.item_id);
-    if (t === 'view' || t === 'view_item') {
-      const f = facts(id, event);
-      signal('view', id, f.category, 0, at);
-    } else if (t === 'cart' || t === 'add_to_cart') signal('cart', id, '', 0, at);
-    else if (t === 'remove_from_cart' || t === 'purchase') signal(t, id, '', 0, at);
+    if (t === 'view' || t === 'view_item') signal('view', id, facts(id, event).category, at);
+    else if (t === 'cart' || t === 'add_to_cart') signal('cart', id, 0, at);
+    else if (t === 'remove_from_cart' || t === 'purchase') signal(t, id, 0, at);
     else if (t === 'search' || t === 'view_search_results') {
       const n = typeof event.results === 'number' ? event.results : Array.isArray(event.items) ? event.items.length : -1;
-      signal('search', '', '', n, at);
-    } else if (t === 'variant') signal('variant', str(event.name || event.option) || 'option', str(event.value), 0, at);
+      signal('search', n, 0, at);
+    } else if (t === 'variant') signal('variant', str(event.name || event.option) || 'option', str(event.value), at);
     else return;
     save();
   });
@@ -105,41 +110,43 @@ export function promptSignal(event, at) {
 export function forgetPrompts() {
   items = [];
   answers = [];
-  if (engine) quiet(() => engine.signal('forget', '', '', 0, Date.now()));
+  if (engine) quiet(() => engine.forget());
   quiet(() => w.localStorage.removeItem(KEY));
 }
 
-// ---- the engine ----------------------------------------------------------------------
-function signal(kind, a = '', b = '', n = 0, at = Date.now()) {
+// ---- the engine: the page's clock goes in here ---------------------------------------
+function signal(kind, a, b, at = Date.now()) {
   if (!engine) return;
-  const shown = quiet(() => engine.signal(kind, a, b, n, at));
-  if (shown >= 0) show(shown);
+  const rule = quiet(() => engine.signal(kind, at, a, b));
+  if (rule) show(rule);
   schedule(at);
 }
 
 function schedule(now) {
   clearTimeout(timer);
-  const next = engine ? quiet(() => engine.next(now)) : -1;
-  if (next >= 0) {
+  const next = engine && quiet(() => engine.next(now));
+  if (next != null) {
     timer = setTimeout(() => {
       const t = Date.now();
-      const shown = quiet(() => engine.signal('tick', '', '', 0, t));
-      if (shown >= 0) show(shown);
+      const rule = quiet(() => engine.tick(t));
+      if (rule) show(rule);
       schedule(t);
     }, Math.min(Math.max(0, next - now), 36e5)); // a cooldown may end months away: setTimeout overflows past 24.8 days
   }
 }
 
+// The stored memory (the engine's text form, unchanged since the Rust engine wrote it), or
+// null for a blank one: a damaged or foreign value is ignored, never an error.
 function load() {
   const o = quiet(() => JSON.parse(w.localStorage.getItem(KEY))) || {};
   items = Array.isArray(o.items) ? o.items.filter(Array.isArray).slice(-MAX_ITEMS) : [];
   answers = Array.isArray(o.answers) ? o.answers.slice(-20) : [];
-  return typeof o.memory === 'string' ? o.memory : '';
+  return typeof o.memory === 'string' ? fromText(o.memory) : null;
 }
 
 function save() {
   if (!persist || !engine) return;
-  quiet(() => w.localStorage.setItem(KEY, JSON.stringify({ v: 1, memory: engine.memory(), items, answers })));
+  quiet(() => w.localStorage.setItem(KEY, JSON.stringify({ v: 1, memory: toText(engine.memory()), items, answers })));
 }
 
 // What the page told about an item (its `view` event, else the page's schema.org
@@ -191,7 +198,7 @@ function listen() {
 
   const on = (target, type, f) => target.addEventListener(type, (e) => quiet(() => f(e)), { passive: true, capture: true });
   on(d, 'mouseout', (e) => { if (!e.relatedTarget && e.clientY <= 0) signal('leave'); });
-  on(w, 'scroll', () => signal('scroll', '', '', w.scrollY));
+  on(w, 'scroll', () => signal('scroll', w.scrollY));
   on(d, 'visibilitychange', () => { signal(d.hidden ? 'hidden' : 'visible'); if (d.hidden) save(); });
   on(w, 'pagehide', save);
   on(d, 'pointerdown', () => signal('activity'));
@@ -200,9 +207,9 @@ function listen() {
   on(d, 'focusin', (e) => {
     if (e.target === host) return;
     back = e.target;
-    signal('field', '', '', isField(e.target) ? 1 : 0);
+    signal('field', isField(e.target));
   });
-  on(d, 'focusout', (e) => { if (e.target !== host && isField(e.target)) signal('field'); });
+  on(d, 'focusout', (e) => { if (e.target !== host && isField(e.target)) signal('field', false); });
   on(d, 'change', (e) => {
     const v = e.target.closest && e.target.closest('[data-attune-variant]');
     if (v) signal('variant', v.getAttribute('data-attune-variant') || e.target.name || 'option', str(e.target.value));
@@ -238,9 +245,9 @@ function link(text, href) {
   return url ? make('a', { part: 'link', href: url, 'data-a': 'link' }, text) : text;
 }
 
-function show(src) {
-  const r = (cfg.rules || [])[src];
-  if (!r || !live) { quiet(() => engine.signal('close', '', '', 0, Date.now())); return; }
+function show(rule) {
+  const r = (cfg.rules || [])[rule.src];
+  if (!r || !live) { quiet(() => engine.closed(false)); return; }
   const kind = r.show;
   const title = str(r.title) || QUESTION;
   const box = make('section', { part: 'prompt ' + kind, role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'attune-t' });
@@ -268,7 +275,7 @@ function show(src) {
 }
 
 function table(fields) {
-  const ids = quiet(() => engine.compared().split('\n').filter(Boolean)) || [];
+  const ids = quiet(() => engine.compared()) || [];
   const rows = ids.map((id) => items.find((x) => x[0] === id) || [id, '', '', '', {}]);
   const head = make('tr', {}, make('td', {}), ...rows.map((x) => make('th', { scope: 'col' }, x[3] ? link(x[1] || x[0], x[3]) : x[1] || x[0])));
   const row = (name, cells) => make('tr', {}, make('th', { scope: 'row' }, name), ...cells.map((c) => make('td', {}, c || '—')));
@@ -299,7 +306,7 @@ function act(e) {
 function close(action) {
   const [rule] = open;
   const inside = d.activeElement === host;
-  quiet(() => engine.signal(action, '', '', 0, Date.now()));
+  quiet(() => engine.closed(action === 'never'));
   live.replaceChildren();
   open = null;
   if (inside) {

@@ -620,3 +620,36 @@ test('touch: exit intent is the tab coming back, or a fast scroll up (real touch
   clean(t);
   await t.close();
 });
+
+test('a memory stored before the engine moved from Wasm to JS still holds; a damaged one is ignored', async () => {
+  const t = await open();
+  const { page } = t;
+  await serve(t, '/seed.html', '<!doctype html><html lang="en"><title>seed</title></html>');
+  const seed = async (v) => {
+    await page.goto(env.origin + '/seed.html');
+    await page.evaluate((s) => localStorage.setItem('attune:prompts', s), v);
+  };
+  // What the Wasm engine stored (the same key and text form): four visits, the last three
+  // days ago, two of them viewing the bunting, and "don't show this again" on gift help.
+  const then = START.getTime() - 3 * 24 * 60 * MIN;
+  await seed(JSON.stringify({ v: 1, memory: `attune-prompts 1\np\t4\t${then}\t0\t0\nr\tgift-help\t${then}\t1\nv\t${BUNTING}\t2\t4`, items: [], answers: [] }));
+  await visitProduct(page, env.origin, BUNTING);
+  await promptsUp(page);
+  await page.mouse.move(600, 400);
+  await page.clock.runFor(60_000);
+  assert.equal(await shown(page), null, "the old don't-show-again holds");
+  const mem = await stored(page);
+  assert.match(mem.memory, /^attune-prompts 1\np\t5\t/, 'a fifth visit');
+  assert.match(mem.memory, new RegExp(`\\nv\\t${BUNTING}\\t3\\t5`), 'viewed in three visits');
+  // Damaged or foreign values: a blank memory, and no error.
+  for (const v of ['{"shown":{}}', 'not JSON', JSON.stringify({ v: 1, memory: 'attune-prompts 9\nr\tgift-help\t1\t1' })]) {
+    await seed(v);
+    await visitProduct(page, env.origin, BUNTING);
+    await promptsUp(page);
+    await page.mouse.move(600, 400);
+    await page.clock.runFor(41_000);
+    assert.equal((await shown(page))?.title, 'Choosing a gift?', v);
+  }
+  clean(t);
+  await t.close();
+});
