@@ -3,8 +3,9 @@
 //!   require-trusted-types-for 'script'
 //! with zero `securitypolicyviolation` events, while the shopper browses, the placements
 //! re-render and every button inside them is pressed. Also the demo shop's pages, served
-//! with the same policy as a header on top of their own meta policy. Controls prove the
-//! collector sees a style-src and a Trusted Types violation when one happens.
+//! with the same policy as a header on top of their own meta policy, including a help
+//! prompt (the prompts module, its styles and its buttons). Controls prove the collector
+//! sees a style-src and a Trusted Types violation when one happens.
 //! Needs a built www/ and target/release/attune (scripts/build). Run: node --test tests/e2e/
 
 import { test, before, after } from "node:test";
@@ -166,6 +167,52 @@ test("the demo shop keeps working with Trusted Types required on every page", as
     assert.deepEqual(t.csp, []);
     assert.deepEqual(t.errors, []);
     // The header policy really applied: Trusted Types block a string sink on this page.
+    const blocked = await page.evaluate(() => {
+      try { document.createElement("div").innerHTML = "x"; return false; } catch { return true; }
+    });
+    assert.equal(blocked, true, "the strict policy was not in force on the demo page");
+  } finally {
+    await t.context.unrouteAll({ behavior: "ignoreErrors" });
+    await t.close();
+    await demo.close();
+  }
+});
+
+test("a help prompt on the demo shows and closes under the strict policy, without a violation", async () => {
+  const demo = await startServer({ root: WWW });
+  const t = await watchedPage(browser);
+  await t.context.route("**/*", async (route) => {
+    try {
+      const res = await route.fetch();
+      const headers = { ...res.headers() };
+      if ((headers["content-type"] || "").startsWith("text/html")) headers["content-security-policy"] = STRICT_CSP;
+      await route.fulfill({ response: res, headers });
+    } catch {
+      // The page went away while its request was in flight.
+    }
+  });
+  const { page } = t;
+  try {
+    // The demo's gift help (docs/prompts.md) shows after 40 s on a product page.
+    await page.clock.install({ time: new Date("2025-03-04T10:00:00Z") });
+    await page.goto(`${demo.origin}/product.html?id=47566`);
+    await page.waitForSelector('body[data-tracked="view"]', { timeout: 15_000 });
+    await page.waitForSelector("attune-prompt", { state: "attached", timeout: 15_000 });
+    await page.clock.runFor(41_000);
+    const title = () => page.evaluate(() => {
+      const box = document.querySelector("attune-prompt")?.shadowRoot?.querySelector("[part~=prompt]");
+      return box ? box.querySelector("#" + box.getAttribute("aria-labelledby"))?.textContent : null;
+    });
+    await page.waitForFunction(() => !!document.querySelector("attune-prompt")?.shadowRoot?.querySelector("[part~=prompt]"), null, { timeout: 5_000 });
+    assert.equal(await title(), "Choosing a gift?");
+    // Styled by the module's own sheet (adopted, so style-src 'self' holds): a close button
+    // positioned in a corner, not an unstyled inline button.
+    const position = await page.evaluate(() => getComputedStyle(document.querySelector("attune-prompt").shadowRoot.querySelector("[part~=close]")).position);
+    assert.equal(position, "absolute");
+    await page.evaluate(() => document.querySelector("attune-prompt").shadowRoot.querySelector("[part~=close]").click());
+    await page.waitForFunction(() => !document.querySelector("attune-prompt")?.shadowRoot?.querySelector("[part~=prompt]"), null, { timeout: 5_000 });
+    assert.deepEqual(t.csp, []);
+    assert.deepEqual(t.errors, []);
     const blocked = await page.evaluate(() => {
       try { document.createElement("div").innerHTML = "x"; return false; } catch { return true; }
     });
