@@ -2,7 +2,8 @@
 //! the real CLI (`attune build --catalog FILE`) so that every payload of the corpus
 //! (xss-payloads.mjs, over 100 strings) sits, one per item, in each catalog field in turn:
 //! title, product URL, image URL, and the item id itself where an id can hold it. A page
-//! shows every item (the `recent` placement, 24 at a time) with the loader and Wasm from
+//! shows every item (the `recent` placement, 24 at a time, and the shopper's privacy view,
+//! which names the latest items by title) with the loader and Wasm from
 //! www/, under a report-only `require-trusted-types-for 'script'` policy, so any use of an
 //! HTML or script sink is reported even when the payload is harmless. For every batch:
 //! the canary global stays unset, no dialog opens, the canary server gets no request, no
@@ -93,16 +94,19 @@ after(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-/** Shows `ids` in a fresh `recent` placement; resolves when `n` cards rendered (or 10 s). */
+/**
+ * Shows `ids` in a fresh `recent` placement and a fresh privacy view; resolves when `n`
+ * cards rendered (or 10 s).
+ */
 async function show(page, ids) {
   await page.evaluate((list) => {
-    for (const e of document.querySelectorAll("attune-recs")) e.remove();
+    for (const e of document.querySelectorAll("attune-recs, attune-privacy")) e.remove();
     window.attune.forget();
     for (const id of list) window.attune.track({ type: "view", item: id });
     const el = document.createElement("attune-recs");
     el.setAttribute("placement", "recent");
     el.setAttribute("k", String(list.length));
-    document.body.append(el);
+    document.body.append(el, document.createElement("attune-privacy"));
   }, ids);
   await page
     .waitForFunction(
@@ -140,7 +144,7 @@ for (const field of ["title", "url", "image", "id"]) {
         assert.deepEqual(canary.hits, [], "the canary server was contacted");
         assert.deepEqual(t.csp, [], "an HTML or script sink was used (Trusted Types report)");
 
-        const dump = await shadowDump(page, "attune-recs");
+        const dump = await shadowDump(page, "attune-recs, attune-privacy");
         for (const el of dump.elements) {
           assert.ok(ALLOWED_TAGS.has(el.tag), `a <${el.tag}> element in a card (batch at ${at})`);
           for (const a of el.attrs) assert.ok(!/^on/i.test(a) && a !== "srcdoc" && a !== "ping", `attribute ${a} on <${el.tag}>`);
@@ -189,6 +193,15 @@ for (const field of ["title", "url", "image", "id"]) {
             assert.equal(new URL(c.href).searchParams.get("item"), it.id, `${where}: link ${c.href}`);
           }
         });
+        // The privacy view names the three latest items, as text.
+        const privacy = await page.evaluate(() => document.querySelector("attune-privacy").shadowRoot.textContent);
+        assert.match(privacy, /Recently interested in: /, `batch at ${at}: the privacy view did not render`);
+        if (field === "title" || field === "id") {
+          for (const it of expected.slice(0, 3)) {
+            // (A title of only blanks or control characters has no visible text to find.)
+            if (norm(it.title)) assert.ok(norm(privacy).includes(norm(it.title)), `privacy view lacks ${JSON.stringify(it.title).slice(0, 80)} as text`);
+          }
+        }
       }
       assert.equal(rendered, m.items.length);
       assert.deepEqual(t.errors.filter((e) => !/Failed to load resource/.test(e)), []);
