@@ -258,4 +258,55 @@ fn errors_exit_non_zero_with_a_clear_message() {
         b"",
     );
     assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--min-support") && err.contains("2.."), "{err}");
+}
+
+/// `--dp-epsilon`: a clear error for a budget that is no budget; a fixed `--dp-seed` gives
+/// one model; the noise changes what is published (a different seed, a different model, on
+/// data where every count is 2-4 and the noise scale is about 6 per count at ε = 1).
+#[test]
+fn differential_privacy_flags() {
+    let dir = temp_dir();
+    let csv = dir.join("orders.csv");
+    std::fs::write(&csv, orders_csv()).unwrap();
+    let run = |out: &str, extra: &[&str]| {
+        let o = dir.join(out);
+        let mut args = vec![
+            "build",
+            "--interactions",
+            csv.to_str().unwrap(),
+            "--out",
+            o.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        (attune(&args, b""), o)
+    };
+    for bad in ["0", "-1", "inf", "NaN"] {
+        let flag = format!("--dp-epsilon={bad}");
+        let (out, path) = run("bad.bin", &[&flag]);
+        assert!(!out.status.success(), "{bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--dp-epsilon") || err.contains("dp epsilon"), "{err}");
+        assert!(!path.exists());
+    }
+    let (out, _) = run("one.bin", &["--dp-epsilon", "1", "--dp-max-items", "1"]);
+    assert!(!out.status.success());
+    let (a, pa) = run("a.bin", &["--dp-epsilon", "1", "--dp-seed", "7"]);
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    assert!(String::from_utf8_lossy(&a.stderr).contains("differential privacy"));
+    let (b, pb) = run("b.bin", &["--dp-epsilon", "1", "--dp-seed", "7"]);
+    assert!(b.status.success());
+    assert_eq!(std::fs::read(&pa).unwrap(), std::fs::read(&pb).unwrap());
+    // Seeds 8..12: at least one publishes different counts than seed 7.
+    let differs = (8..12).any(|seed| {
+        let s = seed.to_string();
+        let (c, pc) = run("c.bin", &["--dp-epsilon", "1", "--dp-seed", &s]);
+        assert!(c.status.success());
+        std::fs::read(&pc).unwrap() != std::fs::read(&pa).unwrap()
+    });
+    assert!(differs);
+    // The OS seed: it builds.
+    let (d, _) = run("d.bin", &["--dp-epsilon", "4"]);
+    assert!(d.status.success(), "{}", String::from_utf8_lossy(&d.stderr));
 }

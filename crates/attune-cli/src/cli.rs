@@ -11,8 +11,8 @@ use crate::import::{ColumnNames, Format, ImportOptions, DEFAULT_SKIP_ITEMS};
 use crate::tune::TuneOptions;
 use anyhow::{Context, Result};
 use attune_core::build::{
-    BuildSettings, NextSettings, DEFAULT_MIN_SUPPORT, DEFAULT_NEIGHBORS, DEFAULT_NEXT_NEIGHBORS,
-    DEFAULT_POPULAR,
+    BuildSettings, NextSettings, DEFAULT_DP_MAX_ITEMS, DEFAULT_EDGE_BUDGET, DEFAULT_MIN_SUPPORT,
+    DEFAULT_NEIGHBORS, DEFAULT_NEXT_NEIGHBORS, DEFAULT_POPULAR,
 };
 use attune_core::Scoring;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -106,6 +106,10 @@ struct ModelFlags {
     /// Neighbours kept per item
     #[arg(long, value_name = "K", default_value_t = DEFAULT_NEIGHBORS)]
     neighbors: usize,
+    /// Neighbour edges a small catalogue may keep in all: each item keeps up to
+    /// max(--neighbors, EDGES / items) neighbours (and as many regression candidates); 0 = off
+    #[arg(long, value_name = "EDGES", default_value_t = DEFAULT_EDGE_BUDGET)]
+    edge_budget: usize,
     /// "What comes next" items kept per item (0 = none)
     #[arg(long, value_name = "K", default_value_t = DEFAULT_NEXT_NEIGHBORS)]
     next_neighbors: usize,
@@ -160,6 +164,18 @@ struct ModelFlags {
     /// Title word overlap (Jaccard) that makes two items near-duplicates
     #[arg(long, value_name = "J", default_value_t = BuildSettings::default().family_similarity)]
     family_similarity: f64,
+    /// Differential privacy: noise every published count with this total ε (the mechanism
+    /// and its guarantee: docs/privacy.md); turns self-tuning off
+    #[arg(long, value_name = "E")]
+    dp_epsilon: Option<f64>,
+    /// [--dp-epsilon] Distinct items one customer may contribute (their most recent ones)
+    #[arg(long, value_name = "L", default_value_t = DEFAULT_DP_MAX_ITEMS as u32,
+          value_parser = clap::value_parser!(u32).range(2..10_000))]
+    dp_max_items: u32,
+    /// [--dp-epsilon] Fixed noise seed, FOR TESTS AND BENCHMARKS ONLY: anyone who knows it
+    /// can recompute the noise, which voids the guarantee (default: drawn from the OS)
+    #[arg(long, value_name = "N")]
+    dp_seed: Option<u64>,
     /// Print every tuning trial (what was tried, its holdout NDCG@10, kept or not)
     #[arg(long)]
     trace: bool,
@@ -169,10 +185,26 @@ struct ModelFlags {
 }
 
 impl ModelFlags {
-    fn settings(&self) -> BuildSettings {
-        BuildSettings {
+    fn settings(&self) -> Result<BuildSettings> {
+        let dp = match self.dp_epsilon {
+            None => None,
+            Some(e) if !(e.is_finite() && e > 0.0) => {
+                anyhow::bail!("--dp-epsilon must be a finite number > 0, got {e}")
+            }
+            Some(epsilon) => Some(attune_core::build::Dp {
+                epsilon,
+                max_items: self.dp_max_items as usize,
+                seed: match self.dp_seed {
+                    Some(s) => s,
+                    None => os_seed()?,
+                },
+            }),
+        };
+        Ok(BuildSettings {
+            dp,
             min_support: self.min_support,
             neighbors: self.neighbors,
+            edge_budget: self.edge_budget,
             popular: self.popular,
             popularity_exponent: self.popularity_exponent,
             regression: (self.ridge > 0.0).then_some(attune_core::build::Regression {
@@ -195,7 +227,7 @@ impl ModelFlags {
                 family_cap: self.family_cap,
                 ..BuildSettings::default().scoring
             },
-        }
+        })
     }
 
     fn tune(&self) -> Option<TuneOptions> {
@@ -264,6 +296,16 @@ enum Command {
     Audit(crate::audit::AuditArgs),
 }
 
+/// A noise seed from the operating system's randomness (what keeps the noise secret).
+fn os_seed() -> Result<u64> {
+    use std::io::Read;
+    let mut b = [0u8; 8];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut b))
+        .context("--dp-epsilon needs the OS random source (/dev/urandom) for its noise")?;
+    Ok(u64::from_le_bytes(b))
+}
+
 fn parse_cutoff(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(k) if eval::CUTOFFS.contains(&k) => Ok(k),
@@ -300,7 +342,7 @@ fn run(cli: Cli) -> Result<()> {
                 interactions: import.interactions.clone(),
                 out: out.clone(),
                 catalog,
-                settings: model.settings(),
+                settings: model.settings()?,
                 currency,
                 import: import.options(),
                 format: import.format(),
@@ -343,7 +385,7 @@ fn run(cli: Cli) -> Result<()> {
             let format = import.format();
             let imported =
                 crate::import::import_any(&import.interactions, format, &import.options())?;
-            let r = eval::evaluate(&imported, format, &model.settings(), model.tune().as_ref())?;
+            let r = eval::evaluate(&imported, format, &model.settings()?, model.tune().as_ref())?;
             if json {
                 println!("{}", r.to_json());
             } else {

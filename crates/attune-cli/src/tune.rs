@@ -17,8 +17,8 @@
 
 use anyhow::{Context, Result};
 use attune_core::build::{
-    build, customer_sequences, stored_scoring, BuildSettings, Built, Interactions, Order,
-    Regression,
+    build, customer_sequences, sized_for, stored_scoring, BuildSettings, Built, Interactions,
+    Order, Regression,
 };
 use attune_core::{Model, Scoring};
 
@@ -309,6 +309,8 @@ pub fn build_tuned(
     base: &BuildSettings,
     opts: Option<&TuneOptions>,
 ) -> Result<(Built, BuildSettings, Option<TuneReport>)> {
+    // The effective sizes, so the summary and `eval --json` report what was built.
+    let base = &sized_for(base, train.n_items);
     let Some(opts) = opts else {
         return Ok((
             build(train, base).context("building the model")?,
@@ -316,6 +318,21 @@ pub fn build_tuned(
             None,
         ));
     };
+    if base.dp.is_some() {
+        // Choosing settings by scoring a holdout of the raw data would be one more
+        // unaccounted release: a private build uses the settings as given.
+        let report = TuneReport {
+            protocol: "none",
+            cases: 0,
+            trials: 0,
+            best: 0.0,
+            untuned: 0.0,
+            skipped: Some("differential privacy: tuning would read the raw data"),
+            trace: Vec::new(),
+        };
+        let built = build(train, base).context("building the model")?;
+        return Ok((built, base.clone(), Some(report)));
+    }
     let h = holdout(train);
     let mut cases = h.cases;
     if cases.len() < MIN_CASES {
