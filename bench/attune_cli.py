@@ -97,19 +97,24 @@ def parse_recommendations(split, histories: list, path: str, k: int):
     return recs, {k_: v for k_, v in breaches.items() if v}
 
 
-def run(binary: str, split, protocols: list, workdir: str, k: int, threads: int) -> dict:
+def run(binary: str, split, protocols: list, workdir: str, k: int, threads: int,
+        extra_args: tuple = (), train_csv: str | None = None) -> dict:
     """Build one model from the split's training data and answer every protocol's validation and
-    test queries. Returns build time, model bytes and per protocol/phase (recs, seconds, breaches)."""
+    test queries. Returns build time, model bytes and per protocol/phase (recs, seconds, breaches).
+    `extra_args` go to `attune build` (the privacy settings); `train_csv` reuses a file already
+    written for this split."""
     if not (binary and os.path.isfile(binary) and os.access(binary, os.X_OK)):
         raise AttuneUnavailable(f"no attune binary at {binary}")
     os.makedirs(workdir, exist_ok=True)
     log = os.path.join(workdir, "attune.log")
     open(log, "w").close()
-    train_csv = os.path.join(workdir, "train.csv")
     model = os.path.join(workdir, "model.bin")
-    write_training_csv(split, train_csv)
+    if train_csv is None:
+        train_csv = os.path.join(workdir, "train.csv")
+        write_training_csv(split, train_csv)
     # The harness already cleaned the data exactly as the peers see it: skip nothing more.
-    build_s = _run([binary, "build", "--interactions", train_csv, "--out", model, "--skip-items", ""], None, None, log, threads)
+    build_s = _run([binary, "build", "--interactions", train_csv, "--out", model, "--skip-items", "", *extra_args],
+                   None, None, log, threads)
     out = {"build_seconds": build_s, "model_bytes": os.path.getsize(model), "runs": {}}
     written = {}
     for proto in protocols:

@@ -208,5 +208,25 @@ class AttuneParserTests(unittest.TestCase):
             self.assertEqual(breaches, {})
 
 
+
+class PrivacyTableTests(unittest.TestCase):
+    def test_relative_cost_and_seed_range(self):
+        import relevance
+
+        def row(setting, hr, nd, seeds=(), lo=None, hi=None):
+            return {"setting": setting, "seeds": list(seeds), "model_bytes": 1000.0,
+                    "protocols": {"g": {"test": {"HR@10": hr, "NDCG@10": nd},
+                                        "test_ndcg10_range": [lo if lo is not None else nd, hi if hi is not None else nd]}}}
+
+        ds = {"protocols": {"g": {"title": "Groceries: completion"}},
+              "attune": {"privacy": [row("min-support 2 (default)", 0.4, 0.2),
+                                     row("dp-epsilon 1", 0.3, 0.15, seeds=(1, 2, 3), lo=0.14, hi=0.16)]}}
+        lines = relevance.privacy_table(ds)
+        self.assertIn("| min-support 2 (default) | 0.4000 | 0.2000 | 1,000 |", lines)
+        # 0.15 / 0.2 - 1 = -25%, with the spread of the seeds.
+        self.assertIn("| dp-epsilon 1 | 0.3000 | 0.1500 (-25%) [0.1400–0.1600] | 1,000 |", lines)
+        self.assertEqual(relevance.privacy_table({"attune": {}}), [])
+
+
 if __name__ == "__main__":
     unittest.main()
