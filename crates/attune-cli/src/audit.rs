@@ -37,9 +37,10 @@ use js::{call_args, matching, Tok, Token};
 /// `attune audit [PKG_DIR]`
 #[derive(clap::Args, Clone, Debug)]
 pub struct AuditArgs {
-    /// Directory holding the wasm-pack output: the glue `.js` and the `.wasm`
-    #[arg(value_name = "PKG_DIR", default_value = "pkg")]
-    pub pkg: PathBuf,
+    /// Directory holding the glue `.js` and the `.wasm` [default: www/pkg if it holds the
+    /// glue (what scripts/build serves: the minified glue a page imports), else pkg]
+    #[arg(value_name = "PKG_DIR")]
+    pub pkg: Option<PathBuf>,
     /// The script-tag loader (default: PKG_DIR/../attune.js if present, else www/attune.js)
     #[arg(long, value_name = "FILE")]
     pub loader: Option<PathBuf>,
@@ -55,11 +56,23 @@ pub struct AuditArgs {
 }
 
 impl AuditArgs {
+    /// The bundle directory to read: the one given, else [`default_pkg`] of the working
+    /// directory.
+    pub fn pkg_dir(&self) -> PathBuf {
+        self.pkg
+            .clone()
+            .unwrap_or_else(|| default_pkg(Path::new("")))
+    }
+
     pub fn loader_path(&self) -> PathBuf {
         match &self.loader {
             Some(l) => l.clone(),
             None => {
-                let beside = self.pkg.join("..").join("attune.js");
+                let pkg = self.pkg_dir();
+                let beside = match pkg.parent() {
+                    Some(p) if !p.as_os_str().is_empty() => p.join("attune.js"),
+                    _ => pkg.join("..").join("attune.js"),
+                };
                 if beside.is_file() {
                     beside
                 } else {
@@ -67,6 +80,18 @@ impl AuditArgs {
                 }
             }
         }
+    }
+}
+
+/// The bundle a shop serves, under `root`: `www/pkg` when it holds the glue (since the
+/// glue is minified into www/pkg by scripts/build, `pkg/` holds a different file than the
+/// one pages import, and its hash would not pin the served glue), else wasm-pack's `pkg`.
+pub fn default_pkg(root: &Path) -> PathBuf {
+    let served = root.join("www").join("pkg");
+    if served.join("attune_web.js").is_file() {
+        served
+    } else {
+        root.join("pkg")
     }
 }
 
@@ -2537,7 +2562,7 @@ impl Report {
 }
 
 pub fn run(args: &AuditArgs) -> Result<()> {
-    let mut report = audit(&args.loader_path(), &args.pkg, &args.model)?;
+    let mut report = audit(&args.loader_path(), &args.pkg_dir(), &args.model)?;
     report.url_prefix = args.url_prefix.clone();
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("{}: cannot create", args.out.display()))?;

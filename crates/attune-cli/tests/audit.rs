@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use attune_cli::audit::{audit, hash_bytes, ChannelKind, Report};
+use attune_cli::audit::{audit, default_pkg, hash_bytes, AuditArgs, ChannelKind, Report};
 use wasm_encoder::{
     CodeSection, ConstExpr, DataSection, EntityType, Function, FunctionSection, ImportSection,
     Instruction, MemorySection, MemoryType, Module, TypeSection, ValType,
@@ -371,5 +371,50 @@ fn a_bundle_without_wasm_or_with_bad_wasm_is_a_clear_error() {
         format!("{e:#}").contains("not a valid WebAssembly module"),
         "{e:#}"
     );
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[test]
+fn by_default_the_served_bundle_is_audited_not_wasm_packs_copy() {
+    // scripts/build minifies the glue into www/pkg; pkg/ keeps wasm-pack's readable glue,
+    // a different file. The default must hash what pages import.
+    let tmp = std::env::temp_dir().join(format!("attune-audit-default-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(tmp.join("pkg")).unwrap();
+    std::fs::write(tmp.join("pkg/attune_web.js"), "export {};").unwrap();
+    assert_eq!(
+        default_pkg(&tmp),
+        tmp.join("pkg"),
+        "no www/pkg yet: wasm-pack's output"
+    );
+    std::fs::create_dir_all(tmp.join("www/pkg")).unwrap();
+    assert_eq!(
+        default_pkg(&tmp),
+        tmp.join("pkg"),
+        "an empty www/pkg is not a bundle"
+    );
+    std::fs::write(tmp.join("www/pkg/attune_web.js"), "export{};").unwrap();
+    assert_eq!(default_pkg(&tmp), tmp.join("www/pkg"));
+
+    // The loader beside the bundle directory, else www/attune.js.
+    std::fs::write(tmp.join("www/attune.js"), "export {};").unwrap();
+    let args = |pkg: Option<PathBuf>, loader: Option<PathBuf>| AuditArgs {
+        pkg,
+        loader,
+        model: Vec::new(),
+        out: tmp.join("out"),
+        url_prefix: "/attune/".into(),
+    };
+    let a = args(Some(tmp.join("www/pkg")), None);
+    assert_eq!(a.pkg_dir(), tmp.join("www/pkg"));
+    assert_eq!(a.loader_path(), tmp.join("www/attune.js"));
+    let b = args(Some(tmp.join("pkg")), None);
+    assert_eq!(
+        b.loader_path(),
+        PathBuf::from("www/attune.js"),
+        "no attune.js beside pkg/"
+    );
+    let c = args(Some(tmp.join("pkg")), Some(tmp.join("js/attune.js")));
+    assert_eq!(c.loader_path(), tmp.join("js/attune.js"));
     let _ = std::fs::remove_dir_all(&tmp);
 }
