@@ -304,6 +304,8 @@ test('data-attune-purchase records the order; visits are counted 30 minutes apar
     assert.ok(Date.now() - s.start < 60_000);
     const c = await t.p.evaluate(() => window.attune.context());
     assert.equal(c.sessionCount, 5);
+    assert.equal(c.sessionStart, s.start);
+    assert.ok(c.sessionMs >= 0 && c.sessionMs < 60_000, 'time since this visit started: ' + c.sessionMs);
     assert.equal(c.page, 'other');
     await t.p.evaluate(() => window.attune.track({ type: 'view', item: 'L1' }));
     assert.equal((await stored(t.p)).session.count, 5, 'minutes later: the same visit');
