@@ -4,7 +4,9 @@
 //! prints them). With the true files the widget starts; with a hash that does not match
 //! the .wasm, the model or the glue it turns itself off: `ready` is false, one `attune:`
 //! warning, empty placements, and the host page keeps working. `data-integrity="required"`
-//! refuses a tag without both hashes. A control shows why the audit recommends an import
+//! refuses a tag without both hashes. The snippet `attune audit` prints for the served
+//! bundle works as printed, under the strict CSP plus the hash the audit gives for its
+//! import map. A control shows why the audit recommends an import
 //! map rather than `<link rel=modulepreload integrity>`: in Chromium an import() after a
 //! failed modulepreload fetches the file again, unchecked.
 //! Needs a built www/ and target/release/attune (scripts/build). Run: node --test tests/e2e/
@@ -15,7 +17,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { attune, launch, pageServer, ready, ROOT, watchedPage } from "./privacy-kit.mjs";
+import { attune, launch, pageServer, ready, ROOT, STRICT_CSP, watchedPage } from "./privacy-kit.mjs";
 import { WWW } from "./server.mjs";
 
 const sri = (bytes) => "sha384-" + createHash("sha384").update(bytes).digest("base64");
@@ -29,10 +31,11 @@ let server;
 let browser;
 let tmp;
 let item;
+let modelFile;
 
 before(async () => {
   tmp = mkdtempSync(path.join(tmpdir(), "attune-sri-"));
-  const modelFile = path.join(tmp, "model.bin");
+  modelFile = path.join(tmp, "model.bin");
   attune(["build", "--interactions", path.join(ROOT, "tests/fixtures/online-retail-sample.csv.gz"), "--out", modelFile]);
   item = attune(["recommend", "--model", modelFile, "-k", "1"], "\n").trim();
   const model = readFileSync(modelFile);
@@ -147,6 +150,37 @@ test('data-integrity="required" with values the browser cannot check is refused'
   assert.equal(r.ok, false, "started although nothing was checked");
   assert.equal(r.cards, 0);
   assert.equal(r.warnings.length, 1, JSON.stringify(r.warnings));
+});
+
+test("the pinning snippet attune audit prints for the served bundle works as printed, under the strict CSP", async () => {
+  const out = path.join(tmp, "audit");
+  attune(["audit", path.join(WWW, "pkg"), "--loader", path.join(WWW, "attune.js"), "--model", modelFile, "--url-prefix", "/", "--out", out]);
+  const { page: pin } = JSON.parse(readFileSync(path.join(out, "audit.json"), "utf8"));
+  assert.match(pin.html, /data-wasm-integrity="sha384-/);
+  assert.match(pin.html, /data-model-integrity="sha384-/);
+  const csp = STRICT_CSP.replace("script-src 'self' 'wasm-unsafe-eval'", `script-src 'self' 'wasm-unsafe-eval' ${pin.csp_script_source}`);
+  assert.notEqual(csp, STRICT_CSP);
+  const pinned = await pageServer({
+    "/model.bin": ["application/octet-stream", readFileSync(modelFile)],
+    "/favicon.ico": ["image/x-icon", ""],
+    "/pinned.html": ["text/html", `<!doctype html><html><head><meta charset="utf-8"><title>pinned</title>
+${pin.html}</head><body><p id="host">host content</p>
+<attune-recs placement="similar" item="${item}"></attune-recs></body></html>`],
+  }, { "content-security-policy": csp });
+  const t = await watchedPage(browser);
+  const warnings = [];
+  t.page.on("console", (m) => { if (m.type() === "warning") warnings.push(m.text()); });
+  try {
+    await t.page.goto(`${pinned.origin}/pinned.html`);
+    assert.equal(await ready(t.page), true, `the audited hashes refused the served files: ${warnings.join(" | ")} ${t.errors.join(" | ")}`);
+    await t.page.waitForFunction(() => (document.querySelector("attune-recs")?.shadowRoot?.querySelectorAll("a[href]").length || 0) > 0, null, { timeout: 10_000 });
+    assert.deepEqual(warnings.filter((w) => w.startsWith("attune")), []);
+    assert.deepEqual(t.csp, [], "the import map or a file broke the policy");
+    assert.deepEqual(t.errors, []);
+  } finally {
+    await t.close();
+    await pinned.close();
+  }
 });
 
 test("control: a failed modulepreload does not protect a later import() (so the audit does not rely on it)", async () => {
