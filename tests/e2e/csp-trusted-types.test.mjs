@@ -3,8 +3,8 @@
 //!   require-trusted-types-for 'script'
 //! with zero `securitypolicyviolation` events, while the shopper browses, the placements
 //! re-render and every button inside them is pressed. Also the demo shop's pages, served
-//! with the same policy as a header on top of their own meta policy, including a help
-//! prompt (the prompts module, its styles and its buttons). Controls prove the collector
+//! with the same policy as a header on top of their own meta policy, including help
+//! prompts (the prompts module, its styles, its buttons, a comparison table). Controls prove the collector
 //! sees a style-src and a Trusted Types violation when one happens.
 //! Needs a built www/ and target/release/attune (scripts/build). Run: node --test tests/e2e/
 
@@ -178,7 +178,7 @@ test("the demo shop keeps working with Trusted Types required on every page", as
   }
 });
 
-test("a help prompt on the demo shows and closes under the strict policy, without a violation", async () => {
+test("help prompts on the demo (a help box, then a comparison table) work under the strict policy, without a violation", async () => {
   const demo = await startServer({ root: WWW });
   const t = await watchedPage(browser);
   await t.context.route("**/*", async (route) => {
@@ -211,6 +211,15 @@ test("a help prompt on the demo shows and closes under the strict policy, withou
     assert.equal(position, "absolute");
     await page.evaluate(() => document.querySelector("attune-prompt").shadowRoot.querySelector("[part~=close]").click());
     await page.waitForFunction(() => !document.querySelector("attune-prompt")?.shadowRoot?.querySelector("[part~=prompt]"), null, { timeout: 5_000 });
+    // A third item of one kind this visit: the comparison table, linked titles and prices.
+    for (const id of ["85123A", "22457", "22469"]) {
+      await page.goto(`${demo.origin}/product.html?id=${id}`);
+      await page.waitForSelector('body[data-tracked="view"]', { timeout: 15_000 });
+    }
+    await page.waitForFunction(() => !!document.querySelector("attune-prompt")?.shadowRoot?.querySelector("[part~=compare]"), null, { timeout: 10_000 });
+    assert.equal(await title(), "Comparing these?");
+    const columns = await page.evaluate(() => [...document.querySelector("attune-prompt").shadowRoot.querySelectorAll("thead a")].map((a) => new URL(a.href).searchParams.get("id")));
+    assert.deepEqual(columns, ["85123A", "22457", "22469"]);
     assert.deepEqual(t.csp, []);
     assert.deepEqual(t.errors, []);
     const blocked = await page.evaluate(() => {
