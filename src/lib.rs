@@ -9,10 +9,8 @@
 mod engine;
 mod interop;
 pub mod placement;
-mod prompts;
 
 pub use engine::Engine;
-pub use prompts::Prompts;
 
 // A free-list allocator (address-ordered, coalescing) instead of std's dlmalloc: 3 KB
 // less gzip, measured. The widget allocates little after loading the model, so the

@@ -95,31 +95,6 @@ pub fn order_export(data: &[u8]) {
     }
 }
 
-/// A help-prompt configuration (JSON, written by the merchant or pasted into a page) → the
-/// strict JSON reader and the config parser. Invariant: a string written by the JSON writer
-/// reads back as the same string.
-pub fn prompt_config(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    let _ = attune_core::json::parse(text);
-    match attune_core::prompt_config::parse(text) {
-        Ok(_) => {}
-        Err(e) => {
-            let _ = e.message();
-        }
-    }
-    let mut quoted = String::new();
-    attune_core::json::write_str(&mut quoted, text);
-    if text.len() < attune_core::json::MAX_INPUT / 8 {
-        assert_eq!(
-            attune_core::json::parse(&quoted),
-            Ok(attune_core::json::Json::Str(text.to_string())),
-            "write_str then parse must give the string back"
-        );
-    }
-}
-
 /// The stored profile's text form (what the loader hands the Wasm from localStorage, which
 /// any page script or a hand edit can change) → `Profile::parse_text`, then the lists the
 /// placements read. The first byte sets the cap. Invariants: no more events than the cap;

@@ -6,11 +6,8 @@
 //! answer for the same input (the CLI ⇄ Wasm parity test relies on this).
 
 pub mod build;
-pub mod json;
 pub mod model;
 pub mod profile;
-pub mod prompt_config;
-pub mod prompts;
 pub mod rules;
 pub mod score;
 pub mod sort;
