@@ -483,7 +483,6 @@ export function prompts(config, memory, now, url, touch) {
     /** The items a comparison shows: the latest 4 of the compared category, in viewing order. */
     compared: () => (compare ? m.seen.filter((s) => s[1] === compare).slice(-4).map((s) => s[0]) : []),
     memory: () => m,
-    config: () => cfg,
     /** The rule whose prompt is open, or null. */
     open: () => open,
     /** Whether this page matches `neverOn`: nothing shows here, signals are still kept. */
