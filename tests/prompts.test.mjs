@@ -653,3 +653,27 @@ test('a memory stored before the engine moved from Wasm to JS still holds; a dam
   clean(t);
   await t.close();
 });
+
+// Issue 6's open item: the loader tells the prompts module about consent only when it starts
+// it. Passes once js/attune.js's sync() restarts the prompts on a change (requests.md,
+// helper Q, 07:47): attune-prompts.js takes the same config again as "only storage changed".
+test('consent given later stores the prompt memory; withdrawn, it is erased and stays so', { todo: 'needs `if (prompter) startPrompts();` in js/attune.js sync() (requests.md)' }, async () => {
+  const t = await open();
+  const { page } = t;
+  const config = { rules: [{ id: 'none', when: 'no_results', show: 'help', title: 'No match' }] };
+  await serve(t, '/pending.html', testPage(config).replace('data-model=', 'data-consent="pending" data-model='));
+  await page.goto(env.origin + '/pending.html');
+  await ready(page);
+  await promptsUp(page);
+  await page.evaluate(() => window.attune.track({ type: 'view', item: '85123A' }));
+  assert.equal(await stored(page), null, 'nothing stored before consent');
+  await page.evaluate(() => window.attune.consent(true));
+  await page.evaluate(() => window.attune.track({ type: 'view', item: '22457' }));
+  assert.match((await stored(page))?.memory || '', /\nv\t22457\t/, 'stored once consent is given');
+  await page.evaluate(() => window.attune.consent(false));
+  await page.evaluate(() => window.attune.track({ type: 'search', query: 'x', results: 0 }));
+  assert.equal((await shown(page)).title, 'No match', 'prompts go on in memory');
+  await page.evaluate(() => window.attune.track({ type: 'view', item: '22469' }));
+  assert.equal(await stored(page), null, 'withdrawal erased it and nothing is written again');
+  await t.close();
+});
