@@ -5,6 +5,30 @@
 //! `ModelError`, never a panic or an allocation larger than the input justifies.
 //! This file must stay free of `format!` and other heavy formatting: the Wasm links it.
 
+/// A broken structural rule. Natively (the CLI, its tests) the message names the rule;
+/// the Wasm carries only which part of the model is broken, because the ~80 rule texts
+/// cost ~0.9 KB gzip of the widget (measured) and a shop fixes a broken model with the
+/// CLI anyway (`attune inspect` names the rule).
+macro_rules! invalid {
+    ($part:expr, $rule:literal $(,)?) => {
+        ModelError::Invalid(if cfg!(target_arch = "wasm32") {
+            $part
+        } else {
+            $rule
+        })
+    };
+}
+// The parts a Wasm error names ("invalid model: …").
+const P_LAYOUT: &str = "section layout";
+const P_STRINGS: &str = "string table";
+const P_IDS: &str = "item ids";
+const P_CATALOG: &str = "catalog";
+const P_NEIGHBOURS: &str = "neighbour lists";
+const P_POPULAR: &str = "popularity list";
+const P_SCORING: &str = "scoring parameters";
+const P_FAMILIES: &str = "families";
+const P_META: &str = "metadata";
+
 /// Price unknown.
 pub const NO_PRICE: u32 = u32::MAX;
 
@@ -85,16 +109,16 @@ impl Scoring {
         let unit = |x: f32| x.is_finite() && x > 0.0 && x <= 1.0;
         let weight = |x: f32| x.is_finite() && x >= 0.0;
         if !unit(self.history_decay) || !unit(self.next_decay) {
-            return Err(ModelError::Invalid("scoring decay not in (0, 1]"));
+            return Err(invalid!(P_SCORING, "scoring decay not in (0, 1]"));
         }
         if !weight(self.neighbor_weight)
             || !weight(self.next_weight)
             || !weight(self.popularity_weight)
         {
-            return Err(ModelError::Invalid("scoring weight not finite and >= 0"));
+            return Err(invalid!(P_SCORING, "scoring weight not finite and >= 0"));
         }
         if self.family_cap > MAX_FAMILY_CAP {
-            return Err(ModelError::Invalid("family cap too large"));
+            return Err(invalid!(P_SCORING, "family cap too large"));
         }
         Ok(())
     }
@@ -213,40 +237,48 @@ impl Model {
     /// finite positive weights) and builds the id lookup. Weights are rounded to the
     /// stored resolution (multiples of 1/65536).
     pub fn from_parts(mut parts: ModelParts) -> Result<Model, ModelError> {
+        // A model without neighbours may omit offsets entirely.
+        if parts.offsets.is_empty() && parts.targets.is_empty() {
+            parts.offsets = vec![0; parts.ids.len() + 1];
+        }
+        snap(&parts.targets, &mut parts.weights)?;
+        snap(&parts.next_targets, &mut parts.next_weights)?;
+        Model::validate(parts)
+    }
+
+    /// The structural rules of a model (weights already on the stored grid); shared by
+    /// `from_parts` and `from_bytes`.
+    fn validate(parts: ModelParts) -> Result<Model, ModelError> {
         let n = parts.ids.len();
         if n > u32::MAX as usize - 1 {
-            return Err(ModelError::Invalid("too many items"));
+            return Err(invalid!(P_IDS, "too many items"));
         }
         for id in &parts.ids {
             check_id(id)?;
         }
         let by_id = sorted_ids(&parts.ids)?;
         if !(parts.titles.is_empty() || parts.titles.len() == n) {
-            return Err(ModelError::Invalid("titles length differs from item count"));
+            return Err(invalid!(P_CATALOG, "titles length differs from item count"));
         }
         if !(parts.prices.is_empty() || parts.prices.len() == n) {
-            return Err(ModelError::Invalid("prices length differs from item count"));
+            return Err(invalid!(P_CATALOG, "prices length differs from item count"));
         }
         if !(parts.urls.is_empty() || parts.urls.len() == n) {
-            return Err(ModelError::Invalid("urls length differs from item count"));
+            return Err(invalid!(P_CATALOG, "urls length differs from item count"));
         }
         if !(parts.images.is_empty() || parts.images.len() == n) {
-            return Err(ModelError::Invalid("images length differs from item count"));
+            return Err(invalid!(P_CATALOG, "images length differs from item count"));
         }
-        // A model without neighbours may omit offsets entirely.
-        if parts.offsets.is_empty() && parts.targets.is_empty() {
-            parts.offsets = vec![0; n + 1];
-        }
-        snap_list(n, &parts.offsets, &parts.targets, &mut parts.weights)?;
+        check_neighbors(n, &parts.offsets, &parts.targets, &parts.weights)?;
         if !(parts.next_offsets.is_empty()
             && parts.next_targets.is_empty()
             && parts.next_weights.is_empty())
         {
-            snap_list(
+            check_neighbors(
                 n,
                 &parts.next_offsets,
                 &parts.next_targets,
-                &mut parts.next_weights,
+                &parts.next_weights,
             )?;
         }
         check_popular(n, &parts.popular, &parts.popular_scores)?;
@@ -257,127 +289,52 @@ impl Model {
     }
 
     /// Parses and validates the binary format.
+    // Decodes every section into one `ModelParts` (so an error drops one value, not a
+    // different set of vectors per exit), then validates through `from_parts`: the
+    // structural rules live in one place, and the Wasm links one copy of them.
     pub fn from_bytes(bytes: &[u8]) -> Result<Model, ModelError> {
-        let sections = read_container(bytes)?;
-        let mut ids = None;
-        let mut titles = None;
-        let mut prices = None;
-        let mut urls = None;
-        let mut images = None;
-        let mut nbrs = None;
-        let mut popl = None;
-        let mut meta = None;
-        let mut next = None;
-        let mut params = None;
-        let mut families = None;
-        for (tag, body) in sections {
-            let slot = match tag {
-                TAG_IDS => &mut ids,
-                TAG_TITLES => &mut titles,
-                TAG_PRICES => &mut prices,
-                TAG_URLS => &mut urls,
-                TAG_IMAGES => &mut images,
-                TAG_NEIGHBORS => &mut nbrs,
-                TAG_POPULAR => &mut popl,
-                TAG_META => &mut meta,
-                TAG_NEXT => &mut next,
-                TAG_PARAMS => &mut params,
-                TAG_FAMILIES => &mut families,
-                _ => continue, // unknown sections are skipped: forward compatible
-            };
-            if slot.is_some() {
-                return Err(ModelError::Invalid("duplicate section"));
+        let s = read_container(bytes)?;
+        let need = |i: usize, e: ModelError| s[i].ok_or(e);
+        let mut p = ModelParts {
+            ids: read_strings(need(S_IDS, invalid!(P_IDS, "missing item id section"))?)?,
+            ..ModelParts::default()
+        };
+        let n = p.ids.len();
+        p.titles = read_catalog(s[S_TITLES], n)?;
+        p.urls = read_catalog(s[S_URLS], n)?;
+        p.images = read_catalog(s[S_IMAGES], n)?;
+        if let Some(b) = s[S_PRICES] {
+            let mut r = Reader::new(b);
+            if r.u32()? as usize != n {
+                return Err(invalid!(P_CATALOG, "prices length differs from item count"));
             }
-            *slot = Some(body);
+            p.prices = r.words(n, 4)?;
+            r.finish()?;
         }
-        let ids = read_strings(ids.ok_or(ModelError::Invalid("missing item id section"))?)?;
-        let n = ids.len();
-        let per_item = |sec: Option<&[u8]>| -> Result<Vec<String>, ModelError> {
-            match sec {
-                None => Ok(Vec::new()),
-                Some(b) => {
-                    let v = read_strings(b)?;
-                    if v.len() != n {
-                        return Err(ModelError::Invalid(
-                            "catalog section length differs from item count",
-                        ));
-                    }
-                    Ok(v)
-                }
-            }
-        };
-        let titles = per_item(titles)?;
-        let urls = per_item(urls)?;
-        let images = per_item(images)?;
-        let prices = match prices {
-            None => Vec::new(),
-            Some(b) => {
-                let mut r = Reader::new(b);
-                let count = r.u32()? as usize;
-                if count != n {
-                    return Err(ModelError::Invalid("prices length differs from item count"));
-                }
-                let raw = r.take(count.checked_mul(4).ok_or(ModelError::Truncated)?)?;
-                r.finish()?;
-                raw.chunks_exact(4).map(le_u32).collect()
-            }
-        };
-        let (offsets, targets, q) = read_neighbors(
-            nbrs.ok_or(ModelError::Invalid("missing neighbour section"))?,
+        (p.offsets, p.targets, p.weights) = read_neighbors(
+            need(
+                S_NEIGHBORS,
+                invalid!(P_NEIGHBOURS, "missing neighbour section"),
+            )?,
             n,
         )?;
-        let (popular, popular_scores) =
-            read_popular(popl.ok_or(ModelError::Invalid("missing popularity section"))?)?;
-        let meta = match meta {
-            None => Vec::new(),
-            Some(b) => read_meta(b)?,
-        };
-        let (next_offsets, next_targets, next_q) = match next {
-            None => (Vec::new(), Vec::new(), Vec::new()),
-            Some(b) => read_neighbors(b, n)?,
-        };
-        let scoring = match params {
-            None => Scoring::default(),
-            Some(b) => read_params(b)?,
-        };
-        let families = match families {
-            None => Vec::new(),
-            Some(b) => read_families(b, n)?,
-        };
-        // Checks that do not depend on the encoding are shared with from_parts.
-        for id in &ids {
-            check_id(id)?;
+        (p.popular, p.popular_scores) = read_popular(need(
+            S_POPULAR,
+            invalid!(P_POPULAR, "missing popularity section"),
+        )?)?;
+        if let Some(b) = s[S_META] {
+            p.meta = read_meta(b)?;
         }
-        let by_id = sorted_ids(&ids)?;
-        check_neighbors(n, &offsets, &targets, &q)?;
-        if next.is_some() {
-            check_neighbors(n, &next_offsets, &next_targets, &next_q)?;
+        if let Some(b) = s[S_NEXT] {
+            (p.next_offsets, p.next_targets, p.next_weights) = read_neighbors(b, n)?;
         }
-        check_popular(n, &popular, &popular_scores)?;
-        scoring.check()?;
-        check_families(n, &families)?;
-        check_meta(&meta)?;
-        let weights = q.iter().map(|&qi| dequantise(qi)).collect();
-        let next_weights = next_q.iter().map(|&qi| dequantise(qi)).collect();
-        let parts = ModelParts {
-            ids,
-            titles,
-            prices,
-            urls,
-            images,
-            offsets,
-            targets,
-            weights,
-            next_offsets,
-            next_targets,
-            next_weights,
-            scoring,
-            families,
-            popular,
-            popular_scores,
-            meta,
-        };
-        Ok(Model { parts, by_id })
+        if let Some(b) = s[S_PARAMS] {
+            p.scoring = read_params(b)?;
+        }
+        if let Some(b) = s[S_FAMILIES] {
+            p.families = read_families(b, n)?;
+        }
+        Model::validate(p)
     }
 
     /// Serialises to the binary format; deterministic (same model, same bytes).
@@ -619,7 +576,8 @@ fn read_params(sec: &[u8]) -> Result<Scoring, ModelError> {
     let mut r = Reader::new(sec);
     let count = r.u32()? as usize;
     if count.checked_mul(8) != Some(sec.len() - 4) {
-        return Err(ModelError::Invalid(
+        return Err(invalid!(
+            P_SCORING,
             "parameter section length does not match its count",
         ));
     }
@@ -640,7 +598,7 @@ fn read_params(sec: &[u8]) -> Result<Scoring, ModelError> {
             _ => continue,
         };
         if seen[slot] {
-            return Err(ModelError::Invalid("duplicate scoring parameter"));
+            return Err(invalid!(P_SCORING, "duplicate scoring parameter"));
         }
         seen[slot] = true;
         match slot {
@@ -651,13 +609,14 @@ fn read_params(sec: &[u8]) -> Result<Scoring, ModelError> {
             6 => s.popularity_weight = v,
             5 => {
                 if v != 0.0 && v != 1.0 {
-                    return Err(ModelError::Invalid("repeat flag not 0 or 1"));
+                    return Err(invalid!(P_SCORING, "repeat flag not 0 or 1"));
                 }
                 s.repeat_once = v == 1.0;
             }
             _ => {
                 if !(v >= 0.0 && v <= MAX_FAMILY_CAP as f32 && v == (v as u32) as f32) {
-                    return Err(ModelError::Invalid(
+                    return Err(invalid!(
+                        P_SCORING,
                         "family cap not a whole number in range",
                     ));
                 }
@@ -668,25 +627,16 @@ fn read_params(sec: &[u8]) -> Result<Scoring, ModelError> {
     Ok(s)
 }
 
-/// Validates one CSR list set and rounds its weights to the stored grid.
-fn snap_list(
-    n: usize,
-    offsets: &[u32],
-    targets: &[u32],
-    weights: &mut [f32],
-) -> Result<(), ModelError> {
+/// Rounds one CSR list's weights to the stored grid (the rest is `check_neighbors`).
+fn snap(targets: &[u32], weights: &mut [f32]) -> Result<(), ModelError> {
     if weights.len() != targets.len() {
-        return Err(ModelError::Invalid(
+        return Err(invalid!(
+            P_NEIGHBOURS,
             "neighbour weights and targets differ in length",
         ));
     }
-    let mut q = Vec::with_capacity(weights.len());
-    for &w in weights.iter() {
-        q.push(quantise(w)?);
-    }
-    check_neighbors(n, offsets, targets, &q)?;
-    for (w, &qi) in weights.iter_mut().zip(&q) {
-        *w = dequantise(qi);
+    for w in weights.iter_mut() {
+        *w = dequantise(quantise(*w)?);
     }
     Ok(())
 }
@@ -708,7 +658,7 @@ pub fn snap_weight(w: f32) -> f32 {
 /// to the smallest step rather than vanish.
 fn quantise(w: f32) -> Result<u16, ModelError> {
     if !(w.is_finite() && w > 0.0 && w <= 1.0) {
-        return Err(ModelError::Invalid("neighbour weight not in (0, 1]"));
+        return Err(invalid!(P_NEIGHBOURS, "neighbour weight not in (0, 1]"));
     }
     let q = (w * WEIGHT_STEPS as f32).round().max(1.0);
     Ok((q as u32 - 1) as u16)
@@ -720,10 +670,11 @@ fn dequantise(v: u16) -> f32 {
 
 fn check_id(id: &str) -> Result<(), ModelError> {
     if id.is_empty() {
-        return Err(ModelError::Invalid("empty item id"));
+        return Err(invalid!(P_IDS, "empty item id"));
     }
     if id.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(ModelError::Invalid(
+        return Err(invalid!(
+            P_IDS,
             "item id contains whitespace or a control character",
         ));
     }
@@ -741,7 +692,7 @@ fn sorted_ids(ids: &[String]) -> Result<Vec<u32>, ModelError> {
         .windows(2)
         .any(|w| ids[w[0] as usize] == ids[w[1] as usize])
     {
-        return Err(ModelError::Invalid("duplicate item id"));
+        return Err(invalid!(P_IDS, "duplicate item id"));
     }
     Ok(by_id)
 }
@@ -750,45 +701,51 @@ fn check_neighbors(
     n: usize,
     offsets: &[u32],
     targets: &[u32],
-    q: &[u16],
+    weights: &[f32],
 ) -> Result<(), ModelError> {
     if offsets.len() != n + 1 {
-        return Err(ModelError::Invalid(
+        return Err(invalid!(
+            P_NEIGHBOURS,
             "neighbour offsets length is not item count + 1",
         ));
     }
     if offsets[0] != 0 {
-        return Err(ModelError::Invalid("neighbour offsets do not start at 0"));
+        return Err(invalid!(
+            P_NEIGHBOURS,
+            "neighbour offsets do not start at 0"
+        ));
     }
-    if offsets[n] as usize != targets.len() || targets.len() != q.len() {
-        return Err(ModelError::Invalid(
+    if offsets[n] as usize != targets.len() || targets.len() != weights.len() {
+        return Err(invalid!(
+            P_NEIGHBOURS,
             "neighbour offsets do not end at the edge count",
         ));
     }
     if offsets.windows(2).any(|w| w[0] > w[1]) {
-        return Err(ModelError::Invalid("neighbour offsets not monotonic"));
+        return Err(invalid!(P_NEIGHBOURS, "neighbour offsets not monotonic"));
     }
     // Per-row duplicate check with a stamp buffer: O(n + edges), no hashing.
     let mut seen = vec![u32::MAX; n];
     for i in 0..n {
         let (a, b) = (offsets[i] as usize, offsets[i + 1] as usize);
-        let mut prev = u16::MAX;
+        let mut prev = f32::INFINITY;
         for k in a..b {
             let t = targets[k] as usize;
             if t >= n {
-                return Err(ModelError::Invalid("neighbour index out of range"));
+                return Err(invalid!(P_NEIGHBOURS, "neighbour index out of range"));
             }
             if t == i {
-                return Err(ModelError::Invalid("item is its own neighbour"));
+                return Err(invalid!(P_NEIGHBOURS, "item is its own neighbour"));
             }
             if seen[t] == i as u32 {
-                return Err(ModelError::Invalid("duplicate neighbour"));
+                return Err(invalid!(P_NEIGHBOURS, "duplicate neighbour"));
             }
             seen[t] = i as u32;
-            if q[k] > prev {
-                return Err(ModelError::Invalid("neighbours not sorted best first"));
+            // Weights are on the grid (never NaN): compared exactly as their stored u16.
+            if weights[k] > prev {
+                return Err(invalid!(P_NEIGHBOURS, "neighbours not sorted best first"));
             }
-            prev = q[k];
+            prev = weights[k];
         }
     }
     Ok(())
@@ -796,29 +753,31 @@ fn check_neighbors(
 
 fn check_popular(n: usize, popular: &[u32], scores: &[f32]) -> Result<(), ModelError> {
     if popular.len() != scores.len() {
-        return Err(ModelError::Invalid(
+        return Err(invalid!(
+            P_POPULAR,
             "popular items and scores differ in length",
         ));
     }
     if popular.len() > n {
-        return Err(ModelError::Invalid("more popular items than items"));
+        return Err(invalid!(P_POPULAR, "more popular items than items"));
     }
     let mut seen = vec![false; n];
     let mut prev = f32::INFINITY;
     for (&i, &s) in popular.iter().zip(scores) {
         let i = i as usize;
         if i >= n {
-            return Err(ModelError::Invalid("popular index out of range"));
+            return Err(invalid!(P_POPULAR, "popular index out of range"));
         }
         if seen[i] {
-            return Err(ModelError::Invalid("duplicate popular item"));
+            return Err(invalid!(P_POPULAR, "duplicate popular item"));
         }
         seen[i] = true;
         if !(s.is_finite() && s >= 0.0) {
-            return Err(ModelError::Invalid("popularity score not finite and >= 0"));
+            return Err(invalid!(P_POPULAR, "popularity score not finite and >= 0"));
         }
         if s > prev {
-            return Err(ModelError::Invalid(
+            return Err(invalid!(
+                P_POPULAR,
                 "popular items not sorted most popular first",
             ));
         }
@@ -832,12 +791,13 @@ fn check_families(n: usize, families: &[u32]) -> Result<(), ModelError> {
         return Ok(());
     }
     if families.len() != n {
-        return Err(ModelError::Invalid(
+        return Err(invalid!(
+            P_FAMILIES,
             "families length differs from item count",
         ));
     }
     if families.iter().any(|&f| f as usize >= n) {
-        return Err(ModelError::Invalid("family index out of range"));
+        return Err(invalid!(P_FAMILIES, "family index out of range"));
     }
     Ok(())
 }
@@ -846,40 +806,34 @@ fn check_families(n: usize, families: &[u32]) -> Result<(), ModelError> {
 fn read_families(sec: &[u8], n: usize) -> Result<Vec<u32>, ModelError> {
     let mut r = Reader::new(sec);
     if r.u32()? as usize != n {
-        return Err(ModelError::Invalid(
+        return Err(invalid!(
+            P_FAMILIES,
             "families length differs from item count",
         ));
     }
     let width = r.u8()?;
     if r.take(3)? != [0, 0, 0] {
-        return Err(ModelError::Invalid("family reserved bytes not zero"));
+        return Err(invalid!(P_FAMILIES, "family reserved bytes not zero"));
     }
     if !(width == 4 || (width == 2 && n <= 65_536)) {
-        return Err(ModelError::Invalid("unknown family width"));
+        return Err(invalid!(P_FAMILIES, "unknown family width"));
     }
     if n.checked_mul(width as usize) != Some(sec.len() - 8) {
-        return Err(ModelError::Invalid(
+        return Err(invalid!(
+            P_FAMILIES,
             "family section length does not match its count",
         ));
     }
-    let raw = r.take(n * width as usize)?;
-    r.finish()?;
-    Ok(if width == 4 {
-        raw.chunks_exact(4).map(le_u32).collect()
-    } else {
-        raw.chunks_exact(2)
-            .map(|c| u32::from(u16::from_le_bytes([c[0], c[1]])))
-            .collect()
-    })
+    r.words(n, width as usize)
 }
 
 fn check_meta(meta: &[(String, String)]) -> Result<(), ModelError> {
     for (i, (k, _)) in meta.iter().enumerate() {
         if k.is_empty() {
-            return Err(ModelError::Invalid("empty meta key"));
+            return Err(invalid!(P_META, "empty meta key"));
         }
         if meta[..i].iter().any(|(k2, _)| k2 == k) {
-            return Err(ModelError::Invalid("duplicate meta key"));
+            return Err(invalid!(P_META, "duplicate meta key"));
         }
     }
     Ok(())
@@ -910,12 +864,35 @@ fn write_container(sections: &[([u8; 4], Vec<u8>)]) -> Vec<u8> {
     out
 }
 
-/// Checks header, table bounds and checksum; returns the sections in table order.
-type Sections<'a> = Vec<([u8; 4], &'a [u8])>;
-/// CSR offsets, targets and stored weight values, not yet validated.
-type RawNeighbors = (Vec<u32>, Vec<u32>, Vec<u16>);
+// Slots of the known sections in what `read_container` returns.
+const S_IDS: usize = 0;
+const S_TITLES: usize = 1;
+const S_PRICES: usize = 2;
+const S_URLS: usize = 3;
+const S_IMAGES: usize = 4;
+const S_NEIGHBORS: usize = 5;
+const S_POPULAR: usize = 6;
+const S_META: usize = 7;
+const S_NEXT: usize = 8;
+const S_PARAMS: usize = 9;
+const S_FAMILIES: usize = 10;
+const TAGS: [[u8; 4]; 11] = [
+    TAG_IDS,
+    TAG_TITLES,
+    TAG_PRICES,
+    TAG_URLS,
+    TAG_IMAGES,
+    TAG_NEIGHBORS,
+    TAG_POPULAR,
+    TAG_META,
+    TAG_NEXT,
+    TAG_PARAMS,
+    TAG_FAMILIES,
+];
 
-fn read_container(bytes: &[u8]) -> Result<Sections<'_>, ModelError> {
+/// Checks header, table bounds and checksum; returns the body of each known section
+/// (slot `S_*`), `None` when absent. Unknown sections are skipped: forward compatible.
+fn read_container(bytes: &[u8]) -> Result<[Option<&[u8]>; 11], ModelError> {
     let m = bytes.len().min(4);
     if bytes[..m] != MAGIC[..m] {
         return Err(ModelError::BadMagic);
@@ -928,50 +905,47 @@ fn read_container(bytes: &[u8]) -> Result<Sections<'_>, ModelError> {
         return Err(ModelError::UnsupportedVersion(version));
     }
     if u16::from_le_bytes([bytes[6], bytes[7]]) != 0 {
-        return Err(ModelError::Invalid("unknown header flags"));
+        return Err(invalid!(P_LAYOUT, "unknown header flags"));
     }
     let count = le_u32(&bytes[8..12]) as usize;
     let table_end = count
         .checked_mul(ENTRY_LEN)
         .and_then(|t| t.checked_add(HEADER_LEN))
         .ok_or(ModelError::Truncated)?;
-    if table_end > bytes.len() {
-        return Err(ModelError::Truncated);
-    }
     // Sections must lie between the table and the CRC; a cut-off file fails here,
     // before the checksum, so truncation reports as such.
     let content_end = bytes
         .len()
         .checked_sub(CRC_LEN)
         .ok_or(ModelError::Truncated)?;
-    let mut sections = Vec::with_capacity(count);
-    let mut prev_end = table_end;
-    for e in 0..count {
-        let at = HEADER_LEN + e * ENTRY_LEN;
-        let tag = [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]];
-        let off = le_u32(&bytes[at + 4..at + 8]) as usize;
-        let len = le_u32(&bytes[at + 8..at + 12]) as usize;
-        let end = off.checked_add(len).ok_or(ModelError::Truncated)?;
-        if end > content_end {
-            return Err(ModelError::Truncated);
-        }
-        if off < prev_end {
-            return Err(ModelError::Invalid("sections overlap or are out of order"));
-        }
-        prev_end = end;
-        sections.push((tag, off, len));
-    }
     if table_end > content_end {
         return Err(ModelError::Truncated);
     }
-    let stored = le_u32(&bytes[content_end..]);
-    if crc32(&bytes[..content_end]) != stored {
+    let mut slots: [Option<&[u8]>; 11] = [None; 11];
+    let mut duplicate = false;
+    let mut prev_end = table_end;
+    for entry in bytes[HEADER_LEN..table_end].chunks_exact(ENTRY_LEN) {
+        let off = le_u32(&entry[4..]) as usize;
+        let end = off
+            .checked_add(le_u32(&entry[8..]) as usize)
+            .filter(|&e| e <= content_end)
+            .ok_or(ModelError::Truncated)?;
+        if off < prev_end {
+            return Err(invalid!(P_LAYOUT, "sections overlap or are out of order"));
+        }
+        prev_end = end;
+        if let Some(i) = TAGS.iter().position(|t| t[..] == entry[..4]) {
+            duplicate |= slots[i].is_some();
+            slots[i] = Some(&bytes[off..end]);
+        }
+    }
+    if crc32(&bytes[..content_end]) != le_u32(&bytes[content_end..]) {
         return Err(ModelError::BadChecksum);
     }
-    Ok(sections
-        .into_iter()
-        .map(|(t, o, l)| (t, &bytes[o..o + l]))
-        .collect())
+    if duplicate {
+        return Err(invalid!(P_LAYOUT, "duplicate section"));
+    }
+    Ok(slots)
 }
 
 struct Reader<'a> {
@@ -984,15 +958,12 @@ impl<'a> Reader<'a> {
         Reader { b, pos: 0 }
     }
     fn take(&mut self, len: usize) -> Result<&'a [u8], ModelError> {
-        let end = self
+        let s = self
             .pos
             .checked_add(len)
-            .ok_or(ModelError::Invalid("section too short"))?;
-        if end > self.b.len() {
-            return Err(ModelError::Invalid("section too short"));
-        }
-        let s = &self.b[self.pos..end];
-        self.pos = end;
+            .and_then(|end| self.b.get(self.pos..end))
+            .ok_or(invalid!(P_LAYOUT, "section too short"))?;
+        self.pos += len;
         Ok(s)
     }
     fn u32(&mut self) -> Result<u32, ModelError> {
@@ -1001,18 +972,28 @@ impl<'a> Reader<'a> {
     fn u8(&mut self) -> Result<u8, ModelError> {
         Ok(self.take(1)?[0])
     }
-    /// `count` u32 values; the length check comes before any allocation.
-    fn u32s(&mut self, count: usize) -> Result<Vec<u32>, ModelError> {
+    /// `count` little-endian words of `width` bytes (2 or 4), widened to u32; the
+    /// length check comes before any allocation. One loop for every integer array of
+    /// the format: each `collect` over a different iterator is another copy in the Wasm.
+    fn words(&mut self, count: usize, width: usize) -> Result<Vec<u32>, ModelError> {
         let raw = self.take(
             count
-                .checked_mul(4)
-                .ok_or(ModelError::Invalid("section too short"))?,
+                .checked_mul(width)
+                .ok_or(invalid!(P_LAYOUT, "section too short"))?,
         )?;
-        Ok(raw.chunks_exact(4).map(le_u32).collect())
+        let mut out = Vec::with_capacity(count);
+        for c in raw.chunks_exact(width) {
+            out.push(if width == 4 {
+                le_u32(c)
+            } else {
+                u32::from(c[0]) | u32::from(c[1]) << 8
+            });
+        }
+        Ok(out)
     }
     fn finish(&self) -> Result<(), ModelError> {
         if self.pos != self.b.len() {
-            return Err(ModelError::Invalid("trailing bytes in section"));
+            return Err(invalid!(P_LAYOUT, "trailing bytes in section"));
         }
         Ok(())
     }
@@ -1047,37 +1028,57 @@ fn write_strings<'s>(strings: impl Iterator<Item = &'s str> + Clone) -> Vec<u8> 
 fn read_strings(sec: &[u8]) -> Result<Vec<String>, ModelError> {
     let mut r = Reader::new(sec);
     let count = r.u32()? as usize;
-    let offsets = r.u32s(
+    let offsets = r.words(
         count
             .checked_add(1)
-            .ok_or(ModelError::Invalid("section too short"))?,
+            .ok_or(invalid!(P_STRINGS, "section too short"))?,
+        4,
     )?;
     let blob = &sec[r.pos..];
     if offsets[0] != 0 {
-        return Err(ModelError::Invalid("string offsets do not start at 0"));
+        return Err(invalid!(P_STRINGS, "string offsets do not start at 0"));
     }
     if offsets[count] as usize != blob.len() {
-        return Err(ModelError::Invalid(
+        return Err(invalid!(
+            P_STRINGS,
             "string offsets do not end at the blob length",
         ));
     }
-    if offsets.windows(2).any(|w| w[0] > w[1]) {
-        return Err(ModelError::Invalid("string offsets not monotonic"));
-    }
     let mut out = Vec::with_capacity(count);
     for w in offsets.windows(2) {
-        let (a, b) = (w[0] as usize, w[1] as usize);
-        let s = core::str::from_utf8(&blob[a..b])
-            .map_err(|_| ModelError::Invalid("string is not UTF-8"))?;
+        let s = blob
+            .get(w[0] as usize..w[1] as usize)
+            .ok_or(invalid!(P_STRINGS, "string offsets not monotonic"))?;
+        let s = core::str::from_utf8(s).map_err(|_| invalid!(P_STRINGS, "string is not UTF-8"))?;
         out.push(s.to_owned());
     }
     Ok(out)
 }
 
-fn read_neighbors(sec: &[u8], n: usize) -> Result<RawNeighbors, ModelError> {
+/// A per-item catalog section (titles, URLs, images): none, or one string per item.
+fn read_catalog(sec: Option<&[u8]>, n: usize) -> Result<Vec<String>, ModelError> {
+    let Some(b) = sec else {
+        return Ok(Vec::new());
+    };
+    let v = read_strings(b)?;
+    if v.len() != n {
+        return Err(invalid!(
+            P_CATALOG,
+            "catalog section length differs from item count",
+        ));
+    }
+    Ok(v)
+}
+
+/// CSR offsets, targets and weights as stored (on the 1/65536 grid), not yet validated.
+type Neighbors = (Vec<u32>, Vec<u32>, Vec<f32>);
+
+/// NBRS / NEXT: offsets, targets and weights, not yet validated (`from_parts` does).
+fn read_neighbors(sec: &[u8], n: usize) -> Result<Neighbors, ModelError> {
     let mut r = Reader::new(sec);
     if r.u32()? as usize != n {
-        return Err(ModelError::Invalid(
+        return Err(invalid!(
+            P_NEIGHBOURS,
             "neighbour item count differs from id count",
         ));
     }
@@ -1085,55 +1086,52 @@ fn read_neighbors(sec: &[u8], n: usize) -> Result<RawNeighbors, ModelError> {
     let width = r.u8()?;
     let encoding = r.u8()?;
     if r.take(2)? != [0, 0] {
-        return Err(ModelError::Invalid("neighbour reserved bytes not zero"));
+        return Err(invalid!(P_NEIGHBOURS, "neighbour reserved bytes not zero"));
     }
     if !(width == 4 || (width == 2 && n <= 65_536)) {
-        return Err(ModelError::Invalid("unknown neighbour target width"));
+        return Err(invalid!(P_NEIGHBOURS, "unknown neighbour target width"));
     }
     if encoding != 1 {
-        return Err(ModelError::Invalid("unknown neighbour weight encoding"));
+        return Err(invalid!(P_NEIGHBOURS, "unknown neighbour weight encoding"));
     }
-    let offsets = r.u32s(
+    let offsets = r.words(
         n.checked_add(1)
-            .ok_or(ModelError::Invalid("section too short"))?,
+            .ok_or(invalid!(P_NEIGHBOURS, "section too short"))?,
+        4,
     )?;
     // Exact-length check before allocating edge vectors: nnz is bounded by the section.
-    let per_edge = width as usize + 2;
-    if nnz.checked_mul(per_edge) != Some(sec.len() - r.pos) {
-        return Err(ModelError::Invalid(
+    if nnz.checked_mul(width as usize + 2) != Some(sec.len() - r.pos) {
+        return Err(invalid!(
+            P_NEIGHBOURS,
             "neighbour section length does not match edge count",
         ));
     }
-    let raw_t = r.take(nnz * width as usize)?;
-    let targets = if width == 4 {
-        raw_t.chunks_exact(4).map(le_u32).collect()
-    } else {
-        raw_t
-            .chunks_exact(2)
-            .map(|c| u32::from(u16::from_le_bytes([c[0], c[1]])))
-            .collect()
-    };
-    let q = r
-        .take(nnz * 2)?
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .collect();
-    r.finish()?;
-    Ok((offsets, targets, q))
+    let targets = r.words(nnz, width as usize)?;
+    let weights = floats(&r.words(nnz, 2)?, dequantise_word);
+    Ok((offsets, targets, weights))
 }
 
 fn read_popular(sec: &[u8]) -> Result<(Vec<u32>, Vec<f32>), ModelError> {
     let mut r = Reader::new(sec);
     let m = r.u32()? as usize;
     if m.checked_mul(8) != Some(sec.len() - 4) {
-        return Err(ModelError::Invalid(
+        return Err(invalid!(
+            P_POPULAR,
             "popularity section length does not match its count",
         ));
     }
-    let items = r.u32s(m)?;
-    let scores = r.u32s(m)?.into_iter().map(f32::from_bits).collect();
-    r.finish()?;
+    let items = r.words(m, 4)?;
+    let scores = floats(&r.words(m, 4)?, f32::from_bits);
     Ok((items, scores))
+}
+
+/// `words` mapped to f32 (a plain function, not a closure: one copy of the loop).
+fn floats(words: &[u32], f: fn(u32) -> f32) -> Vec<f32> {
+    words.iter().map(|&w| f(w)).collect()
+}
+
+fn dequantise_word(v: u32) -> f32 {
+    dequantise(v as u16)
 }
 
 fn read_meta(sec: &[u8]) -> Result<Vec<(String, String)>, ModelError> {
@@ -1141,7 +1139,8 @@ fn read_meta(sec: &[u8]) -> Result<Vec<(String, String)>, ModelError> {
     let pairs = r.u32()? as usize;
     let strings = read_strings(&sec[4..])?;
     if pairs.checked_mul(2) != Some(strings.len()) {
-        return Err(ModelError::Invalid(
+        return Err(invalid!(
+            P_META,
             "meta pair count does not match its strings",
         ));
     }
