@@ -156,27 +156,13 @@ impl Sources<'_> {
             }
             Placement::Cart if self.cart.is_empty() => Vec::new(),
             Placement::Cart | Placement::ForYou => self.personal(placement),
-            Placement::Recent => self
-                .profile
-                .recently_viewed(m, self.current, MAX_K)
-                .into_iter()
-                .map(|item| Pick {
-                    item,
-                    score: 0.0,
-                    why: Why::Viewed,
-                })
-                .collect(),
+            Placement::Recent => {
+                let items = self.profile.recently_viewed(m, self.current, MAX_K);
+                picks(&items, &[], Why::Viewed)
+            }
             Placement::Popular => {
                 let (items, scores) = m.popular();
-                items
-                    .iter()
-                    .zip(scores)
-                    .map(|(&item, &score)| Pick {
-                        item,
-                        score,
-                        why: Why::Popular,
-                    })
-                    .collect()
+                picks(items, scores, Why::Popular)
             }
         }
     }
@@ -185,7 +171,7 @@ impl Sources<'_> {
     /// without the basis itself: "Often bought with X".
     fn neighbours(&self, basis: &[u32]) -> Vec<Pick> {
         let history: Vec<(u32, Signal)> = basis.iter().map(|&i| (i, Signal::Purchase)).collect();
-        self.scored(&history, basis, |src| Why::BoughtWith(src))
+        self.scored(&history, basis, &Why::BoughtWith)
     }
 
     /// `for-you` and `cart`: the profile's history, then the context as its most recent
@@ -220,7 +206,7 @@ impl Sources<'_> {
         }
         let cart = self.cart;
         let known = history.clone();
-        self.scored(&history, &[], |src| {
+        self.scored(&history, &[], &|src| {
             if searched.contains(&src) {
                 Why::Searched
             } else if placement == Placement::Cart && cart.contains(&src) {
@@ -238,7 +224,7 @@ impl Sources<'_> {
         &self,
         history: &[(u32, Signal)],
         exclude: &[u32],
-        why: impl Fn(u32) -> Why,
+        why: &dyn Fn(u32) -> Why,
     ) -> Vec<Pick> {
         if history.is_empty() {
             return Vec::new();
@@ -249,18 +235,33 @@ impl Sources<'_> {
             k: self.pool,
             fill_popular: false,
         };
-        recommend(self.model, &q)
-            .into_iter()
-            .map(|r| Pick {
+        let mut out = Vec::new();
+        for r in recommend(self.model, &q) {
+            out.push(Pick {
                 item: r.item,
                 score: r.score,
                 why: match r.reason {
                     Reason::Because(src) => why(src),
                     Reason::Popular => Why::Popular,
                 },
-            })
-            .collect()
+            });
+        }
+        out
     }
+}
+
+/// Picks for `items`, each with its score (0 past the end of `scores`) and one reason.
+// One loop instead of a `collect` per call site (each its own copy in the Wasm).
+fn picks(items: &[u32], scores: &[f32], why: Why) -> Vec<Pick> {
+    let mut out = Vec::with_capacity(items.len());
+    for (i, &item) in items.iter().enumerate() {
+        out.push(Pick {
+            item,
+            score: scores.get(i).copied().unwrap_or(0.0),
+            why,
+        });
+    }
+    out
 }
 
 /// Items whose title contains every word of `query` (ASCII case-insensitive), in model

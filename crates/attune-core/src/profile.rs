@@ -263,18 +263,18 @@ impl Profile {
 
     /// Items the shopper dismissed ("not interested"), known to the model.
     pub fn dismissed(&self, model: &Model) -> Vec<u32> {
-        self.items(model, |k| k == Kind::NotInterested)
+        self.items(model, Kind::NotInterested)
     }
 
     /// Items bought, known to the model, each once, in the order first bought.
     pub fn purchased(&self, model: &Model) -> Vec<u32> {
-        self.items(model, |k| k == Kind::Purchase)
+        self.items(model, Kind::Purchase)
     }
 
-    fn items(&self, model: &Model, want: impl Fn(Kind) -> bool) -> Vec<u32> {
+    fn items(&self, model: &Model, kind: Kind) -> Vec<u32> {
         let mut out: Vec<u32> = Vec::new();
         for e in &self.events {
-            if want(e.kind) {
+            if e.kind == kind {
                 if let Some(i) = model.index_of(&e.value) {
                     if !out.contains(&i) {
                         out.push(i);
