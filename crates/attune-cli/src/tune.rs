@@ -13,7 +13,8 @@
 //! ascent on NDCG@10 through the same scorer the browser runs, a change being kept only
 //! when it wins by `MARGIN_SE` paired standard errors (so noise leaves the defaults in
 //! place). The choice is then built from all the training data. Deterministic: fixed
-//! seed, fixed grid order.
+//! seed, fixed grid order. A differentially private build (`--dp-epsilon`) is never tuned:
+//! scoring a holdout of the raw data would be a release outside the privacy budget.
 
 use anyhow::{Context, Result};
 use attune_core::build::{
