@@ -250,7 +250,9 @@ def privacy_table(ds: dict) -> list:
     titles = {p: ds["protocols"][p]["title"].split(":")[0] for p in protos}
     lines = ["What each privacy setting costs Attune here (test; the same splits; DP rows: mean of "
              f"{len(DP_SEEDS)} noise seeds, test NDCG@10 range in brackets; relative change against the default "
-             "build):", "",
+             "build). DP builds: `--dp-epsilon E` with the default bound of 5 items per customer, not tuned (the "
+             "mechanism and its guarantee: docs/privacy.md); at these data sizes the noisy thresholds leave few real "
+             "pairs, so compare them with the most-popular row above:", "",
              "| setting | " + " | ".join(f"{titles[p]} HR@10 | {titles[p]} NDCG@10" for p in protos) + " | model bytes |",
              "|---|" + "---:|---:|" * len(protos) + "---:|"]
     base = rows[0]["protocols"]
@@ -374,7 +376,8 @@ def markdown(report: dict) -> str:
            "scored by the same code (`bench/metrics.py`); peers are tuned on validation NDCG@10 over the grid "
            "shown and only the validation-best configuration is reported on test; Attune runs with its "
            "defaults through `attune build` / `attune recommend` (the batch contract) on CSV and query files the "
-           "harness writes. History items are never recommended; lists shorter than 20 are filled with the most "
+           "harness writes; `attune build` tunes itself on a holdout cut from the training file it is given and "
+           "never sees the validation or test targets. History items are never recommended; lists shorter than 20 are filled with the most "
            "popular unseen items (for every model). \"train s\" is the fit time of the reported configuration "
            "(Attune: `attune build`). Full per-split numbers, validation included, are in "
            "`bench/results/relevance.json`." + attune_binary_note(report), "",
