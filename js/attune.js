@@ -17,6 +17,8 @@ const GA = { view_item: 'view', select_item: 'view', add_to_cart: 'cart', remove
 const PAGE = { view_item: 'product', purchase: 'confirmation', view_cart: 'cart', begin_checkout: 'checkout' };
 
 if (!(w.attune && w.attune.ready)) start(w.attune);
+// `import attune from '…/attune.js'` gives the same API as window.attune (types: attune.d.ts).
+export default w.attune;
 
 function start(prior) {
   const queue = [];
@@ -127,7 +129,7 @@ function start(prior) {
 
   const apply = (type, value, at, ev) => {
     if (prompter) quiet(() => prompter.promptSignal(ev || { type, item: value }, at));
-    if (paused) return;
+    if (paused || type === 'variant') return; // option switches are for the prompts only
     try {
       if (persist) { const o = read(); if (o) load(o, false); } // what other tabs stored meanwhile
       run('track', type + '\t' + value, at);
