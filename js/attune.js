@@ -124,6 +124,7 @@ function start(prior) {
       if (state() === 'denied') wipe(); // withdrawal erases what was stored
       persist = false;
     }
+    if (prompter) startPrompts(); // the prompt memory follows the same consent
     refresh();
   };
 
@@ -163,6 +164,7 @@ function start(prior) {
     if (name === 'view_cart' || name === 'begin_checkout') ctx.cart = items;
     if (t === 'search') track({ type: t, search_term: p && p.search_term, results: p && p.results });
     else if (t) for (const i of items) record(t, i, { type: t, item: i });
+    if (engine) refresh(); // a stated basket or page type changes what placements show
   };
   const layer = (m) => {
     if (!m || typeof m !== 'object') return;
@@ -334,17 +336,26 @@ function start(prior) {
       // Integrity (docs/privacy.md): SRI values from `attune audit` on the tag; the browser
       // hashes the response and rejects a mismatch, and a refused file stops the widget.
       // The .wasm is then fetched here so the glue never fetches it unchecked.
+      const max = +ds.maxModelBytes || 33554432; // 32 MiB
       const wasmSri = ds.wasmIntegrity;
       const modelSri = ds.modelIntegrity;
-      if (ds.integrity === 'required' && !(wasmSri && modelSri)) throw new Error('data-integrity="required" needs data-wasm-integrity and data-model-integrity');
+      // Fetch ignores SRI values it cannot use (unknown algorithm, bad base64) and then checks
+      // nothing, so "required" also insists that every value is one the browser checks.
+      const usable = (v) => !!v && v.trim().split(/\s+/).every((x) => /^sha(256|384|512)-[A-Za-z0-9+/]+={0,2}$/.test(x));
+      if (ds.integrity === 'required' && !(usable(wasmSri) && usable(modelSri))) throw new Error('data-integrity="required" needs checkable sha256/384/512 values in data-wasm-integrity and data-model-integrity');
       const [glue, bytes, pm] = await Promise.all([
         import('./pkg/attune_web.js').then(async (m) => {
           await m.default(wasmSri ? { module_or_path: fetch(new URL('./pkg/attune_web_bg.wasm', import.meta.url), { integrity: wasmSri, credentials: 'same-origin' }) } : undefined);
           return m;
         }),
-        fetch(url, { credentials: 'same-origin', integrity: modelSri || '' }).then((r) => {
+        fetch(url, { credentials: 'same-origin', integrity: modelSri || '' }).then(async (r) => {
           if (!r.ok) throw new Error('model ' + url.pathname + ': HTTP ' + r.status);
-          return r.arrayBuffer();
+          // A model larger than any real catalogue needs is refused before it fills the tab.
+          const big = (n) => { if (n > max) throw new Error('model ' + url.pathname + ' is over ' + max + ' bytes (data-max-model-bytes)'); };
+          big(+r.headers.get('content-length'));
+          const b = await r.arrayBuffer();
+          big(b.byteLength);
+          return b;
         }),
         wantPrompts && loadPrompts(),
       ]);

@@ -71,6 +71,8 @@ before(async () => {
     '/missing.html': ['text/html', page('data-model="/no-such-model.bin"', places)],
     '/garbage.html': ['text/html', page('data-model="/garbage.bin"', places)],
     '/unconfigured.html': ['text/html', page('', places)],
+    // A model over the page's byte cap (the real one is far above 1,024 bytes).
+    '/capped.html': ['text/html', page('data-model="/model.bin" data-max-model-bytes="1024"', places)],
   };
   server = createServer((req, res) => {
     const f = files[new URL(req.url, 'http://x').pathname];
@@ -192,6 +194,7 @@ for (const [path, why] of [
   ['/missing.html', /HTTP 404/],
   ['/garbage.html', /not an Attune model/],
   ['/unconfigured.html', /data-model/],
+  ['/capped.html', /over 1024 bytes \(data-max-model-bytes\)/],
 ]) {
   test(`${path}: one warning, empty placements, host page untouched`, async () => {
     const { p, log, ready, context } = await open(path);

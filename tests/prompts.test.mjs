@@ -654,10 +654,9 @@ test('a memory stored before the engine moved from Wasm to JS still holds; a dam
   await t.close();
 });
 
-// Issue 6's open item: the loader tells the prompts module about consent only when it starts
-// it. Passes once js/attune.js's sync() restarts the prompts on a change (requests.md,
-// helper Q, 07:47): attune-prompts.js takes the same config again as "only storage changed".
-test('consent given later stores the prompt memory; withdrawn, it is erased and stays so', { todo: 'needs `if (prompter) startPrompts();` in js/attune.js sync() (requests.md)' }, async () => {
+// The prompts follow consent changes: js/attune.js's sync() hands the module the same config
+// again, which attune-prompts.js takes as "only storage changed".
+test('consent given later stores the prompt memory; withdrawn, it is erased and stays so', async () => {
   const t = await open();
   const { page } = t;
   const config = { rules: [{ id: 'none', when: 'no_results', show: 'help', title: 'No match' }] };

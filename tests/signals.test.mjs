@@ -190,11 +190,9 @@ test('GA4 dataLayer: a list view is a listing page, not a view of each item; vie
   }
 });
 
-// KNOWN LOADER BUG (helper P, 2026-11-26, /work/notes/requests.md): a view_cart or
-// begin_checkout pushed after the loader changes the basket in context() but re-renders
-// nothing, so the "cart" placement keeps its cold-start fallback until some other event
-// arrives. Marked todo so the run stays green; drop `todo` once the loader calls refresh().
-test('GA4 dataLayer: a basket stated after load (view_cart) re-renders the cart placement', { todo: 'loader bug: no refresh after view_cart/begin_checkout (requests.md)' }, async () => {
+// A view_cart or begin_checkout pushed after the loader changes the basket in context(), and
+// the placements that depend on it re-render (they once kept their cold-start fallback).
+test('GA4 dataLayer: a basket stated after load (view_cart) re-renders the cart placement', async () => {
   const t = await open(browser, env.origin + '/track.html');
   try {
     await settle(t.p, '#cart');

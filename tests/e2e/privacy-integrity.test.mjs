@@ -141,11 +141,9 @@ for (const [missing, file] of [["data-wasm-integrity", "required-no-wasm.html"],
   });
 }
 
-// KNOWN LOADER GAP (helper P, /work/notes/requests.md): the browser ignores SRI metadata it
-// cannot parse (unknown algorithm, bad base64) and then checks nothing, so today this page
-// starts unchecked. Marked todo so the run stays green; drop `todo` once the loader
-// validates the values (sha256/384/512 + base64) under "required".
-test('data-integrity="required" with values the browser cannot check is refused', { todo: "loader accepts unusable SRI values (requests.md)" }, async () => {
+// The browser ignores SRI metadata it cannot parse (unknown algorithm, bad base64) and then
+// checks nothing, so under "required" the loader itself refuses values it cannot have checked.
+test('data-integrity="required" with values the browser cannot check is refused', async () => {
   const r = await visit("required-unusable.html");
   assert.equal(r.ok, false, "started although nothing was checked");
   assert.equal(r.cards, 0);
