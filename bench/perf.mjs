@@ -25,11 +25,13 @@ loads.sort((a, b) => a - b);
 // Deterministic pseudo-random histories of 1..20 real item ids (xorshift, fixed seed).
 let s = 0x9e3779b9;
 const rnd = (n) => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s % n; };
-const n = engine.itemCount;
+const ids = [];
+for (let i = 0, id; (id = engine.run('id', '', i)); i++) ids.push(id);
+const n = ids.length;
 const histories = [];
 for (let i = 0; i < 2000; i++) {
   const len = 1 + rnd(20);
-  histories.push(Array.from({ length: len }, () => engine.idAt(rnd(n))).join(' '));
+  histories.push(Array.from({ length: len }, () => ids[rnd(n)]).join(' '));
 }
 for (const h of histories.slice(0, 200)) engine.recommendIds(h, 10); // warm up
 const lat = [];
