@@ -170,7 +170,7 @@ struct ModelFlags {
     dp_epsilon: Option<f64>,
     /// [--dp-epsilon] Distinct items one customer may contribute (their most recent ones)
     #[arg(long, value_name = "L", default_value_t = DEFAULT_DP_MAX_ITEMS as u32,
-          value_parser = clap::value_parser!(u32).range(2..10_000))]
+          value_parser = clap::value_parser!(u32).range(2..=100))]
     dp_max_items: u32,
     /// [--dp-epsilon] Fixed noise seed, FOR TESTS AND BENCHMARKS ONLY: anyone who knows it
     /// can recompute the noise, which voids the guarantee (default: drawn from the OS)

@@ -179,6 +179,10 @@ pub struct Dp {
 /// small sensitivity gives them, the next table less.
 pub const DP_SHARES: [f64; 3] = [2.0, 2.0, 1.0];
 
+/// The largest `Dp::max_items`: the pair tables' sensitivity grows with its square (at 100,
+/// 4,950 pairs per customer), and every customer's pairs are materialised.
+pub const DP_MAX_ITEMS_LIMIT: usize = 100;
+
 /// Distinct items one customer may contribute under differential privacy: the sensitivity
 /// of the pair tables grows with its square, so a small bound keeps the noise small.
 pub const DEFAULT_DP_MAX_ITEMS: usize = 5;
@@ -458,9 +462,9 @@ fn check(inter: &Interactions, settings: &BuildSettings) -> Result<(), BuildErro
         if !(dp.epsilon.is_finite() && dp.epsilon > 0.0) {
             return Err(BuildError::BadSetting("dp epsilon must be finite and > 0"));
         }
-        if dp.max_items < 2 {
+        if !(2..=DP_MAX_ITEMS_LIMIT).contains(&dp.max_items) {
             return Err(BuildError::BadSetting(
-                "dp max items must be at least 2 (one item has no pairs)",
+                "dp max items must be in 2..=100 (one item has no pairs; the noise grows with its square)",
             ));
         }
         if settings.regression.is_none() {
@@ -1216,16 +1220,17 @@ pub const DP_SPURIOUS_PER_ITEM: f64 = 0.01;
 
 /// The least threshold `t ≥ 1` at which the expected number of the `cells` zero cells the
 /// noise lifts to `t` or more, `cells · α^t / (1 + α)`, is at most `expected`.
-fn dp_threshold(ln_alpha: f64, cells: f64, expected: f64) -> u32 {
-    let n = expected;
+fn dp_threshold(ln_alpha: f64, cells: f64, expected: f64) -> u64 {
     let alpha = ln_alpha.exp();
-    let t = ((n * (1.0 + alpha) / cells).ln() / ln_alpha).ceil();
+    let t = ((expected * (1.0 + alpha) / cells).ln() / ln_alpha).ceil();
+    // Not capped at the u32 counts: with a tiny ε the threshold is astronomically high and
+    // must stay so, or the never-bought cells over it would be half the table.
     if t.is_nan() || t < 1.0 {
         1
-    } else if t > f64::from(u32::MAX) {
-        u32::MAX
+    } else if t >= (1u64 << 62) as f64 {
+        1 << 62
     } else {
-        t as u32
+        t as u64
     }
 }
 
@@ -1240,18 +1245,21 @@ fn noisy_table(
     cells: u64,
     key_of: impl Fn(u64) -> u64,
     ln_alpha: f64,
-    threshold: u32,
+    threshold: u64,
     rng: &mut NoiseRng,
 ) -> Vec<(u64, u32)> {
     let mut out: Vec<(u64, u32)> = Vec::new();
+    // ≤ 2^62 (dp_threshold), so it fits an i64.
+    let threshold = threshold.min(1 << 62);
+    let t = threshold as i64;
     for &(k, c) in seen {
         let v = i64::from(c).saturating_add(rng.discrete_laplace(ln_alpha));
-        if v >= i64::from(threshold) {
+        if v >= t {
             out.push((k, v.min(i64::from(u32::MAX)) as u32));
         }
     }
     let alpha = ln_alpha.exp();
-    let p = (ln_alpha * f64::from(threshold)).exp() / (1.0 + alpha);
+    let p = (ln_alpha * threshold as f64).exp() / (1.0 + alpha);
     if p > 0.0 && cells > 0 {
         // Skip ahead by Geometric(p) gaps: each cell selected independently with p.
         let ln_q = (-p).ln_1p();
@@ -1264,7 +1272,7 @@ fn noisy_table(
             };
             let key = key_of(idx);
             if seen.binary_search_by_key(&key, |e| e.0).is_err() {
-                let v = i64::from(threshold).saturating_add(rng.geometric(ln_alpha));
+                let v = t.saturating_add(rng.geometric(ln_alpha));
                 out.push((key, v.min(i64::from(u32::MAX)) as u32));
             }
             idx += 1;
@@ -1409,7 +1417,7 @@ fn build_dp(inter: &Interactions, settings: &BuildSettings, dp: &Dp) -> Result<B
     }
     let seen = run_lengths(keys);
     let cells = (n as u64).saturating_mul(n.saturating_sub(1) as u64) / 2;
-    let tau = settings.min_support.max(dp_threshold(
+    let tau = u64::from(settings.min_support).max(dp_threshold(
         ln_alpha,
         cells as f64,
         nf * DP_SPURIOUS_PER_ITEM,
@@ -1512,7 +1520,7 @@ fn build_dp(inter: &Interactions, settings: &BuildSettings, dp: &Dp) -> Result<B
         }
         let seen = run_lengths(keys);
         let cells = (n as u64).saturating_mul(n.saturating_sub(1) as u64);
-        let tau_next = settings.min_support.max(dp_threshold(
+        let tau_next = u64::from(settings.min_support).max(dp_threshold(
             ln_next,
             cells as f64,
             nf * DP_SPURIOUS_PER_ITEM,
@@ -2303,6 +2311,12 @@ mod tests {
             ));
         }
         assert!(build(&inter, &dp_settings(1.0, 1, 1)).is_err());
+        assert!(build(&inter, &dp_settings(1.0, 101, 1)).is_err());
+        // A vanishing budget: thresholds beyond any count, nothing kept, and no flood of
+        // made-up pairs (the threshold is not capped at the counts' range).
+        let tiny = build(&inter, &dp_settings(1e-12, 2, 1)).unwrap();
+        assert!(tiny.targets.is_empty());
+        assert!(dp_threshold(-1e-13, 1e8, 1.0) > u64::from(u32::MAX));
         let mut cooc = dp_settings(1.0, 2, 1);
         cooc.regression = None;
         assert!(build(&inter, &cooc).is_err());
