@@ -1,6 +1,7 @@
 //! The shop must keep working when Attune cannot: a missing model, a corrupt, truncated or
 //! oversized model (a section or a count far beyond the file, with a valid checksum, so
-//! the parser's bounds checks are what stops it), or a missing .wasm. In each case the
+//! the parser's bounds checks are what stops it; a file over the loader's 32 MiB cap), or
+//! a missing .wasm. In each case the
 //! listing, product page, basket and checkout still work, the placements render nothing,
 //! the page throws nothing, and the console says why in one `attune:` warning per page.
 //! Needs a built www/ (scripts/build). Run: node --test tests/e2e/
@@ -71,10 +72,18 @@ const FAILURES = [
     "**/demo/model.bin",
     () => ({ status: 200, contentType: "application/octet-stream", body: resealed((m, s) => m.writeUInt32LE(0xfffffff0, s.get("IDS_").offset)) }),
   ],
+  [
+    // Past the loader's cap (data-max-model-bytes, 32 MiB by default): refused before
+    // it is read into the tab, however valid its sections are.
+    "the model is over 32 MiB",
+    "**/demo/model.bin",
+    () => ({ status: 200, contentType: "application/octet-stream", body: Buffer.concat([realModel(), Buffer.alloc(33 << 20)]) }),
+    /is over \d+ bytes \(data-max-model-bytes\)/,
+  ],
   ["the .wasm is missing (404)", "**/pkg/attune_web_bg.wasm", () => ({ status: 404, body: "not found" })],
 ];
 
-for (const [name, pattern, respond] of FAILURES) {
+for (const [name, pattern, respond, reason] of FAILURES) {
   test(`the shop still works when ${name}`, async () => {
     const t = await openPage(env);
     const { page } = t;
@@ -92,6 +101,7 @@ for (const [name, pattern, respond] of FAILURES) {
       const said = t.warnings.filter((w) => w.startsWith("attune"));
       assert.equal(said.length, 1, said.join("\n"));
       assert.match(said[0], /^attune: recommendations are off \(.*(model|wasm|\.wasm|404|HTTP)/i, "a warning that names the problem");
+      if (reason) assert.match(said[0], reason);
       await page.waitForTimeout(200); // give a (wrong) late render the chance to show up
       for (const sel of ['attune-recs[placement="for-you"]', 'attune-recs[placement="recent"]']) {
         assert.deepEqual(await placementItems(page, sel), [], `${sel} rendered items`);
