@@ -11,6 +11,9 @@
 //! talks to the engine through ONE method, `run(op, arg, n)`: each wasm-bindgen export
 //! costs glue and Wasm bytes, and the loader is its only caller.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
 use attune_core::profile::{parse_ms, push_u64, Event, Profile, DAY_MS, MAX_EVENTS, RETENTION_DAYS};
 use attune_core::rules::{Rules, Why, BOOST, BURY, PIN, REBUY, UNAVAILABLE};
 use attune_core::{Model, Signal};
@@ -142,7 +145,7 @@ impl Engine {
     }
 
     fn load(&mut self, text: &str, now_ms: f64, merge: bool) -> u32 {
-        let earlier = std::mem::take(&mut self.profile);
+        let earlier = core::mem::take(&mut self.profile);
         let (stored, dropped) = Profile::parse_text(text, self.cap);
         self.profile.set_cap(self.cap);
         for e in stored {

@@ -5,6 +5,7 @@
 //! `format!` here or anywhere in the widget: the formatting machinery costs kilobytes
 //! of Wasm, and these messages only need concatenation.
 
+use alloc::string::String;
 use attune_core::profile::EventError;
 use attune_core::ModelError;
 use wasm_bindgen::prelude::*;

@@ -7,6 +7,8 @@
 //! Pure Rust over the core (no DOM, no JS), so it is tested natively and gives the same
 //! lists under Node, in the browser and in tests. Rendering lives in js/attune.js.
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use attune_core::profile::Profile;
 use attune_core::rules::{Context, Pick, Rules, Why};
 use attune_core::{recommend, Model, Query, Reason, Signal};

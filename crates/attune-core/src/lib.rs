@@ -5,6 +5,12 @@
 //! storage are passed in, so the CLI, the Wasm module and the tests compute the same
 //! answer for the same input (the CLI ⇄ Wasm parity test relies on this).
 
+#![cfg_attr(all(target_arch = "wasm32", not(test)), no_std)]
+
+extern crate alloc;
+
+// The builder is the CLI's (it uses std's maps); the Wasm links only what scores.
+#[cfg(not(target_arch = "wasm32"))]
 pub mod build;
 pub mod model;
 pub mod profile;

@@ -5,6 +5,10 @@
 //! `ModelError`, never a panic or an allocation larger than the input justifies.
 //! This file must stay free of `format!` and other heavy formatting: the Wasm links it.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
 /// A broken structural rule. Natively (the CLI, its tests) the message names the rule;
 /// the Wasm carries only which part of the model is broken, because the ~80 rule texts
 /// cost ~0.9 KB gzip of the widget (measured) and a shop fixes a broken model with the
@@ -221,7 +225,7 @@ fn write_u32(f: &mut core::fmt::Formatter<'_>, mut v: u32) -> core::fmt::Result 
     f.write_str(core::str::from_utf8(&buf[i..]).unwrap_or("?"))
 }
 
-impl std::error::Error for ModelError {}
+impl core::error::Error for ModelError {}
 
 /// A validated, immutable model ready for scoring.
 #[derive(Clone, Debug)]
@@ -660,8 +664,12 @@ fn quantise(w: f32) -> Result<u16, ModelError> {
     if !(w.is_finite() && w > 0.0 && w <= 1.0) {
         return Err(invalid!(P_NEIGHBOURS, "neighbour weight not in (0, 1]"));
     }
-    let q = (w * WEIGHT_STEPS as f32).round().max(1.0);
-    Ok((q as u32 - 1) as u16)
+    // Round half away from zero, as `f32::round` (std only, and the Wasm is no_std):
+    // x is in (0, 65536], so its integer part and `x - int` are exact.
+    let x = w * WEIGHT_STEPS as f32;
+    let int = x as u32;
+    let q = int + u32::from(x - int as f32 >= 0.5);
+    Ok((q.max(1) - 1) as u16)
 }
 
 fn dequantise(v: u16) -> f32 {

@@ -12,6 +12,9 @@
 //! one event per line, `type TAB value TAB at`, `at` in whole milliseconds since the Unix
 //! epoch. It is simple enough to parse without JSON or float parsing in the Wasm.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
 use crate::model::Model;
 use crate::score::Signal;
 
@@ -197,7 +200,7 @@ impl Profile {
     fn trim(&mut self) {
         if self.events.len() > self.cap {
             let extra = self.events.len() - self.cap;
-            self.events.drain(..extra);
+            self.events = self.events.split_off(extra);
         }
     }
 

@@ -5,6 +5,8 @@
 //! f32 operations run in a fixed order with no platform maths (no `powf`, no fused
 //! multiply-add), so native and Wasm produce bit-identical scores.
 
+use alloc::vec;
+use alloc::vec::Vec;
 use crate::model::Model;
 use crate::sort::{heapsort_by, top_k_by};
 

@@ -8,6 +8,7 @@
 //! unsafe code. It is not stable: callers that need a deterministic order give a total
 //! order (e.g. score, then item index), which every list here has anyway.
 
+use alloc::vec::Vec;
 use core::cmp::Ordering;
 
 /// Sorts `v` in place so that `cmp(v[i], v[i + 1]) != Greater` for all `i`.
