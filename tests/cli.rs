@@ -154,9 +154,11 @@ fn recommend_contract() {
     // No trailing newline on the last input line: still answered.
     let out = attune(&["recommend", "--model", m], b"a");
     assert_eq!(lines(&out).len(), 1);
-    // Default k is 10 (capped by what exists: 6 items minus history).
+    // Default k is 10, capped by what may be listed: 6 items, but z has one buyer and
+    // the popularity list, like a pair, needs min-support (2) buyers.
     let out = attune(&["recommend", "--model", m], b"\n");
-    assert_eq!(lines(&out)[0].split(' ').count(), 6);
+    assert_eq!(lines(&out)[0].split(' ').count(), 5);
+    assert!(!lines(&out)[0].split(' ').any(|i| i == "z"));
 }
 
 #[test]
@@ -298,6 +300,11 @@ fn differential_privacy_flags() {
     let (b, pb) = run("b.bin", &["--dp-epsilon", "1", "--dp-seed", "7"]);
     assert!(b.status.success());
     assert_eq!(std::fs::read(&pa).unwrap(), std::fs::read(&pb).unwrap());
+    // The model states its guarantee, and never the seed that would void it.
+    let meta = attune(&["inspect", "--model", pa.to_str().unwrap()], b"");
+    let meta = String::from_utf8_lossy(&meta.stdout).into_owned();
+    assert!(meta.contains("epsilon 1, max items per customer 5"), "{meta}");
+    assert!(!meta.to_lowercase().contains("seed"), "{meta}");
     // Seeds 8..12: at least one publishes different counts than seed 7.
     let differs = (8..12).any(|seed| {
         let s = seed.to_string();

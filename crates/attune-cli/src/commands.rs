@@ -129,10 +129,20 @@ pub fn attach_families(parts: &mut ModelParts, inter: &Interactions, settings: &
         return;
     }
     let mut weight = vec![0u32; parts.ids.len()];
-    for o in &inter.orders {
-        for &i in &o.items {
+    if settings.dp.is_some() {
+        // Under differential privacy raw counts would spend privacy outside the budget:
+        // the family's name comes from the published (noisy) popularity instead.
+        for (&i, &p) in parts.popular.iter().zip(&parts.popular_scores) {
             if let Some(w) = weight.get_mut(i as usize) {
-                *w += 1;
+                *w = p.max(0.0) as u32;
+            }
+        }
+    } else {
+        for o in &inter.orders {
+            for &i in &o.items {
+                if let Some(w) = weight.get_mut(i as usize) {
+                    *w += 1;
+                }
             }
         }
     }
@@ -261,6 +271,13 @@ pub fn run_build(args: &BuildArgs) -> Result<BuildReport> {
                 "{} per item, {} later orders, step decay {}",
                 chosen.next.neighbors, chosen.next.steps, chosen.next.step_decay
             ),
+        ));
+    }
+    if let Some(dp) = &chosen.dp {
+        // The guarantee's parameters, never the noise seed.
+        parts.meta.push((
+            "dp".into(),
+            format!("epsilon {}, max items per customer {}", dp.epsilon, dp.max_items),
         ));
     }
     if let Some(r) = &tune {

@@ -757,10 +757,13 @@ pub fn build(inter: &Interactions, settings: &BuildSettings) -> Result<Built, Bu
     let order_size = mean_order_size(inter);
     let scoring = stored_scoring(&settings.scoring, neighbor_scale, next.scale, order_size);
 
-    // Popularity: distinct buyers (customers and guest orders), ties by lower index.
+    // Popularity: distinct buyers (customers and guest orders), ties by lower index. The
+    // list publishes those counts, so like a pair an item needs min-support buyers: a
+    // listed "bought by 1" would say that one customer bought it (docs/privacy.md).
+    let floor = settings.min_support.max(1);
     let mut pop: Vec<(u32, u32)> = (0..n)
         .map(|i| (item_off[i + 1] - item_off[i], i as u32))
-        .filter(|&(c, _)| c > 0)
+        .filter(|&(c, _)| c >= floor)
         .collect();
     pop.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     pop.truncate(settings.popular);
@@ -1832,9 +1835,10 @@ mod tests {
         let b1 = 1.0 / (std::f64::consts::E + 1.0).ln();
         let sim = (2.0 * b2) / ((2.0 * b2 + b1) * (2.0 * b2)).sqrt();
         assert_eq!(b.weights[0], snap_weight(sim as f32));
-        // Popularity: 0 bought by 3 units, 1 by 2, 2 by 1.
-        assert_eq!(b.popular, vec![0, 1, 2]);
-        assert_eq!(b.popular_scores, vec![3.0, 2.0, 1.0]);
+        // Popularity: 0 bought by 3 units, 1 by 2, 2 by 1 — under min-support 2, so it is
+        // not listed (its count would say that one customer bought it).
+        assert_eq!(b.popular, vec![0, 1]);
+        assert_eq!(b.popular_scores, vec![3.0, 2.0]);
     }
 
     #[test]
