@@ -261,7 +261,10 @@ fn errors_exit_non_zero_with_a_clear_message() {
     );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--min-support") && err.contains("2.."), "{err}");
+    assert!(
+        err.contains("--min-support") && err.contains("2.."),
+        "{err}"
+    );
 }
 
 /// `--dp-epsilon`: a clear error for a budget that is no budget; a fixed `--dp-seed` gives
@@ -289,7 +292,10 @@ fn differential_privacy_flags() {
         let (out, path) = run("bad.bin", &[&flag]);
         assert!(!out.status.success(), "{bad}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("--dp-epsilon") || err.contains("dp epsilon"), "{err}");
+        assert!(
+            err.contains("--dp-epsilon") || err.contains("dp epsilon"),
+            "{err}"
+        );
         assert!(!path.exists());
     }
     let (out, _) = run("one.bin", &["--dp-epsilon", "1", "--dp-max-items", "1"]);
@@ -303,7 +309,10 @@ fn differential_privacy_flags() {
     // The model states its guarantee, and never the seed that would void it.
     let meta = attune(&["inspect", "--model", pa.to_str().unwrap()], b"");
     let meta = String::from_utf8_lossy(&meta.stdout).into_owned();
-    assert!(meta.contains("epsilon 1, max items per customer 5"), "{meta}");
+    assert!(
+        meta.contains("epsilon 1, max items per customer 5"),
+        "{meta}"
+    );
     assert!(!meta.to_lowercase().contains("seed"), "{meta}");
     // Seeds 8..12: at least one publishes different counts than seed 7.
     let differs = (8..12).any(|seed| {

@@ -277,7 +277,10 @@ pub fn run_build(args: &BuildArgs) -> Result<BuildReport> {
         // The guarantee's parameters, never the noise seed.
         parts.meta.push((
             "dp".into(),
-            format!("epsilon {}, max items per customer {}", dp.epsilon, dp.max_items),
+            format!(
+                "epsilon {}, max items per customer {}",
+                dp.epsilon, dp.max_items
+            ),
         ));
     }
     if let Some(r) = &tune {
