@@ -7,9 +7,9 @@
 //! live in js/attune.js: done in JS they cost a fraction of the Wasm bytes (JSON,
 //! Storage and DOM bindings driven from Rust cost ~10 KB gzip, measured).
 //!
-//! Besides the public constructor, `itemCount`, `idAt` and `recommendIds`, the loader
-//! talks to the engine through ONE method, `run(op, arg, n)`: each wasm-bindgen export
-//! costs glue and Wasm bytes, and the loader is its only caller.
+//! Besides the constructor and `recommendIds`, the loader talks to the engine through ONE
+//! method, `run(op, arg, n)`: each wasm-bindgen export costs glue and Wasm bytes (the ids
+//! of the catalog come through `run('id', '', i)`).
 
 use alloc::borrow::ToOwned;
 use alloc::string::String;
@@ -45,18 +45,6 @@ impl Engine {
             retention_days: RETENTION_DAYS as f64,
             cap: MAX_EVENTS,
         })
-    }
-
-    /// Number of items in the model.
-    #[wasm_bindgen(getter, js_name = itemCount)]
-    pub fn item_count(&self) -> u32 {
-        self.model.len() as u32
-    }
-
-    /// External id of item index `item`.
-    #[wasm_bindgen(js_name = idAt)]
-    pub fn id_at(&self, item: u32) -> Option<String> {
-        ((item as usize) < self.model.len()).then(|| self.model.id(item).to_owned())
     }
 
     /// `attune recommend` for one history line: space-separated ids in and out.
@@ -139,6 +127,16 @@ impl Engine {
 
 // Not exported to JS (every export costs glue and Wasm bytes); for `run` and tests.
 impl Engine {
+    /// Number of items in the model.
+    pub fn item_count(&self) -> u32 {
+        self.model.len() as u32
+    }
+
+    /// External id of item index `item`.
+    pub fn id_at(&self, item: u32) -> Option<String> {
+        ((item as usize) < self.model.len()).then(|| self.model.id(item).to_owned())
+    }
+
     /// Number of events in the profile.
     pub fn event_count(&self) -> usize {
         self.profile.len()
