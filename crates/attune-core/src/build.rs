@@ -736,8 +736,9 @@ pub fn build(inter: &Interactions, settings: &BuildSettings) -> Result<Built, Bu
     }
     // Regression weights are stored divided by the largest; the blend restores the units.
     let mut neighbor_scale = 1.0;
+    // Distinct buyers per item (customers and guest orders).
+    let buyers: Vec<u32> = (0..n).map(|i| item_off[i + 1] - item_off[i]).collect();
     if let Some(r) = regression {
-        let buyers: Vec<u32> = (0..n).map(|i| item_off[i + 1] - item_off[i]).collect();
         (offsets, targets, weights, neighbor_scale) = regression_lists(&co, &buyers, r, settings);
         stats.items_with_neighbors = offsets.windows(2).filter(|w| w[1] > w[0]).count();
     }
@@ -760,13 +761,7 @@ pub fn build(inter: &Interactions, settings: &BuildSettings) -> Result<Built, Bu
     // Popularity: distinct buyers (customers and guest orders), ties by lower index. The
     // list publishes those counts, so like a pair an item needs min-support buyers: a
     // listed "bought by 1" would say that one customer bought it (docs/privacy.md).
-    let floor = settings.min_support.max(1);
-    let mut pop: Vec<(u32, u32)> = (0..n)
-        .map(|i| (item_off[i + 1] - item_off[i], i as u32))
-        .filter(|&(c, _)| c >= floor)
-        .collect();
-    pop.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    pop.truncate(settings.popular);
+    let (popular, popular_scores) = popularity(&buyers, settings.min_support, settings.popular);
     Ok(Built {
         offsets,
         targets,
@@ -777,11 +772,25 @@ pub fn build(inter: &Interactions, settings: &BuildSettings) -> Result<Built, Bu
         next_scale: next.scale,
         neighbor_scale,
         order_size,
-        popular: pop.iter().map(|p| p.1).collect(),
-        popular_scores: pop.iter().map(|p| p.0 as f32).collect(),
+        popular,
+        popular_scores,
         scoring,
         stats,
     })
+}
+
+/// The `top` most bought items with at least `floor` buyers (most first, ties by lower index)
+/// and their buyer counts, as POPL publishes them.
+fn popularity(buyers: &[u32], floor: u32, top: usize) -> (Vec<u32>, Vec<f32>) {
+    let floor = floor.max(1);
+    let mut pop: Vec<(u32, u32)> = (0u32..)
+        .zip(buyers)
+        .filter(|&(_, &c)| c >= floor)
+        .map(|(i, &c)| (c, i))
+        .collect();
+    pop.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    pop.truncate(top);
+    pop.into_iter().map(|(c, i)| (i, c as f32)).unzip()
 }
 
 /// A co-occurrence row keeps at most `max(CO_ROW_FACTOR · candidates, CO_ROW_MIN)` items.
@@ -1550,12 +1559,8 @@ fn build_dp(inter: &Interactions, settings: &BuildSettings, dp: &Dp) -> Result<B
         stats.next_edges_kept = next.targets.len();
     }
     let scoring = stored_scoring(&settings.scoring, neighbor_scale, next.scale, 1.0);
-    let mut pop: Vec<(u32, u32)> = (0..n)
-        .map(|i| (buyers[i], i as u32))
-        .filter(|&(c, _)| c > 0)
-        .collect();
-    pop.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    pop.truncate(settings.popular);
+    // The noisy counts are covered by the guarantee: any positive one may be listed.
+    let (popular, popular_scores) = popularity(&buyers[..n], 1, settings.popular);
     Ok(Built {
         offsets,
         targets,
@@ -1566,8 +1571,8 @@ fn build_dp(inter: &Interactions, settings: &BuildSettings, dp: &Dp) -> Result<B
         next_scale: next.scale,
         neighbor_scale,
         order_size: 1.0,
-        popular: pop.iter().map(|p| p.1).collect(),
-        popular_scores: pop.iter().map(|p| p.0 as f32).collect(),
+        popular,
+        popular_scores,
         scoring,
         stats,
     })
