@@ -131,18 +131,7 @@ test("every placement renders under the strict CSP with Trusted Types, without a
 test("the demo shop keeps working with Trusted Types required on every page", async () => {
   // The demo's own server, with the strict policy added as a header: header and meta
   // policies are both enforced, so this is the intersection.
-  const demo = await startServer({ root: WWW });
-  const t = await watchedPage(browser);
-  await t.context.route("**/*", async (route) => {
-    try {
-      const res = await route.fetch();
-      const headers = { ...res.headers() };
-      if ((headers["content-type"] || "").startsWith("text/html")) headers["content-security-policy"] = STRICT_CSP;
-      await route.fulfill({ response: res, headers });
-    } catch {
-      // The page went away while its request was in flight.
-    }
-  });
+  const { demo, t } = await strictDemo();
   const { page } = t;
   try {
     const list = JSON.parse(readFileSync(path.join(WWW, "demo/products.json"), "utf8"));
@@ -179,18 +168,7 @@ test("the demo shop keeps working with Trusted Types required on every page", as
 });
 
 test("help prompts on the demo (a help box, then a comparison table) work under the strict policy, without a violation", async () => {
-  const demo = await startServer({ root: WWW });
-  const t = await watchedPage(browser);
-  await t.context.route("**/*", async (route) => {
-    try {
-      const res = await route.fetch();
-      const headers = { ...res.headers() };
-      if ((headers["content-type"] || "").startsWith("text/html")) headers["content-security-policy"] = STRICT_CSP;
-      await route.fulfill({ response: res, headers });
-    } catch {
-      // The page went away while its request was in flight.
-    }
-  });
+  const { demo, t } = await strictDemo();
   const { page } = t;
   try {
     // The demo's gift help (docs/prompts.md) shows after 40 s on a product page.
@@ -199,12 +177,8 @@ test("help prompts on the demo (a help box, then a comparison table) work under 
     await page.waitForSelector('body[data-tracked="view"]', { timeout: 15_000 });
     await page.waitForSelector("attune-prompt", { state: "attached", timeout: 15_000 });
     await page.clock.runFor(41_000);
-    const title = () => page.evaluate(() => {
-      const box = document.querySelector("attune-prompt")?.shadowRoot?.querySelector("[part~=prompt]");
-      return box ? box.querySelector("#" + box.getAttribute("aria-labelledby"))?.textContent : null;
-    });
     await page.waitForFunction(() => !!document.querySelector("attune-prompt")?.shadowRoot?.querySelector("[part~=prompt]"), null, { timeout: 5_000 });
-    assert.equal(await title(), "Choosing a gift?");
+    assert.equal(await promptTitle(page), "Choosing a gift?");
     // Styled by the module's own sheet (adopted, so style-src 'self' holds): a close button
     // positioned in a corner, not an unstyled inline button.
     const position = await page.evaluate(() => getComputedStyle(document.querySelector("attune-prompt").shadowRoot.querySelector("[part~=close]")).position);
@@ -217,9 +191,79 @@ test("help prompts on the demo (a help box, then a comparison table) work under 
       await page.waitForSelector('body[data-tracked="view"]', { timeout: 15_000 });
     }
     await page.waitForFunction(() => !!document.querySelector("attune-prompt")?.shadowRoot?.querySelector("[part~=compare]"), null, { timeout: 10_000 });
-    assert.equal(await title(), "Comparing these?");
+    assert.equal(await promptTitle(page), "Comparing these?");
     const columns = await page.evaluate(() => [...document.querySelector("attune-prompt").shadowRoot.querySelectorAll("thead a")].map((a) => new URL(a.href).searchParams.get("id")));
     assert.deepEqual(columns, ["85123A", "22457", "22469"]);
+    assert.deepEqual(t.csp, []);
+    assert.deepEqual(t.errors, []);
+    const blocked = await page.evaluate(() => {
+      try { document.createElement("div").innerHTML = "x"; return false; } catch { return true; }
+    });
+    assert.equal(blocked, true, "the strict policy was not in force on the demo page");
+  } finally {
+    await t.context.unrouteAll({ behavior: "ignoreErrors" });
+    await t.close();
+    await demo.close();
+  }
+});
+
+/** The demo's own server, with the strict policy added as a header to every HTML page (header
+ *  and meta policies are both enforced, so this is the intersection). */
+async function strictDemo() {
+  const demo = await startServer({ root: WWW });
+  const t = await watchedPage(browser);
+  await t.context.route("**/*", async (route) => {
+    try {
+      const res = await route.fetch();
+      const headers = { ...res.headers() };
+      if ((headers["content-type"] || "").startsWith("text/html")) headers["content-security-policy"] = STRICT_CSP;
+      await route.fulfill({ response: res, headers });
+    } catch {
+      // The page went away while its request was in flight.
+    }
+  });
+  return { demo, t };
+}
+
+/** The open prompt's title, or null. */
+const promptTitle = (page) => page.evaluate(() => {
+  const box = document.querySelector("attune-prompt")?.shadowRoot?.querySelector("[part~=prompt]");
+  return box ? box.querySelector("#" + box.getAttribute("aria-labelledby"))?.textContent : null;
+});
+
+test("the exit survey (answered) and the basket reassurance work under the strict policy, without a violation", async () => {
+  const { demo, t } = await strictDemo();
+  const { page } = t;
+  try {
+    await page.clock.install({ time: new Date("2025-03-04T10:00:00Z") });
+    await page.goto(`${demo.origin}/index.html`);
+    await page.waitForSelector("attune-prompt", { state: "attached", timeout: 15_000 });
+    // Exit intent on desktop after the minimum time: out through the top edge.
+    await page.mouse.move(640, 400);
+    await page.clock.runFor(35_000);
+    await page.mouse.move(640, 300, { steps: 3 });
+    await page.mouse.move(640, -30, { steps: 4 });
+    await page.waitForFunction(() => !!document.querySelector("attune-prompt")?.shadowRoot?.querySelector("[part~=prompt]"), null, { timeout: 5_000 });
+    assert.equal(await promptTitle(page), "What stopped you today?");
+    const answered = await page.evaluate(() => {
+      const root = document.querySelector("attune-prompt").shadowRoot;
+      const choices = [...root.querySelectorAll("[part~=choice]")];
+      choices[1].click();
+      return choices.length;
+    });
+    assert.equal(answered, 5, "five answers offered");
+    await page.waitForFunction(() => !document.querySelector("attune-prompt").shadowRoot.querySelector("[part~=choice]"), null, { timeout: 5_000 });
+    // A quiet basket page: the reassurance facts after two idle minutes.
+    const list = JSON.parse(readFileSync(path.join(WWW, "demo/products.json"), "utf8"));
+    await page.goto(`${demo.origin}/product.html?id=${encodeURIComponent(list[2].id)}`);
+    await page.waitForSelector('body[data-tracked="view"]', { timeout: 15_000 });
+    await page.click("#add-to-cart");
+    await page.goto(`${demo.origin}/cart.html`);
+    await page.waitForSelector("attune-prompt", { state: "attached", timeout: 15_000 });
+    await page.mouse.move(500, 300);
+    await page.clock.runFor(125_000);
+    await page.waitForFunction(() => !!document.querySelector("attune-prompt")?.shadowRoot?.querySelector("[part~=prompt]"), null, { timeout: 5_000 });
+    assert.equal(await promptTitle(page), "Good to know");
     assert.deepEqual(t.csp, []);
     assert.deepEqual(t.errors, []);
     const blocked = await page.evaluate(() => {
