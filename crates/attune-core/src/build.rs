@@ -893,27 +893,39 @@ fn regression_lists(
             row.push((edges[e].2, edges[e].1));
             e += 1;
         }
-        let order = |x: &(f64, u32), y: &(f64, u32)| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1));
-        let k = settings.neighbors;
-        if row.len() > k {
-            if k > 0 {
-                row.select_nth_unstable_by(k - 1, order);
-            }
-            row.truncate(k);
-        }
-        row.sort_unstable_by(order);
-        for &(w, t) in &row {
-            targets.push(t);
-            raw.push(w);
-        }
+        push_best(&mut row, settings.neighbors, &mut targets, &mut raw);
         offsets.push(targets.len() as u32);
     }
+    let (weights, top) = scaled(&raw);
+    (offsets, targets, weights, top)
+}
+
+/// Keeps the `k` best of `row` (weight descending, then lower item), best first, appending
+/// the items to `targets` and their weights to `raw`.
+fn push_best(row: &mut Vec<(f64, u32)>, k: usize, targets: &mut Vec<u32>, raw: &mut Vec<f64>) {
+    let order = |x: &(f64, u32), y: &(f64, u32)| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1));
+    if row.len() > k {
+        if k > 0 {
+            row.select_nth_unstable_by(k - 1, order);
+        }
+        row.truncate(k);
+    }
+    row.sort_unstable_by(order);
+    for &(w, t) in row.iter() {
+        targets.push(t);
+        raw.push(w);
+    }
+}
+
+/// The weights divided by the largest and snapped to the stored grid, and that largest (1
+/// when none is positive, so the stored scale is always usable).
+fn scaled(raw: &[f64]) -> (Vec<f32>, f64) {
     let top = raw.iter().copied().fold(0.0f64, f64::max);
     let weights = raw
         .iter()
         .map(|&w| snap_weight((w / top).min(1.0) as f32))
         .collect();
-    (offsets, targets, weights, if top > 0.0 { top } else { 1.0 })
+    (weights, if top > 0.0 { top } else { 1.0 })
 }
 
 /// Solves `A x = b` in place (`b` becomes `x`) for a symmetric positive definite `m × m`
@@ -1163,30 +1175,16 @@ fn next_lists(inter: &Interactions, settings: &BuildSettings, stats: &mut BuildS
             last_customer[j] = u32::MAX;
         }
         touched.clear();
-        let order = |x: &(f64, u32), y: &(f64, u32)| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1));
-        let k = ns.neighbors;
-        if raw.len() > k {
-            raw.select_nth_unstable_by(k - 1, order);
-            raw.truncate(k);
-        }
-        raw.sort_unstable_by(order);
-        for &(w, j) in &raw {
-            targets.push(j);
-            raw_weights.push(w);
-        }
+        push_best(&mut raw, ns.neighbors, &mut targets, &mut raw_weights);
         offsets.push(targets.len() as u32);
     }
-    let scale = raw_weights.iter().copied().fold(0.0f64, f64::max);
-    let weights = raw_weights
-        .iter()
-        .map(|&w| snap_weight((w / scale).min(1.0) as f32))
-        .collect();
+    let (weights, scale) = scaled(&raw_weights);
     stats.next_edges_kept = targets.len();
     NextLists {
         offsets,
         targets,
         weights,
-        scale: if scale > 0.0 { scale } else { 1.0 },
+        scale,
     }
 }
 
@@ -1603,17 +1601,12 @@ fn dp_next_lists(n: usize, kept: &[(u64, u32)], settings: &BuildSettings) -> Nex
         for x in raw.iter_mut() {
             x.0 /= norm;
         }
-        let order = |x: &(f64, u32), y: &(f64, u32)| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1));
-        let k = settings.next.neighbors;
-        if raw.len() > k {
-            raw.select_nth_unstable_by(k - 1, order);
-            raw.truncate(k);
-        }
-        raw.sort_unstable_by(order);
-        for &(w, j) in &raw {
-            targets.push(j);
-            raw_weights.push(w);
-        }
+        push_best(
+            &mut raw,
+            settings.next.neighbors,
+            &mut targets,
+            &mut raw_weights,
+        );
         offsets.push(targets.len() as u32);
     }
     if targets.is_empty() {
@@ -1622,15 +1615,12 @@ fn dp_next_lists(n: usize, kept: &[(u64, u32)], settings: &BuildSettings) -> Nex
             ..NextLists::default()
         };
     }
-    let scale = raw_weights.iter().copied().fold(0.0f64, f64::max);
+    let (weights, scale) = scaled(&raw_weights);
     NextLists {
         offsets,
         targets,
-        weights: raw_weights
-            .iter()
-            .map(|&w| snap_weight((w / scale).min(1.0) as f32))
-            .collect(),
-        scale: if scale > 0.0 { scale } else { 1.0 },
+        weights,
+        scale,
     }
 }
 
