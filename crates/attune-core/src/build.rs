@@ -587,14 +587,14 @@ fn transpose(n_cols: usize, offsets: &[u32], cols: &[u32]) -> (Vec<u32>, Vec<u32
 }
 
 /// Top `k` of `cand` (weight, item) by weight desc, ties by lower item, appended to the
-/// CSR lists; returns how many were kept.
-fn keep_top(
-    cand: &mut Vec<(f32, u32)>,
+/// CSR lists; returns how many were kept. Weights are `f32` (stored) or `f64` (raw).
+fn keep_top<W: Weight>(
+    cand: &mut Vec<(W, u32)>,
     k: usize,
     targets: &mut Vec<u32>,
-    weights: &mut Vec<f32>,
+    weights: &mut Vec<W>,
 ) -> usize {
-    let order = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+    let order = |a: &(W, u32), b: &(W, u32)| b.0.total(&a.0).then(a.1.cmp(&b.1));
     if cand.len() > k {
         if k > 0 {
             cand.select_nth_unstable_by(k - 1, order);
@@ -607,6 +607,21 @@ fn keep_top(
         weights.push(w);
     }
     cand.len()
+}
+
+/// The float types `keep_top` ranks by (IEEE total order, so NaN cannot break the sort).
+trait Weight: Copy {
+    fn total(&self, other: &Self) -> std::cmp::Ordering;
+}
+impl Weight for f32 {
+    fn total(&self, other: &Self) -> std::cmp::Ordering {
+        self.total_cmp(other)
+    }
+}
+impl Weight for f64 {
+    fn total(&self, other: &Self) -> std::cmp::Ordering {
+        self.total_cmp(other)
+    }
 }
 
 /// Builds neighbour lists, "what comes next" lists and the popularity fallback.
@@ -893,28 +908,11 @@ fn regression_lists(
             row.push((edges[e].2, edges[e].1));
             e += 1;
         }
-        push_best(&mut row, settings.neighbors, &mut targets, &mut raw);
+        keep_top(&mut row, settings.neighbors, &mut targets, &mut raw);
         offsets.push(targets.len() as u32);
     }
     let (weights, top) = scaled(&raw);
     (offsets, targets, weights, top)
-}
-
-/// Keeps the `k` best of `row` (weight descending, then lower item), best first, appending
-/// the items to `targets` and their weights to `raw`.
-fn push_best(row: &mut Vec<(f64, u32)>, k: usize, targets: &mut Vec<u32>, raw: &mut Vec<f64>) {
-    let order = |x: &(f64, u32), y: &(f64, u32)| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1));
-    if row.len() > k {
-        if k > 0 {
-            row.select_nth_unstable_by(k - 1, order);
-        }
-        row.truncate(k);
-    }
-    row.sort_unstable_by(order);
-    for &(w, t) in row.iter() {
-        targets.push(t);
-        raw.push(w);
-    }
 }
 
 /// The weights divided by the largest and snapped to the stored grid, and that largest (1
@@ -1175,7 +1173,7 @@ fn next_lists(inter: &Interactions, settings: &BuildSettings, stats: &mut BuildS
             last_customer[j] = u32::MAX;
         }
         touched.clear();
-        push_best(&mut raw, ns.neighbors, &mut targets, &mut raw_weights);
+        keep_top(&mut raw, ns.neighbors, &mut targets, &mut raw_weights);
         offsets.push(targets.len() as u32);
     }
     let (weights, scale) = scaled(&raw_weights);
@@ -1601,7 +1599,7 @@ fn dp_next_lists(n: usize, kept: &[(u64, u32)], settings: &BuildSettings) -> Nex
         for x in raw.iter_mut() {
             x.0 /= norm;
         }
-        push_best(
+        keep_top(
             &mut raw,
             settings.next.neighbors,
             &mut targets,
