@@ -153,17 +153,9 @@ test("the demo shop keeps working with Trusted Types required on every page", as
       null,
       { timeout: 15_000 },
     );
-    assert.deepEqual(t.csp, []);
-    assert.deepEqual(t.errors, []);
-    // The header policy really applied: Trusted Types block a string sink on this page.
-    const blocked = await page.evaluate(() => {
-      try { document.createElement("div").innerHTML = "x"; return false; } catch { return true; }
-    });
-    assert.equal(blocked, true, "the strict policy was not in force on the demo page");
+    await assertCleanUnderPolicy(t);
   } finally {
-    await t.context.unrouteAll({ behavior: "ignoreErrors" });
-    await t.close();
-    await demo.close();
+    await closeDemo(demo, t);
   }
 });
 
@@ -194,16 +186,9 @@ test("help prompts on the demo (a help box, then a comparison table) work under 
     assert.equal(await promptTitle(page), "Comparing these?");
     const columns = await page.evaluate(() => [...document.querySelector("attune-prompt").shadowRoot.querySelectorAll("thead a")].map((a) => new URL(a.href).searchParams.get("id")));
     assert.deepEqual(columns, ["85123A", "22457", "22469"]);
-    assert.deepEqual(t.csp, []);
-    assert.deepEqual(t.errors, []);
-    const blocked = await page.evaluate(() => {
-      try { document.createElement("div").innerHTML = "x"; return false; } catch { return true; }
-    });
-    assert.equal(blocked, true, "the strict policy was not in force on the demo page");
+    await assertCleanUnderPolicy(t);
   } finally {
-    await t.context.unrouteAll({ behavior: "ignoreErrors" });
-    await t.close();
-    await demo.close();
+    await closeDemo(demo, t);
   }
 });
 
@@ -264,15 +249,25 @@ test("the exit survey (answered) and the basket reassurance work under the stric
     await page.clock.runFor(125_000);
     await page.waitForFunction(() => !!document.querySelector("attune-prompt")?.shadowRoot?.querySelector("[part~=prompt]"), null, { timeout: 5_000 });
     assert.equal(await promptTitle(page), "Good to know");
-    assert.deepEqual(t.csp, []);
-    assert.deepEqual(t.errors, []);
-    const blocked = await page.evaluate(() => {
-      try { document.createElement("div").innerHTML = "x"; return false; } catch { return true; }
-    });
-    assert.equal(blocked, true, "the strict policy was not in force on the demo page");
+    await assertCleanUnderPolicy(t);
   } finally {
-    await t.context.unrouteAll({ behavior: "ignoreErrors" });
-    await t.close();
-    await demo.close();
+    await closeDemo(demo, t);
   }
 });
+
+/** No violation and no error so far, and the header policy really applied: Trusted Types
+ *  block a string sink on the page. */
+async function assertCleanUnderPolicy(t) {
+  assert.deepEqual(t.csp, []);
+  assert.deepEqual(t.errors, []);
+  const blocked = await t.page.evaluate(() => {
+    try { document.createElement("div").innerHTML = "x"; return false; } catch { return true; }
+  });
+  assert.equal(blocked, true, "the strict policy was not in force on the demo page");
+}
+
+async function closeDemo(demo, t) {
+  await t.context.unrouteAll({ behavior: "ignoreErrors" });
+  await t.close();
+  await demo.close();
+}
