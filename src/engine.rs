@@ -20,7 +20,7 @@ use attune_core::{Model, Signal};
 use wasm_bindgen::prelude::*;
 
 use crate::interop::{error, event_error, model_error, UNKNOWN_OP, UNKNOWN_PLACEMENT};
-use crate::placement::{batch, pick, Placement, Request, DEFAULT_K, MAX_K};
+use attune_core::placement::{batch, pick, Placement, Request, DEFAULT_K, MAX_K};
 
 #[wasm_bindgen]
 pub struct Engine {

@@ -27,7 +27,7 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 
 mod engine;
 mod interop;
-pub mod placement;
+
 
 pub use engine::Engine;
 

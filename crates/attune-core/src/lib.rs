@@ -13,7 +13,9 @@ extern crate alloc;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod build;
 pub mod model;
+pub mod placement;
 pub mod profile;
+pub mod prompts;
 pub mod rules;
 pub mod score;
 pub mod sort;

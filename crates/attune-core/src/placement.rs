@@ -5,13 +5,13 @@
 //! (for the CLI ⇄ Wasm parity test).
 //!
 //! Pure Rust over the core (no DOM, no JS), so it is tested natively and gives the same
-//! lists under Node, in the browser and in tests. Rendering lives in js/attune.js.
+//! lists under Node, in the browser and in tests. Rendering lives in the widget crate (src/render.rs).
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use attune_core::profile::Profile;
-use attune_core::rules::{Context, Pick, Rules, Why};
-use attune_core::{recommend, Model, Query, Reason, Signal};
+use crate::profile::Profile;
+use crate::rules::{Context, Pick, Rules, Why};
+use crate::{recommend, Model, Query, Reason, Signal};
 
 /// Items per placement when neither the element nor the page configure it.
 pub const DEFAULT_K: usize = 4;
@@ -323,9 +323,9 @@ pub fn batch(model: &Model, line: &str, k: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use attune_core::profile::Event;
-    use attune_core::rules::{PIN, UNAVAILABLE};
-    use attune_core::ModelParts;
+    use crate::profile::Event;
+    use crate::rules::{PIN, UNAVAILABLE};
+    use crate::ModelParts;
 
     /// A: B C; B: A; C: A D; D: (none); E: (none). Popular: E D A.
     /// Titles: "Red lamp", "Blue mug", "Red mug", "Lamp shade", "Tea".
