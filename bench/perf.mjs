@@ -26,7 +26,7 @@ loads.sort((a, b) => a - b);
 let s = 0x9e3779b9;
 const rnd = (n) => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s % n; };
 const ids = [];
-for (let i = 0, id; (id = engine.run('id', '', i)); i++) ids.push(id);
+for (let i = 0, id; (id = engine.itemId(i)); i++) ids.push(id);
 const n = ids.length;
 const histories = [];
 for (let i = 0; i < 2000; i++) {

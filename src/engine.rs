@@ -1,26 +1,16 @@
-//! `Engine`, the one exported JS type: a validated model, the shopper's profile (in
-//! memory) and the merchant's rules. Every operation is a thin call into placement.rs or
-//! attune-core; errors come back as JS `Error`s (via interop.rs), never as panics.
-//!
-//! The Engine touches no DOM and no storage, so it runs the same under Node (the CLI ⇄
-//! Wasm parity test) and in the page. Persistence, consent, page signals and rendering
-//! live in js/attune.js: done in JS they cost a fraction of the Wasm bytes (JSON,
-//! Storage and DOM bindings driven from Rust cost ~10 KB gzip, measured).
-//!
-//! Besides the constructor and `recommendIds`, the loader talks to the engine through ONE
-//! method, `run(op, arg, n)`: each wasm-bindgen export costs glue and Wasm bytes (the ids
-//! of the catalog come through `run('id', '', i)`).
+//! `Engine`: a validated model, the shopper's profile (in memory) and the merchant's
+//! rules, with one typed method per operation. The widget (widget.rs) owns one; the CLI ⇄
+//! Wasm parity test constructs one under Node, where there is no DOM, through the two
+//! exports (`new Engine(bytes)`, `recommendIds`, `itemId`). Every list comes from
+//! attune-core's placement.rs, the code the CLI and the native tests run.
 
-use alloc::borrow::ToOwned;
-use alloc::string::String;
-use alloc::vec::Vec;
-use attune_core::profile::{parse_ms, push_u64, Event, Profile, DAY_MS, MAX_EVENTS, RETENTION_DAYS};
-use attune_core::rules::{Rules, Why, BOOST, BURY, PIN, REBUY, UNAVAILABLE};
-use attune_core::{Model, Signal};
+use attune_core::placement::{batch, pick, Placement, Request, DEFAULT_K, MAX_K};
+use attune_core::profile::{parse_ms, Event, EventError, Profile, DAY_MS, MAX_EVENTS, RETENTION_DAYS};
+use attune_core::rules::{Pick, Rules, BOOST, BURY, PIN, REBUY, UNAVAILABLE};
+use attune_core::Model;
 use wasm_bindgen::prelude::*;
 
-use crate::interop::{error, event_error, model_error, UNKNOWN_OP, UNKNOWN_PLACEMENT};
-use attune_core::placement::{batch, pick, Placement, Request, DEFAULT_K, MAX_K};
+use crate::interop::model_error;
 
 #[wasm_bindgen]
 pub struct Engine {
@@ -29,6 +19,21 @@ pub struct Engine {
     rules: Rules,
     retention_days: f64,
     cap: usize,
+}
+
+/// What a placement element (or `attune.recommend`) asks for.
+pub struct Ask<'a> {
+    pub placement: &'a str,
+    pub item: &'a str,
+    /// The basket's ids when the page states it; `None` = as the profile tells it.
+    pub basket: Option<&'a [String]>,
+    pub k: Option<usize>,
+    /// `None` = the configured minimum score.
+    pub min: Option<f32>,
+    /// `""` = the placement's default, else a placement name or "none".
+    pub fallback: &'a str,
+    /// `false` while personalization is paused: the profile is not used.
+    pub personal: bool,
 }
 
 #[wasm_bindgen]
@@ -55,94 +60,35 @@ impl Engine {
         batch(&self.model, history, k)
     }
 
-    /// The loader's channel (fields of `arg` are TAB-separated):
-    ///
-    /// | op | arg | n | returns |
-    /// |---|---|---|---|
-    /// | `id` `title` `url` `image` `price` | | item index | the catalog field ("" = unknown; price in minor units, the page's if it gave one) |
-    /// | `index` | id | | item index, or "" |
-    /// | `meta` | key | | model metadata value |
-    /// | `load` / `merge` | stored events (profile text form) | now (ms) | replaces the profile (`merge`: keeps the in-memory events after the stored ones), applies retention; the number of invalid lines |
-    /// | `dump` | | | the profile's text form |
-    /// | `track` | type, value | time (ms) | records an event |
-    /// | `forget` | | | empties the profile |
-    /// | `rule` | kind, value, ids | | catalog facts and merchant lists; the number of known ids |
-    /// | `set` | option name | value | numeric options |
-    /// | `pick` | placement, item, basket ids, k, fallback, personal (1/0) | minimum score (NaN = configured) | one line per item: `index TAB reason TAB source` |
-    /// | `about` | | | price band "low high", newline, basket ids |
-    pub fn run(&mut self, op: &str, arg: &str, n: f64) -> Result<String, JsError> {
-        let mut f = arg.split('\t');
-        let mut next = || f.next().unwrap_or_default();
-        let mut out = String::new();
-        let item = n as u32;
-        let m = &self.model;
-        match op {
-            "id" | "title" | "url" | "image" | "price" if (item as usize) < m.len() => {
-                let text = match op {
-                    "id" => Some(m.id(item)),
-                    "title" => m.title(item),
-                    "url" => m.url(item),
-                    "image" => m.image(item),
-                    _ => {
-                        if let Some(p) = self.rules.price(m, item) {
-                            push_u64(&mut out, p as u64);
-                        }
-                        None
-                    }
-                };
-                out.push_str(text.unwrap_or_default());
-            }
-            "id" | "title" | "url" | "image" | "price" => {}
-            "index" => {
-                if let Some(i) = m.index_of(arg.trim()) {
-                    push_u64(&mut out, i as u64);
-                }
-            }
-            "meta" => out.push_str(m.meta(arg).unwrap_or_default()),
-            "load" | "merge" => push_u64(&mut out, self.load(arg, n, op == "merge") as u64),
-            "dump" => out = self.profile.to_text(),
-            "track" => {
-                let event = Event::new(next(), next(), n).map_err(event_error)?;
-                self.profile.record(event);
-                self.profile.retain_recent(n, self.retention_days * DAY_MS);
-            }
-            "forget" => self.profile.clear(),
-            "rule" => {
-                let (kind, value) = (next(), next());
-                push_u64(&mut out, self.rule(kind, value, next()) as u64);
-            }
-            "set" => self.set(arg, n),
-            "pick" => {
-                let (placement, item, items) = (next(), next(), next());
-                let k = parse_ms(next());
-                let (fallback, personal) = (next(), next() == "1");
-                out = self.pick(placement, item, items, k, n, fallback, personal)?;
-            }
-            "about" => out = self.about(),
-            _ => return Err(error(UNKNOWN_OP)),
-        }
-        Ok(out)
+    /// The external id of item index `item`; `undefined` past the last item.
+    #[wasm_bindgen(js_name = itemId)]
+    pub fn item_id(&self, item: u32) -> Option<String> {
+        ((item as usize) < self.model.len()).then(|| self.model.id(item).into())
     }
 }
 
-// Not exported to JS (every export costs glue and Wasm bytes); for `run` and tests.
 impl Engine {
-    /// Number of items in the model.
-    pub fn item_count(&self) -> u32 {
-        self.model.len() as u32
+    pub fn model(&self) -> &Model {
+        &self.model
     }
 
-    /// External id of item index `item`.
-    pub fn id_at(&self, item: u32) -> Option<String> {
-        ((item as usize) < self.model.len()).then(|| self.model.id(item).to_owned())
+    pub fn profile(&self) -> &Profile {
+        &self.profile
     }
 
-    /// Number of events in the profile.
-    pub fn event_count(&self) -> usize {
-        self.profile.len()
+    pub fn retention_days(&self) -> f64 {
+        self.retention_days
     }
 
-    fn load(&mut self, text: &str, now_ms: f64, merge: bool) -> u32 {
+    /// The catalog price of `item` in minor units (the page's own price if it gave one).
+    pub fn price(&self, item: u32) -> Option<u32> {
+        self.rules.price(&self.model, item)
+    }
+
+    /// Replaces the profile with `text` (the profile's text form; `merge`: keeps the
+    /// in-memory events after the stored ones) and applies retention at `now_ms`. Returns
+    /// the number of invalid lines left out.
+    pub fn load(&mut self, text: &str, now_ms: f64, merge: bool) -> u32 {
         let earlier = core::mem::take(&mut self.profile);
         let (stored, dropped) = Profile::parse_text(text, self.cap);
         self.profile.set_cap(self.cap);
@@ -154,15 +100,27 @@ impl Engine {
                 self.profile.record(e.clone());
             }
         }
-        self.profile
-            .retain_recent(now_ms, self.retention_days * DAY_MS);
+        self.profile.retain_recent(now_ms, self.retention_days * DAY_MS);
         dropped
+    }
+
+    /// Records an event at `at_ms` and applies retention.
+    pub fn track(&mut self, kind: &str, value: &str, at_ms: f64) -> Result<(), EventError> {
+        let event = Event::new(kind, value, at_ms)?;
+        self.profile.record(event);
+        self.profile.retain_recent(at_ms, self.retention_days * DAY_MS);
+        Ok(())
+    }
+
+    pub fn forget(&mut self) {
+        self.profile.clear();
     }
 
     /// Catalog facts and merchant lists for the items in `ids` (space-separated; unknown
     /// ids are ignored): "unavailable", "available", "pin", "boost", "bury", "rebuy",
-    /// "category" (named `value`) or "price" (`value` in minor units).
-    fn rule(&mut self, kind: &str, value: &str, ids: &str) -> u32 {
+    /// "category" (named `value`) or "price" (`value` in minor units). Returns how many ids
+    /// the model knows.
+    pub fn rule(&mut self, kind: &str, value: &str, ids: &str) -> u32 {
         let flag = match kind {
             "unavailable" | "available" => UNAVAILABLE,
             "pin" => PIN,
@@ -193,7 +151,7 @@ impl Engine {
 
     /// Numeric options: "maxPerCategory", "priceBand", "minScore", "rebuyAll" (0/1),
     /// "retentionDays", "maxEvents". Negative or non-finite values are ignored.
-    fn set(&mut self, name: &str, value: f64) {
+    pub fn set(&mut self, name: &str, value: f64) {
         if !(value >= 0.0 && value.is_finite()) {
             return;
         }
@@ -211,96 +169,48 @@ impl Engine {
         }
     }
 
-    /// What a placement shows now, one line per item, best first:
-    /// `index TAB reason TAB source`. Reasons: `w` often bought with (source = item
-    /// index), `v` / `c` / `b` because you viewed / added / bought (source index), `s`
-    /// because you searched (source = the search text), `p` popular, `r` you viewed it,
-    /// `f` featured by the shop. `items` is the basket (space-separated ids) when the
-    /// page knows it, `-` when it does not; `min` NaN = the configured minimum score;
-    /// `fallback` "" = the placement's default, else a placement name or "none"; with
-    /// `personal` false (paused) the profile is not used.
-    #[allow(clippy::too_many_arguments)]
-    pub fn pick(
-        &self,
-        placement: &str,
-        item: &str,
-        items: &str,
-        k: Option<f64>,
-        min: f64,
-        fallback: &str,
-        personal: bool,
-    ) -> Result<String, JsError> {
+    /// What a placement shows now, best first, each with its reason; `None` for an
+    /// unknown placement name.
+    pub fn pick(&self, ask: &Ask<'_>) -> Option<Vec<Pick>> {
         let m = &self.model;
-        let placement = Placement::parse(placement).ok_or_else(|| error(UNKNOWN_PLACEMENT))?;
+        let placement = Placement::parse(ask.placement)?;
         let mut cart: Vec<u32> = Vec::new();
-        for i in items.split_ascii_whitespace().filter_map(|id| m.index_of(id)) {
+        for i in ask.basket.unwrap_or_default().iter().filter_map(|id| m.index_of(id)) {
             if !cart.contains(&i) {
                 cart.push(i);
             }
         }
-        let fallback = match fallback.trim() {
+        let fallback = match ask.fallback.trim() {
             "" => placement.default_fallback(),
             name => Placement::parse(name),
         };
         let empty = Profile::new();
-        let profile = if personal { &self.profile } else { &empty };
+        let profile = if ask.personal { &self.profile } else { &empty };
         let req = Request {
             placement,
-            current: m.index_of(item.trim()),
-            cart: (items != "-").then_some(&cart[..]),
-            k: k.map_or(DEFAULT_K, |k| (k as usize).clamp(1, MAX_K)),
-            min_score: if min.is_nan() { self.rules.min_score } else { min as f32 },
+            current: m.index_of(ask.item.trim()),
+            cart: ask.basket.map(|_| &cart[..]),
+            k: ask.k.map_or(DEFAULT_K, |k| k.clamp(1, MAX_K)),
+            min_score: ask.min.unwrap_or(self.rules.min_score),
             fallback,
         };
-        let mut out = String::new();
-        for p in pick(m, profile, &self.rules, &req) {
-            if !out.is_empty() {
-                out.push('\n');
-            }
-            push_u64(&mut out, p.item as u64);
-            out.push('\t');
-            let (code, src) = match p.why {
-                Why::BoughtWith(s) => ('w', Some(s)),
-                Why::Because(s, Signal::View) => ('v', Some(s)),
-                Why::Because(s, Signal::Cart) => ('c', Some(s)),
-                Why::Because(s, Signal::Purchase) => ('b', Some(s)),
-                Why::Searched => {
-                    out.push_str("s\t");
-                    out.push_str(profile.last_search().unwrap_or_default());
-                    continue;
-                }
-                Why::Popular => ('p', None),
-                Why::Viewed => ('r', None),
-                Why::Featured => ('f', None),
-            };
-            out.push(code);
-            out.push('\t');
-            if let Some(s) = src {
-                push_u64(&mut out, s as u64);
-            }
-        }
-        Ok(out)
+        Some(pick(m, profile, &self.rules, &req))
     }
 
-    /// What Attune infers from the profile, for the shopper's privacy view and the page's
-    /// context: line 1 the usual price band "low high" (minor units; empty when the
-    /// history shows none), line 2 the basket as the events tell it (ids).
-    pub fn about(&self) -> String {
+    /// The shopper's usual price band (minor units), when the history shows one.
+    pub fn price_band(&self) -> Option<(u32, u32)> {
+        let history = self.profile.history(&self.model);
+        self.rules.price_band(&self.model, &history)
+    }
+
+    /// The basket as the events tell it (ids).
+    pub fn basket(&self) -> Vec<String> {
         let m = &self.model;
-        let history = self.profile.history(m);
-        let mut out = String::new();
-        if let Some((lo, hi)) = self.rules.price_band(m, &history) {
-            push_u64(&mut out, lo as u64);
-            out.push(' ');
-            push_u64(&mut out, hi as u64);
-        }
-        out.push('\n');
-        for (n, i) in self.profile.cart(m).into_iter().enumerate() {
-            if n > 0 {
-                out.push(' ');
-            }
-            out.push_str(m.id(i));
-        }
-        out
+        self.profile.cart(m).into_iter().map(|i| m.id(i).into()).collect()
+    }
+
+    /// Number of events in the profile.
+    pub fn event_count(&self) -> usize {
+        self.profile.len()
     }
 }

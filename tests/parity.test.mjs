@@ -72,10 +72,10 @@ function rng(seed) {
 
 // A few hundred histories: real ids (popular and long-tail), repeats, unknown ids,
 // near-miss ids (case, spacing), empty and whitespace-only lines, tabs and CRs.
-// Every item id, through the loader's own channel ("" past the last index).
+// Every item id, through the engine's export (undefined past the last index).
 function itemIds(engine) {
   const ids = [];
-  for (let i = 0, id; (id = engine.run('id', '', i)); i++) ids.push(id);
+  for (let i = 0, id; (id = engine.itemId(i)); i++) ids.push(id);
   return ids;
 }
 

@@ -11,7 +11,13 @@
 //! Byte discipline: no `format!` (core::fmt costs kilobytes of Wasm); strings are joined
 //! with [`concat`].
 
-use std::cell::RefCell;
+#![no_std]
+
+extern crate alloc;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
 
 use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
