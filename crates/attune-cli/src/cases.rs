@@ -310,5 +310,4 @@ mod tests {
         // Same seed, same split.
         assert_eq!(split(&inter, Format::Baskets).protocols[0].val, p.val);
     }
-
 }

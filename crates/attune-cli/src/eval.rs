@@ -358,5 +358,4 @@ mod tests {
         assert!(json.starts_with("{\"format\":\"sequences\""), "{json}");
         assert!(r.to_text(10).contains("NDCG@10: validation"));
     }
-
 }

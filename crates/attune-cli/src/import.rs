@@ -413,7 +413,9 @@ pub fn parse_time(s: &str) -> std::result::Result<i64, String> {
     if let Ok(v) = s.parse::<i64>() {
         return Ok(v);
     }
-    if s.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) {
+    if s.bytes()
+        .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+    {
         if let Ok(v) = s.parse::<f64>() {
             if v.is_finite() && v.abs() < 9.0e15 {
                 return Ok(v.floor() as i64);
@@ -1270,12 +1272,12 @@ C536379,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-1,2010-12-03 09:41:00,2.55,14
             "gift_0001_20",
             "AMAZONFEE",
         ] {
-            assert!(is_skipped_item(id, &pats), "{id}");
+            assert!(is_skipped_item(id, pats), "{id}");
         }
         for id in [
             "85123A", "POSTAGE", "post", "b", "d", "DCGSSBOY", "gif", "C22", "GIFT_x", "é",
         ] {
-            assert!(!is_skipped_item(id, &pats), "{id}");
+            assert!(!is_skipped_item(id, pats), "{id}");
         }
         assert!(is_cancellation("C536379"));
         assert!(!is_cancellation("C"));
@@ -1345,11 +1347,16 @@ C536379,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-1,2010-12-03 09:41:00,2.55,14
             "yen.csv",
             b"user,item,price\nu,a,1500\nu,b,12.50\nv,b,12.5\n",
         );
-        let mut opts = ImportOptions::default();
-        opts.price_digits = crate::price::digits(Some("JPY"));
+        let mut opts = ImportOptions {
+            price_digits: crate::price::digits(Some("JPY")),
+            ..ImportOptions::default()
+        };
         assert_eq!(import_interactions(&p, &opts).unwrap().prices[0], 1500);
         opts.price_digits = crate::price::digits(Some("GBP"));
-        assert_eq!(import_interactions(&p, &opts).unwrap().prices, vec![150_000, 1250]);
+        assert_eq!(
+            import_interactions(&p, &opts).unwrap().prices,
+            vec![150_000, 1250]
+        );
         let ids: Vec<String> = vec!["a".into()];
         let c = temp_file("kwd.csv", b"id,price\na,1.234\n");
         let cat = read_catalog_priced(&c, &ids, crate::price::digits(Some("KWD"))).unwrap();
@@ -1373,18 +1380,27 @@ C536379,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-1,2010-12-03 09:41:00,2.55,14
         let retail = temp_file("retail.csv", RETAIL.as_bytes());
         let imp = import_interactions(&retail, &ImportOptions::default()).unwrap();
         let r = &imp.stats.skip_rules;
-        assert!(r.source.starts_with("online-retail preset (detected"), "{}", r.source);
+        assert!(
+            r.source.starts_with("online-retail preset (detected"),
+            "{}",
+            r.source
+        );
         let count = |p: &str| r.counts.iter().find(|c| c.0 == p).map(|c| c.1);
         assert_eq!(count("POST"), Some(1));
         assert_eq!(count("gift_*"), Some(1));
         assert_eq!(count("BANK CHARGES"), Some(1));
         assert_eq!(count("M"), Some(0));
-        assert_eq!(r.counts.iter().map(|c| c.1).sum::<u64>(), imp.stats.skipped_non_product);
+        assert_eq!(
+            r.counts.iter().map(|c| c.1).sum::<u64>(),
+            imp.stats.skipped_non_product
+        );
         // Explicit rules replace the detection: an empty list keeps everything...
-        let mut opts = ImportOptions::default();
-        opts.skip_items = SkipItems::Given {
-            preset: None,
-            patterns: Vec::new(),
+        let mut opts = ImportOptions {
+            skip_items: SkipItems::Given {
+                preset: None,
+                patterns: Vec::new(),
+            },
+            ..ImportOptions::default()
         };
         let imp = import_interactions(&retail, &opts).unwrap();
         assert_eq!(imp.stats.skipped_non_product, 0);
@@ -1401,7 +1417,13 @@ C536379,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-1,2010-12-03 09:41:00,2.55,14
         assert_eq!(c.iter().find(|c| c.0 == "M").map(|c| c.1), Some(2));
         assert_eq!(c.last(), Some(&("S".to_string(), 0)));
         assert!(is_online_retail_header(
-            &RETAIL.lines().next().unwrap().split(',').map(String::from).collect::<Vec<_>>()
+            &RETAIL
+                .lines()
+                .next()
+                .unwrap()
+                .split(',')
+                .map(String::from)
+                .collect::<Vec<_>>()
         ));
     }
 

@@ -188,5 +188,4 @@ mod tests {
         assert_eq!(m.ndcg[2], 1.0);
         assert_eq!(m.recall[2], 20.0 / 25.0);
     }
-
 }

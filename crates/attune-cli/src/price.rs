@@ -124,9 +124,27 @@ mod tests {
     #[test]
     fn each_currency_keeps_its_own_minor_unit() {
         // The issue-11 cases: ¥1,500 is 1500 yen, not 150000.
-        assert_eq!((parse_price("1500", digits(Some("JPY"))), digits(Some("JPY"))), (Some(1500), 0));
-        assert_eq!((parse_price("12.50", digits(Some("GBP"))), digits(Some("GBP"))), (Some(1250), 2));
-        assert_eq!((parse_price("1.234", digits(Some("KWD"))), digits(Some("KWD"))), (Some(1234), 3));
+        assert_eq!(
+            (
+                parse_price("1500", digits(Some("JPY"))),
+                digits(Some("JPY"))
+            ),
+            (Some(1500), 0)
+        );
+        assert_eq!(
+            (
+                parse_price("12.50", digits(Some("GBP"))),
+                digits(Some("GBP"))
+            ),
+            (Some(1250), 2)
+        );
+        assert_eq!(
+            (
+                parse_price("1.234", digits(Some("KWD"))),
+                digits(Some("KWD"))
+            ),
+            (Some(1234), 3)
+        );
         assert_eq!(digits(Some("bhd")), 3);
         assert_eq!(digits(Some("KRW")), 0);
         assert_eq!(digits(Some("EUR")), 2);

@@ -1357,7 +1357,11 @@ fn build_dp(inter: &Interactions, settings: &BuildSettings, dp: &Dp) -> Result<B
     let r_items = rate(DP_SHARES[0], d_items)?;
     let r_pairs = rate(DP_SHARES[1], d_pairs)?;
     // Unused without the next table.
-    let r_next = if with_next { rate(share_next, d_next)? } else { r_pairs };
+    let r_next = if with_next {
+        rate(share_next, d_next)?
+    } else {
+        r_pairs
+    };
     let (ln_alpha, ln_next) = (r_pairs.ln_alpha(), r_next.ln_alpha());
     let (sets, sequences) = dp_bounded(inter, dp.max_items);
     let nf = n as f64;
@@ -1600,8 +1604,8 @@ fn dp_next_lists(n: usize, kept: &[(u64, u32)], settings: &BuildSettings) -> Nex
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::random::fixed_noise_seed;
     use crate::model::Model;
+    use crate::random::fixed_noise_seed;
 
     fn order(customer: Option<u32>, items: &[u32]) -> Order {
         Order {
@@ -2143,7 +2147,14 @@ mod tests {
         assert!((excess - a / (1.0 - a)).abs() < 0.03, "tail mean {excess}");
         // A seen cell is never drawn a second time as a zero cell.
         let seen: Vec<(u64, u32)> = (0..cells).step_by(2).map(|k| (k, 0)).collect();
-        let out = noisy_table(&seen, cells, |k| k, rate, 3, &mut Noise::new(&fixed_noise_seed(7)));
+        let out = noisy_table(
+            &seen,
+            cells,
+            |k| k,
+            rate,
+            3,
+            &mut Noise::new(&fixed_noise_seed(7)),
+        );
         let odd = out.iter().filter(|e| e.0 % 2 == 1).count() as f64;
         assert!(
             (odd - want / 2.0).abs() < 4.0 * (want / 2.0).sqrt(),

@@ -192,7 +192,13 @@ mod tests {
         let r = Rate::of(0.1, 1, 1, 1).unwrap();
         assert!((r.num as f64 / r.den as f64) <= 0.1);
         assert!(0.1 - (r.num as f64 / r.den as f64) < 1e-9);
-        assert_eq!(Rate::of(1e12, 2, 4, 1), Some(Rate { num: 500_000_000_000, den: 1 }));
+        assert_eq!(
+            Rate::of(1e12, 2, 4, 1),
+            Some(Rate {
+                num: 500_000_000_000,
+                den: 1
+            })
+        );
         for bad in [0.0, -1.0, 1e-12, 1e30, f64::NAN, f64::INFINITY] {
             assert_eq!(Rate::of(bad, 1, 1, 1), None, "{bad}");
         }
@@ -206,7 +212,10 @@ mod tests {
             let hits = (0..runs).filter(|_| n.bernoulli_exp(num, den)).count() as f64;
             let p = (-(num as f64) / den as f64).exp();
             let se = (p * (1.0 - p) / runs as f64).sqrt();
-            assert!((hits / runs as f64 - p).abs() <= 4.0 * se + 1e-12, "{num}/{den}");
+            assert!(
+                (hits / runs as f64 - p).abs() <= 4.0 * se + 1e-12,
+                "{num}/{den}"
+            );
         }
     }
 
@@ -231,7 +240,9 @@ mod tests {
         let rate = Rate { num: 1, den: 2 };
         let draw = |s: u64| {
             let mut n = Noise::new(&fixed_noise_seed(s));
-            (0..50).map(|_| n.discrete_laplace(rate)).collect::<Vec<i64>>()
+            (0..50)
+                .map(|_| n.discrete_laplace(rate))
+                .collect::<Vec<i64>>()
         };
         assert_eq!(draw(9), draw(9));
         assert_ne!(draw(9), draw(10));
