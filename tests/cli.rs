@@ -200,6 +200,78 @@ fn catalog_and_inspect() {
     assert!(text.contains("NBRS"), "{text}");
 }
 
+/// Issue 11: prices were stored ×100 whatever the currency, so ¥1,500 showed as ¥150,000.
+/// Each currency keeps its ISO 4217 minor unit, recorded as META `price_digits`.
+#[test]
+fn catalog_prices_follow_the_currency() {
+    for (currency, price, digits) in [
+        ("JPY", "1500", "0"),
+        ("GBP", "12.50", "2"),
+        ("KWD", "1.234", "3"),
+    ] {
+        let dir = temp_dir();
+        let csv = dir.join("orders.csv");
+        let text = orders_csv().replace(",1.25,", &format!(",{price},"));
+        std::fs::write(&csv, text).unwrap();
+        let model = dir.join("model.bin");
+        let m = model.to_str().unwrap();
+        let args = [
+            "build",
+            "--interactions",
+            csv.to_str().unwrap(),
+            "--out",
+            m,
+            "--currency",
+            currency,
+        ];
+        let out = attune(&args, b"");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = attune(&["catalog", "--model", m, "--top", "1"], b"");
+        let json = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(
+            json,
+            format!("[\n  {{\"id\":\"a\",\"title\":\"Item a, nice\",\"price\":{price},\"currency\":\"{currency}\"}}\n]\n")
+        );
+        let out = attune(&["inspect", "--model", m], b"");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.contains(&format!("price_digits = {digits}\n")),
+            "{text}"
+        );
+    }
+}
+
+/// Issue 12: `2024-02-31` was read as 2 March; now it stops the build with its place.
+#[test]
+fn impossible_dates_stop_the_build() {
+    let dir = temp_dir();
+    let csv = dir.join("orders.csv");
+    std::fs::write(
+        &csv,
+        "customer,sku,date\nc1,a,2024-02-28\nc1,b,2024-02-31\n",
+    )
+    .unwrap();
+    let model = dir.join("model.bin");
+    let out = attune(
+        &[
+            "build",
+            "--interactions",
+            csv.to_str().unwrap(),
+            "--out",
+            model.to_str().unwrap(),
+        ],
+        b"",
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("orders.csv: line 3, column date"), "{err}");
+    assert!(err.contains("2024-02-31"), "{err}");
+}
+
 #[test]
 fn build_is_reproducible() {
     let dir = temp_dir();

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use crate::commands::{self, BuildArgs};
 use crate::eval;
-use crate::import::{ColumnNames, Format, ImportOptions, DEFAULT_SKIP_ITEMS};
+use crate::import::{ColumnNames, Format, ImportOptions, SkipItems, SkipPreset};
 use crate::tune::TuneOptions;
 use anyhow::{Context, Result};
 use attune_core::build::{
@@ -61,10 +61,15 @@ struct ImportFlags {
     /// Quantity column (default: quantity, qty); lines with quantity <= 0 are skipped
     #[arg(long, value_name = "COLUMN")]
     quantity_col: Option<String>,
-    /// Comma-separated item ids that are not products (case-insensitive, trailing * = prefix);
-    /// pass an empty string to keep everything
-    #[arg(long, value_name = "LIST", default_value_t = DEFAULT_SKIP_ITEMS.join(","))]
-    skip_items: String,
+    /// Comma-separated item ids that are not products (case-sensitive, trailing * = prefix),
+    /// replacing the detected preset; pass an empty string to keep everything (default: the
+    /// online-retail preset for a file with the Online Retail export's header, else none)
+    #[arg(long, value_name = "LIST")]
+    skip_items: Option<String>,
+    /// Skip a named list of non-product codes: online-retail (the UCI Online Retail
+    /// export's POST, D, M, S, B, … codes), on any layout
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(SkipPreset::NAMES))]
+    skip_preset: Option<String>,
 }
 
 impl ImportFlags {
@@ -85,13 +90,21 @@ impl ImportFlags {
                 order: self.order_col.clone(),
                 quantity: self.quantity_col.clone(),
             },
-            skip_items: self
-                .skip_items
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect(),
+            skip_items: match (&self.skip_items, &self.skip_preset) {
+                (None, None) => SkipItems::Detect,
+                (list, preset) => SkipItems::Given {
+                    preset: preset.as_deref().and_then(SkipPreset::from_name),
+                    patterns: list
+                        .as_deref()
+                        .unwrap_or("")
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect(),
+                },
+            },
+            price_digits: crate::price::DEFAULT_DIGITS,
             progress: true,
         }
     }
@@ -195,7 +208,7 @@ impl ModelFlags {
                 epsilon,
                 max_items: self.dp_max_items as usize,
                 seed: match self.dp_seed {
-                    Some(s) => s,
+                    Some(s) => attune_core::random::fixed_noise_seed(s),
                     None => os_seed()?,
                 },
             }),
@@ -252,7 +265,8 @@ enum Command {
         /// Catalog CSV (id plus any of title, price, url, image) overriding derived fields
         #[arg(long, value_name = "FILE")]
         catalog: Option<PathBuf>,
-        /// Currency code stored in the model (e.g. GBP)
+        /// ISO 4217 currency of the prices (e.g. GBP, JPY, KWD): stored in the model, and its
+        /// minor unit decides how prices are stored (META price_digits; default 2)
         #[arg(long, value_name = "CODE")]
         currency: Option<String>,
     },
@@ -296,19 +310,19 @@ enum Command {
     Audit(crate::audit::AuditArgs),
 }
 
-/// A noise seed from the operating system's randomness (what keeps the noise secret).
-fn os_seed() -> Result<u64> {
-    use std::io::Read;
-    let mut b = [0u8; 8];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut b))
-        .context("--dp-epsilon needs the OS random source (/dev/urandom) for its noise")?;
-    Ok(u64::from_le_bytes(b))
+/// A 256-bit noise key from the operating system's randomness (getrandom: what keeps the
+/// noise secret).
+fn os_seed() -> Result<attune_core::random::NoiseSeed> {
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| {
+        anyhow::anyhow!("--dp-epsilon needs the OS random source for its noise key: {e}")
+    })?;
+    Ok(key)
 }
 
 fn parse_cutoff(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
-        Ok(k) if eval::CUTOFFS.contains(&k) => Ok(k),
+        Ok(k) if crate::metrics::CUTOFFS.contains(&k) => Ok(k),
         _ => Err("the cut-off is one of 5, 10, 20".into()),
     }
 }
@@ -366,7 +380,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Catalog { model, top } => {
             let m = commands::load_model(&model)?;
             let mut out = std::io::stdout().lock();
-            out.write_all(commands::catalog_json(&m, top).as_bytes())?;
+            out.write_all(commands::catalog_json(&m, top)?.as_bytes())?;
             out.flush()?;
         }
         Command::Inspect { model } => {

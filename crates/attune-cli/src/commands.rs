@@ -7,12 +7,16 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use attune_core::build::{families_from_titles, BuildSettings, BuildStats, Interactions};
+use attune_core::build::{BuildSettings, BuildStats};
 use attune_core::score::{Query, Scorer, Signal};
-use attune_core::{Model, ModelParts};
+use attune_core::Model;
 
-use crate::import::{import_any, read_catalog, Format, ImportOptions, ImportStats, Imported};
-use crate::tune::{build_tuned, TuneOptions, TuneReport};
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::assemble::{attach_families, describe, model_parts, similarity_text};
+use crate::import::{import_any, read_catalog_priced, Format, ImportOptions, ImportStats};
+use crate::tune::{TuneOptions, TuneReport};
 
 #[derive(Clone, Debug)]
 pub struct BuildArgs {
@@ -69,7 +73,13 @@ impl BuildReport {
         t += &format!("  skipped:         {:>9}\n", s.skipped());
         t += &format!("    cancellation:  {:>9}\n", s.skipped_cancelled);
         t += &format!("    quantity <= 0: {:>9}\n", s.skipped_quantity);
-        t += &format!("    non-product:   {:>9}\n", s.skipped_non_product);
+        t += &format!(
+            "    non-product:   {:>9}  (rules: {})\n",
+            s.skipped_non_product, s.skip_rules.source
+        );
+        for (rule, n) in &s.skip_rules.counts {
+            t += &format!("      {:<15} {:>7}\n", rule, n);
+        }
         t += &format!("    no item id:    {:>9}\n", s.skipped_missing_item);
         t += &format!(
             "    bad item id:   {:>9}  (whitespace or control characters)\n",
@@ -121,100 +131,15 @@ impl BuildReport {
     }
 }
 
-/// Near-duplicate families from the titles for the diversity rule (`FAML`), when the
-/// settings ask for a cap and the catalogue has titles with at least one family of two.
-pub fn attach_families(parts: &mut ModelParts, inter: &Interactions, settings: &BuildSettings) {
-    let cap = settings.scoring.family_cap;
-    if cap == 0 || parts.titles.is_empty() {
-        return;
-    }
-    let mut weight = vec![0u32; parts.ids.len()];
-    if settings.dp.is_some() {
-        // Under differential privacy raw counts would spend privacy outside the budget:
-        // the family's name comes from the published (noisy) popularity instead.
-        for (&i, &p) in parts.popular.iter().zip(&parts.popular_scores) {
-            if let Some(w) = weight.get_mut(i as usize) {
-                *w = p.max(0.0) as u32;
-            }
-        }
-    } else {
-        for o in &inter.orders {
-            for &i in &o.items {
-                if let Some(w) = weight.get_mut(i as usize) {
-                    *w += 1;
-                }
-            }
-        }
-    }
-    let families = families_from_titles(&parts.titles, &weight, settings.family_similarity);
-    if families.iter().enumerate().any(|(i, &f)| f as usize != i) {
-        parts.families = families;
-    }
-}
-
-/// The neighbour method in words (model META `similarity`).
-pub fn similarity_text(s: &BuildSettings) -> String {
-    match &s.regression {
-        Some(r) => format!(
-            "regression (EASE over the {} most co-bought candidates), ridge {} x mean buyers",
-            r.candidates, r.ridge
-        ),
-        None => format!(
-            "co-purchase / (n_i^{} n_j^{}), customer weight 1/ln(e+items)",
-            1.0 - s.popularity_exponent,
-            s.popularity_exponent
-        ),
-    }
-}
-
-/// Every setting that shapes the model, on one line (build summary, `eval`).
-pub fn describe(s: &BuildSettings) -> String {
-    let method = match &s.regression {
-        Some(r) => format!("regression ridge {} ({} candidates)", r.ridge, r.candidates),
-        None => format!(
-            "co-occurrence, popularity exponent {}",
-            s.popularity_exponent
-        ),
-    };
-    let sc = &s.scoring;
-    format!(
-        "{method}, {} neighbours, min support {}; next {} per item over {} orders (step decay {}, \
-         row exponent {}); per order: history decay {}, next decay {}; next weight {}; \
-         repeats {}; popularity prior {}",
-        s.neighbors,
-        s.min_support,
-        s.next.neighbors,
-        s.next.steps,
-        s.next.step_decay,
-        s.next.row_exponent,
-        sc.history_decay,
-        sc.next_decay,
-        sc.next_weight,
-        if sc.repeat_once { "once" } else { "added" },
-        sc.popularity_weight
-    )
-}
-
-/// Builds the model parts from imported interactions, tuning when `tune` is given
-/// (shared by `build` and `eval`). Returns the parts, the builder's stats, the settings
-/// used and the tuning report.
-pub fn model_parts(
-    imported: &Imported,
-    interactions: &attune_core::build::Interactions,
-    settings: &BuildSettings,
-    tune: Option<&TuneOptions>,
-) -> Result<(ModelParts, BuildStats, BuildSettings, Option<TuneReport>)> {
-    let (built, chosen, report) = build_tuned(interactions, settings, tune)?;
-    let stats = built.stats.clone();
-    let mut parts = built.into_parts(imported.ids.clone());
-    parts.titles = imported.titles.clone();
-    parts.prices = imported.prices.clone();
-    Ok((parts, stats, chosen, report))
-}
-
 pub fn run_build(args: &BuildArgs) -> Result<BuildReport> {
     let start = Instant::now();
-    let imported = import_any(&args.interactions, args.format, &args.import)?;
+    // Prices are stored with the currency's own minor unit (ISO 4217): ¥1500 as 1500.
+    let price_digits = crate::price::digits(args.currency.as_deref());
+    let import = ImportOptions {
+        price_digits,
+        ..args.import.clone()
+    };
+    let imported = import_any(&args.interactions, args.format, &import)?;
     let (mut parts, stats, chosen, tune) = model_parts(
         &imported,
         &imported.interactions,
@@ -224,7 +149,7 @@ pub fn run_build(args: &BuildArgs) -> Result<BuildReport> {
     let mut catalog_rows = 0;
     let mut catalog_unknown = 0;
     if let Some(path) = &args.catalog {
-        let cat = read_catalog(path, &parts.ids)?;
+        let cat = read_catalog_priced(path, &parts.ids, price_digits)?;
         catalog_rows = cat.rows;
         catalog_unknown = cat.unknown_ids;
         if let Some(v) = cat.titles {
@@ -244,6 +169,12 @@ pub fn run_build(args: &BuildArgs) -> Result<BuildReport> {
     // No timestamps or paths in the meta: the same input gives the same bytes.
     if let Some(c) = &args.currency {
         parts.meta.push(("currency".into(), c.clone()));
+    }
+    if !parts.prices.is_empty() {
+        // Prices are `major × 10^price_digits` (the widget falls back to 2 without it).
+        parts
+            .meta
+            .push(("price_digits".into(), price_digits.to_string()));
     }
     let source = args
         .interactions
@@ -379,30 +310,26 @@ pub fn recommend_stream(
     Ok(lines)
 }
 
-/// JSON string literal with the escapes JSON requires.
-pub fn json_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+/// One `attune catalog` entry; `url` and `image` only when the model has them.
+#[derive(Serialize)]
+struct CatalogEntry<'a> {
+    id: &'a str,
+    title: Option<&'a str>,
+    /// Major units as an exact decimal (`12.50`, `1500`, `1.234`), never a rounded float.
+    price: Option<Box<RawValue>>,
+    currency: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a str>,
 }
 
 /// The N most popular items as a JSON array of {id, title, price, currency}, price in
-/// major units (null when unknown), for storefronts and the demo shop.
-pub fn catalog_json(model: &Model, top: usize) -> String {
+/// major units (null when unknown), one item per line, for storefronts and the demo shop.
+pub fn catalog_json(model: &Model, top: usize) -> Result<String> {
     let (popular, _) = model.popular();
     let currency = model.meta("currency");
+    let digits = crate::price::model_digits(model);
     // Most popular first, then every other item in index order, so a shop page can
     // resolve any item a placement may link to.
     let mut listed = vec![false; model.len()];
@@ -411,41 +338,26 @@ pub fn catalog_json(model: &Model, top: usize) -> String {
     }
     let rest = (0..model.len() as u32).filter(|&i| !listed[i as usize]);
     let order: Vec<u32> = popular.iter().copied().chain(rest).take(top).collect();
-    let mut out = String::from("[");
-    for (n, &i) in order.iter().enumerate() {
-        out.push_str(if n == 0 {
-            "\n  {\"id\":"
-        } else {
-            ",\n  {\"id\":"
-        });
-        json_string(model.id(i), &mut out);
-        out.push_str(",\"title\":");
-        match model.title(i) {
-            Some(t) => json_string(t, &mut out),
-            None => out.push_str("null"),
-        }
-        out.push_str(",\"price\":");
-        match model.price(i) {
-            Some(p) => out.push_str(&format!("{}.{:02}", p / 100, p % 100)),
-            None => out.push_str("null"),
-        }
-        out.push_str(",\"currency\":");
-        match currency {
-            Some(c) => json_string(c, &mut out),
-            None => out.push_str("null"),
-        }
-        if let Some(u) = model.url(i) {
-            out.push_str(",\"url\":");
-            json_string(u, &mut out);
-        }
-        if let Some(u) = model.image(i) {
-            out.push_str(",\"image\":");
-            json_string(u, &mut out);
-        }
-        out.push('}');
+    let mut lines = Vec::with_capacity(order.len());
+    for &i in &order {
+        let price = match model.price(i) {
+            Some(p) => Some(RawValue::from_string(crate::price::major_text(p, digits))?),
+            None => None,
+        };
+        lines.push(serde_json::to_string(&CatalogEntry {
+            id: model.id(i),
+            title: model.title(i),
+            price,
+            currency,
+            url: model.url(i),
+            image: model.image(i),
+        })?);
     }
-    out.push_str(if order.is_empty() { "]\n" } else { "\n]\n" });
-    out
+    Ok(if lines.is_empty() {
+        "[]\n".to_string()
+    } else {
+        format!("[\n  {}\n]\n", lines.join(",\n  "))
+    })
 }
 
 /// Human-readable description of a model file.

@@ -17,6 +17,8 @@ use anyhow::{bail, Context, Result};
 use attune_core::build::{Interactions, Order};
 use attune_core::model::NO_PRICE;
 
+use crate::price::parse_price;
+
 /// Accepted header names per role (compared lowercased, trimmed).
 pub const USER_NAMES: &[&str] = &[
     "user",
@@ -67,11 +69,11 @@ pub const ID_NAMES: &[&str] = &[
 pub const URL_NAMES: &[&str] = &["url", "link", "product_url"];
 pub const IMAGE_NAMES: &[&str] = &["image", "image_url", "img", "picture"];
 
-/// Stock codes that are not products in Online Retail-style exports (postage, discount,
-/// manual adjustment, carriage, dotcom postage, charity, pads, samples, bad debt, bank
-/// charges, Amazon fee, gift vouchers). Case-sensitive, so a shop whose SKUs are `b` or
-/// `d` keeps them; a trailing `*` matches a prefix. Override with `--skip-items`.
-pub const DEFAULT_SKIP_ITEMS: &[&str] = &[
+/// The UCI Online Retail export's own non-product stock codes (postage, discount, manual
+/// adjustment, carriage, dotcom postage, charity, pads, samples, bad debt, bank charges,
+/// Amazon fee, gift vouchers): the `online-retail` preset. Case-sensitive; a trailing `*`
+/// matches a prefix. Never a global default: in another shop `M` or `S` is a size.
+pub const ONLINE_RETAIL_SKIP: &[&str] = &[
     "POST",
     "D",
     "M",
@@ -87,6 +89,71 @@ pub const DEFAULT_SKIP_ITEMS: &[&str] = &[
     "gift_*",
 ];
 
+/// The Online Retail export's header (any order, case-insensitive): when a file has
+/// exactly these columns the `online-retail` preset applies unless told otherwise.
+pub const ONLINE_RETAIL_HEADER: &[&str] = &[
+    "invoiceno",
+    "stockcode",
+    "description",
+    "quantity",
+    "invoicedate",
+    "unitprice",
+    "customerid",
+    "country",
+];
+
+/// Named lists of non-product item ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SkipPreset {
+    /// [`ONLINE_RETAIL_SKIP`].
+    OnlineRetail,
+}
+
+impl SkipPreset {
+    pub const NAMES: &'static [&'static str] = &["online-retail"];
+
+    pub fn from_name(name: &str) -> Option<SkipPreset> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "online-retail" => Some(SkipPreset::OnlineRetail),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SkipPreset::OnlineRetail => "online-retail",
+        }
+    }
+
+    pub fn patterns(self) -> &'static [&'static str] {
+        match self {
+            SkipPreset::OnlineRetail => ONLINE_RETAIL_SKIP,
+        }
+    }
+}
+
+/// Which item ids are not products and are skipped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SkipItems {
+    /// The `online-retail` preset when the header is that export's
+    /// ([`ONLINE_RETAIL_HEADER`]), otherwise nothing.
+    Detect,
+    /// Exactly these: an optional preset and a list of patterns (both may be empty).
+    Given {
+        preset: Option<SkipPreset>,
+        patterns: Vec<String>,
+    },
+}
+
+/// The skip rules in force for one file, and where they came from (build summary).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SkipRules {
+    /// How the rules were chosen, e.g. "online-retail preset (detected from the header)".
+    pub source: String,
+    /// (pattern, lines it skipped), in the order given.
+    pub counts: Vec<(String, u64)>,
+}
+
 /// Column names given on the command line (override detection).
 #[derive(Clone, Debug, Default)]
 pub struct ColumnNames {
@@ -100,8 +167,11 @@ pub struct ColumnNames {
 #[derive(Clone, Debug)]
 pub struct ImportOptions {
     pub columns: ColumnNames,
-    /// Item id patterns to skip (see `DEFAULT_SKIP_ITEMS`).
-    pub skip_items: Vec<String>,
+    /// Which item ids are not products (see [`SkipItems`]).
+    pub skip_items: SkipItems,
+    /// Decimals of the currency's minor unit (ISO 4217, `price::digits`): prices are
+    /// stored as `major × 10^price_digits`.
+    pub price_digits: u32,
     /// Show a progress bar (only drawn when stderr is a terminal).
     pub progress: bool,
 }
@@ -110,7 +180,8 @@ impl Default for ImportOptions {
     fn default() -> Self {
         ImportOptions {
             columns: ColumnNames::default(),
-            skip_items: DEFAULT_SKIP_ITEMS.iter().map(|s| s.to_string()).collect(),
+            skip_items: SkipItems::Detect,
+            price_digits: crate::price::DEFAULT_DIGITS,
             progress: false,
         }
     }
@@ -126,6 +197,8 @@ pub struct ImportStats {
     pub skipped_cancelled: u64,
     pub skipped_quantity: u64,
     pub skipped_non_product: u64,
+    /// What each non-product rule skipped.
+    pub skip_rules: SkipRules,
     pub skipped_missing_item: u64,
     pub skipped_bad_item_id: u64,
     pub skipped_missing_time: u64,
@@ -161,7 +234,8 @@ pub struct Imported {
     pub interactions: Interactions,
     /// Derived titles (most frequent description); empty when the export has none.
     pub titles: Vec<String>,
-    /// Derived prices (median unit price, minor units); empty when the export has none.
+    /// Derived prices (median unit price in minor units, `ImportOptions::price_digits`);
+    /// empty when the export has none.
     pub prices: Vec<u32>,
     pub customers: usize,
     pub stats: ImportStats,
@@ -269,12 +343,53 @@ fn require(
     })
 }
 
-/// True when `id` matches one of the skip patterns (exact, or prefix with a trailing `*`).
-pub fn is_skipped_item(id: &str, patterns: &[String]) -> bool {
-    patterns.iter().any(|p| match p.strip_suffix('*') {
-        Some(prefix) => id.starts_with(prefix),
-        None => id == p,
+/// The first skip pattern `id` matches (exact, or prefix with a trailing `*`).
+pub fn skip_rule<S: AsRef<str>>(id: &str, patterns: &[S]) -> Option<usize> {
+    patterns.iter().position(|p| {
+        let p = p.as_ref();
+        match p.strip_suffix('*') {
+            Some(prefix) => id.starts_with(prefix),
+            None => id == p,
+        }
     })
+}
+
+/// True when `id` matches one of the skip patterns.
+pub fn is_skipped_item<S: AsRef<str>>(id: &str, patterns: &[S]) -> bool {
+    skip_rule(id, patterns).is_some()
+}
+
+/// Whether a header is the Online Retail export's (exactly its eight columns).
+pub fn is_online_retail_header(headers: &[String]) -> bool {
+    let mut h: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
+    h.sort_unstable();
+    let mut want: Vec<&str> = ONLINE_RETAIL_HEADER.to_vec();
+    want.sort_unstable();
+    h.len() == want.len() && h.iter().zip(&want).all(|(a, b)| a == b)
+}
+
+/// The patterns in force for a file with `headers`, and how they were chosen.
+fn skip_rules(opts: &SkipItems, headers: &[String]) -> (Vec<String>, String) {
+    let (preset, patterns, how) = match opts {
+        SkipItems::Detect if is_online_retail_header(headers) => (
+            Some(SkipPreset::OnlineRetail),
+            Vec::new(),
+            "detected from the Online Retail header; --skip-items \"\" keeps everything",
+        ),
+        SkipItems::Detect => (None, Vec::new(), ""),
+        SkipItems::Given { preset, patterns } => (*preset, patterns.clone(), "as given"),
+    };
+    let mut all: Vec<String> = preset
+        .map(|p| p.patterns().iter().map(|s| s.to_string()).collect())
+        .unwrap_or_default();
+    all.extend(patterns.iter().cloned());
+    let source = match (preset, patterns.is_empty()) {
+        (None, true) => "none".to_string(),
+        (Some(p), true) => format!("{} preset ({how})", p.name()),
+        (None, false) => format!("--skip-items ({how})"),
+        (Some(p), false) => format!("{} preset and --skip-items ({how})", p.name()),
+    };
+    (all, source)
 }
 
 /// An order id like `C536379`: a cancellation in Online Retail-style exports.
@@ -283,113 +398,90 @@ fn is_cancellation(order: &str) -> bool {
     b.len() > 1 && (b[0] == b'C' || b[0] == b'c') && b[1..].iter().all(u8::is_ascii_digit)
 }
 
-/// Parses a timestamp: integer epoch (any unit), `YYYY-MM-DD[ HH:MM[:SS[.f]]]`,
-/// ISO-8601 `YYYY-MM-DDTHH:MM:SS[.f][Z|±HH:MM]`, or US `M/D/YYYY[ H:MM[:SS]]`.
-/// Date-times become seconds since 1970-01-01 (UTC unless an offset is given).
-pub fn parse_time(s: &str) -> Option<i64> {
+/// Parses a timestamp: integer epoch (any unit, kept as is), a decimal epoch (floored),
+/// `YYYY-MM-DD[ HH:MM[:SS[.f]]]`, ISO-8601 / RFC 3339 `YYYY-MM-DDTHH:MM:SS[.f][Z|±HH:MM]`,
+/// or the Online Retail export's US `M/D/YYYY[ H:MM[:SS]]`. Date-times become seconds since
+/// 1970-01-01 (UTC unless an offset is given), fractions of a second dropped. Dates and
+/// times are read and checked by jiff, so `2024-02-31` or `25:00` is an error (the
+/// reason), never a neighbouring day.
+pub fn parse_time(s: &str) -> std::result::Result<i64, String> {
+    use jiff::civil::{Date, DateTime};
     let s = s.trim();
     if s.is_empty() {
-        return None;
+        return Err("empty".into());
     }
     if let Ok(v) = s.parse::<i64>() {
-        return Some(v);
+        return Ok(v);
     }
-    if let Ok(v) = s.parse::<f64>() {
-        if v.is_finite() && v.abs() < 9.0e15 {
-            return Some(v.floor() as i64);
-        }
-        return None;
-    }
-    let (date, rest) = match s.find([' ', 'T']) {
-        Some(i) => (&s[..i], s[i + 1..].trim()),
-        None => (s, ""),
-    };
-    let (y, m, d) = if date.contains('-') {
-        let mut it = date.split('-');
-        let y = it.next()?.parse::<i64>().ok()?;
-        let m = it.next()?.parse::<u32>().ok()?;
-        let d = it.next()?.parse::<u32>().ok()?;
-        if it.next().is_some() {
-            return None;
-        }
-        (y, m, d)
-    } else if date.contains('/') {
-        let mut it = date.split('/');
-        let m = it.next()?.parse::<u32>().ok()?;
-        let d = it.next()?.parse::<u32>().ok()?;
-        let y = it.next()?.parse::<i64>().ok()?;
-        if it.next().is_some() {
-            return None;
-        }
-        (y, m, d)
-    } else {
-        return None;
-    };
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || !(1..=9999).contains(&y) {
-        return None;
-    }
-    let mut secs = days_from_civil(y, m, d) * 86_400;
-    if rest.is_empty() {
-        return Some(secs);
-    }
-    // Time zone suffix.
-    let (clock, offset) = if let Some(c) = rest.strip_suffix('Z').or_else(|| rest.strip_suffix('z'))
+    if s.bytes()
+        .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
     {
-        (c, 0)
-    } else if let Some(i) = rest.rfind(['+', '-']) {
-        let (c, tz) = (&rest[..i], &rest[i..]);
-        let sign = if tz.starts_with('-') { -1 } else { 1 };
-        let tz = tz[1..].replace(':', "");
-        if tz.len() != 4 || !tz.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
+        if let Ok(v) = s.parse::<f64>() {
+            if v.is_finite() && v.abs() < 9.0e15 {
+                return Ok(v.floor() as i64);
+            }
+            return Err("epoch out of range".into());
         }
-        let h: i64 = tz[..2].parse().ok()?;
-        let mm: i64 = tz[2..].parse().ok()?;
-        (c, sign * (h * 3600 + mm * 60))
-    } else {
-        (rest, 0)
-    };
-    let mut it = clock.trim().split(':');
-    let h = it.next()?.trim().parse::<i64>().ok()?;
-    let mi = it.next()?.parse::<i64>().ok()?;
-    let sec = match it.next() {
-        Some(x) => x
-            .parse::<f64>()
-            .ok()
-            .filter(|v| (0.0..61.0).contains(v))?
-            .floor() as i64,
-        None => 0,
-    };
-    if it.next().is_some() || !(0..=24).contains(&h) || !(0..60).contains(&mi) {
-        return None;
     }
-    secs += h * 3600 + mi * 60 + sec - offset;
-    Some(secs)
+    let utc = |dt: DateTime| -> std::result::Result<i64, String> {
+        let ts = jiff::tz::Offset::UTC
+            .to_timestamp(dt)
+            .map_err(|e| e.to_string())?;
+        Ok(seconds(ts))
+    };
+    if s.contains('/') {
+        // Leading zeros are optional in jiff's strptime: 12/1/2010 8:26 and 12/01/2010 08:26.
+        let mut first_error = None;
+        for f in ["%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%YT%H:%M:%S"] {
+            match DateTime::strptime(f, s) {
+                Ok(dt) => return utc(dt),
+                Err(e) => {
+                    first_error.get_or_insert(e.to_string());
+                }
+            }
+        }
+        return match Date::strptime("%m/%d/%Y", s) {
+            Ok(d) => utc(d.to_datetime(jiff::civil::Time::midnight())),
+            Err(_) => Err(first_error.unwrap_or_default()),
+        };
+    }
+    if has_offset(s) {
+        // RFC 3339 wants no space before the offset; older exports write one.
+        let joined;
+        let t = match s.rfind(' ') {
+            Some(i) if i > 10 && s[i + 1..].starts_with(['+', '-']) => {
+                joined = format!("{}{}", &s[..i], &s[i + 1..]);
+                joined.as_str()
+            }
+            _ => s,
+        };
+        return t
+            .parse::<jiff::Timestamp>()
+            .map(seconds)
+            .map_err(|e| e.to_string());
+    }
+    match s.parse::<DateTime>() {
+        Ok(dt) => utc(dt),
+        // jiff's ISO grammar wants two-digit hours; `2010-12-01 8:26` was always accepted.
+        Err(e) => ["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+            .iter()
+            .find_map(|f| DateTime::strptime(f, s).ok())
+            .map_or(Err(e.to_string()), utc),
+    }
 }
 
-/// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m as i64 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// Whole seconds since the epoch, rounded down (also before 1970).
+fn seconds(ts: jiff::Timestamp) -> i64 {
+    ts.as_second() - i64::from(ts.subsec_nanosecond() < 0)
 }
 
-/// Parses a decimal price in major units into minor units (×100, rounded).
-pub fn parse_price(s: &str) -> Option<u32> {
-    let v: f64 = s
-        .trim()
-        .trim_start_matches(['£', '$', '€'])
-        .trim()
-        .parse()
-        .ok()?;
-    if !v.is_finite() || v < 0.0 || v * 100.0 >= u32::MAX as f64 {
-        return None;
-    }
-    Some((v * 100.0).round() as u32)
+/// A `Z` or `±HH[:MM]` after the time of day (not the date's own dashes).
+fn has_offset(s: &str) -> bool {
+    let Some(i) = s.find([' ', 'T', 't']) else {
+        return false;
+    };
+    let clock = &s[i + 1..];
+    clock.ends_with(['Z', 'z']) || clock.contains(['+', '-'])
 }
 
 fn field<'r>(
@@ -467,7 +559,14 @@ pub fn import_interactions(path: &Path, opts: &ImportOptions) -> Result<Imported
         .max()
         .unwrap_or(0);
 
-    let mut stats = ImportStats::default();
+    let (skip_patterns, skip_source) = skip_rules(&opts.skip_items, &headers);
+    let mut stats = ImportStats {
+        skip_rules: SkipRules {
+            source: skip_source,
+            counts: skip_patterns.iter().map(|p| (p.clone(), 0)).collect(),
+        },
+        ..ImportStats::default()
+    };
     let mut item_index: HashMap<String, u32> = HashMap::new();
     let mut ids: Vec<String> = Vec::new();
     let mut customer_index: HashMap<String, u32> = HashMap::new();
@@ -527,8 +626,9 @@ pub fn import_interactions(path: &Path, opts: &ImportOptions) -> Result<Imported
             stats.skipped_missing_item += 1;
             continue;
         }
-        if is_skipped_item(item, &opts.skip_items) {
+        if let Some(r) = skip_rule(item, &skip_patterns) {
             stats.skipped_non_product += 1;
+            stats.skip_rules.counts[r].1 += 1;
             continue;
         }
         if item.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
@@ -542,10 +642,10 @@ pub fn import_interactions(path: &Path, opts: &ImportOptions) -> Result<Imported
                     stats.skipped_missing_time += 1;
                     continue;
                 }
-                parse_time(t).ok_or_else(|| {
+                parse_time(t).map_err(|why| {
                     anyhow::anyhow!(
-                        "{}: line {line}, column {}: cannot read time {t:?} (expected an integer, \
-                         YYYY-MM-DD HH:MM:SS, ISO-8601 or M/D/YYYY H:MM)",
+                        "{}: line {line}, column {}: cannot read time {t:?}: {why} (expected an \
+                         integer, YYYY-MM-DD HH:MM:SS, ISO-8601 or M/D/YYYY H:MM)",
                         path.display(),
                         name(tc)
                     )
@@ -634,7 +734,7 @@ pub fn import_interactions(path: &Path, opts: &ImportOptions) -> Result<Imported
             if let Some(p) = rec
                 .get(pc)
                 .and_then(|b| std::str::from_utf8(b).ok())
-                .and_then(parse_price)
+                .and_then(|p| parse_price(p, opts.price_digits))
             {
                 if p > 0 {
                     price_lists[item_ix as usize].push(p);
@@ -886,8 +986,14 @@ pub struct Catalog {
     pub rows: u64,
 }
 
-/// Reads a catalog CSV (id plus any of title/price/url/image, found by name).
+/// Reads a catalog CSV (id plus any of title/price/url/image, found by name), prices with
+/// 2 decimals (see [`read_catalog_priced`]).
 pub fn read_catalog(path: &Path, ids: &[String]) -> Result<Catalog> {
+    read_catalog_priced(path, ids, crate::price::DEFAULT_DIGITS)
+}
+
+/// Reads a catalog CSV; prices in minor units with `price_digits` decimals.
+pub fn read_catalog_priced(path: &Path, ids: &[String], price_digits: u32) -> Result<Catalog> {
     let (reader, _) = open_input(path)?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -943,7 +1049,7 @@ pub fn read_catalog(path: &Path, ids: &[String]) -> Result<Catalog> {
             v[i] = if p.is_empty() {
                 NO_PRICE
             } else {
-                parse_price(p).ok_or_else(|| {
+                parse_price(p, price_digits).ok_or_else(|| {
                     anyhow::anyhow!(
                         "{}: line {line}, column {}: price {p:?} is not a non-negative number",
                         path.display(),
@@ -1156,7 +1262,7 @@ C536379,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-1,2010-12-03 09:41:00,2.55,14
 
     #[test]
     fn skip_patterns() {
-        let pats: Vec<String> = DEFAULT_SKIP_ITEMS.iter().map(|s| s.to_string()).collect();
+        let pats = ONLINE_RETAIL_SKIP;
         for id in [
             "POST",
             "M",
@@ -1166,12 +1272,12 @@ C536379,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-1,2010-12-03 09:41:00,2.55,14
             "gift_0001_20",
             "AMAZONFEE",
         ] {
-            assert!(is_skipped_item(id, &pats), "{id}");
+            assert!(is_skipped_item(id, pats), "{id}");
         }
         for id in [
             "85123A", "POSTAGE", "post", "b", "d", "DCGSSBOY", "gif", "C22", "GIFT_x", "é",
         ] {
-            assert!(!is_skipped_item(id, &pats), "{id}");
+            assert!(!is_skipped_item(id, pats), "{id}");
         }
         assert!(is_cancellation("C536379"));
         assert!(!is_cancellation("C"));
@@ -1181,16 +1287,25 @@ C536379,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-1,2010-12-03 09:41:00,2.55,14
 
     #[test]
     fn times() {
-        assert_eq!(parse_time("0"), Some(0));
-        assert_eq!(parse_time("1291191960"), Some(1_291_191_960));
-        assert_eq!(parse_time("2010-12-01 08:26:00"), Some(1_291_191_960));
-        assert_eq!(parse_time("2010-12-01T08:26:00Z"), Some(1_291_191_960));
-        assert_eq!(parse_time("2010-12-01T09:26:00+01:00"), Some(1_291_191_960));
-        assert_eq!(parse_time("2010-12-01T08:26:00.250Z"), Some(1_291_191_960));
-        assert_eq!(parse_time("12/1/2010 8:26"), Some(1_291_191_960));
-        assert_eq!(parse_time("2010-12-01"), Some(1_291_161_600));
-        assert_eq!(parse_time("1970-01-01 00:00"), Some(0));
-        assert_eq!(parse_time("2000-02-29 00:00:00"), Some(951_782_400));
+        let ok = |s: &str| parse_time(s).ok();
+        assert_eq!(ok("0"), Some(0));
+        assert_eq!(ok("1291191960"), Some(1_291_191_960));
+        assert_eq!(ok("1291191960.75"), Some(1_291_191_960));
+        assert_eq!(ok("2010-12-01 08:26:00"), Some(1_291_191_960));
+        assert_eq!(ok("2010-12-01T08:26:00Z"), Some(1_291_191_960));
+        assert_eq!(ok("2010-12-01T09:26:00+01:00"), Some(1_291_191_960));
+        assert_eq!(ok("2010-12-01T09:26:00+0100"), Some(1_291_191_960));
+        assert_eq!(ok("2010-12-01 09:26:00 +01:00"), Some(1_291_191_960));
+        assert_eq!(ok("2010-12-01T08:26:00.250Z"), Some(1_291_191_960));
+        assert_eq!(ok("12/1/2010 8:26"), Some(1_291_191_960));
+        assert_eq!(ok("12/01/2010 08:26:00"), Some(1_291_191_960));
+        assert_eq!(ok("12/1/2010"), Some(1_291_161_600));
+        assert_eq!(ok("2010-12-01"), Some(1_291_161_600));
+        assert_eq!(ok("2010-12-01 8:26"), Some(1_291_191_960));
+        assert_eq!(ok("2010-12-01T08:26"), Some(1_291_191_960));
+        assert_eq!(ok("1970-01-01 00:00"), Some(0));
+        assert_eq!(ok("2000-02-29 00:00:00"), Some(951_782_400));
+        assert_eq!(ok("1969-12-31T23:59:59.5Z"), Some(-1));
         for bad in [
             "",
             "yesterday",
@@ -1199,17 +1314,117 @@ C536379,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-1,2010-12-03 09:41:00,2.55,14
             "12/1",
             "2010-12-01 08:26:00 +5",
         ] {
-            assert_eq!(parse_time(bad), None, "{bad}");
+            assert_eq!(ok(bad), None, "{bad}");
         }
     }
 
+    /// Issue 12: an impossible date was read as a neighbouring day (2024-02-31 → 2 March).
     #[test]
-    fn prices() {
-        assert_eq!(parse_price("2.55"), Some(255));
-        assert_eq!(parse_price("0.29"), Some(29));
-        assert_eq!(parse_price("£1.10"), Some(110));
-        assert_eq!(parse_price("-1"), None);
-        assert_eq!(parse_price("abc"), None);
+    fn impossible_dates_and_times_are_errors() {
+        for bad in [
+            "2024-02-31",
+            "2023-02-29 10:00:00",
+            "2024-04-31T00:00:00Z",
+            "2/30/2011 8:26",
+            "2010-12-01 24:30",
+            "2010-12-01 08:60",
+            "13/1/2010 8:26",
+        ] {
+            assert!(parse_time(bad).is_err(), "{bad} was accepted");
+        }
+        assert_eq!(parse_time("2024-02-29").ok(), Some(1_709_164_800));
+        let p = temp_file("feb.csv", b"user,item,ts\nu,a,2024-02-28\nu,b,2024-02-31\n");
+        let err = import_interactions(&p, &ImportOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("feb.csv: line 3, column ts"), "{err}");
+        assert!(err.contains("\"2024-02-31\""), "{err}");
+    }
+
+    #[test]
+    fn prices_use_the_currency_digits() {
+        let p = temp_file(
+            "yen.csv",
+            b"user,item,price\nu,a,1500\nu,b,12.50\nv,b,12.5\n",
+        );
+        let mut opts = ImportOptions {
+            price_digits: crate::price::digits(Some("JPY")),
+            ..ImportOptions::default()
+        };
+        assert_eq!(import_interactions(&p, &opts).unwrap().prices[0], 1500);
+        opts.price_digits = crate::price::digits(Some("GBP"));
+        assert_eq!(
+            import_interactions(&p, &opts).unwrap().prices,
+            vec![150_000, 1250]
+        );
+        let ids: Vec<String> = vec!["a".into()];
+        let c = temp_file("kwd.csv", b"id,price\na,1.234\n");
+        let cat = read_catalog_priced(&c, &ids, crate::price::digits(Some("KWD"))).unwrap();
+        assert_eq!(cat.prices.unwrap(), vec![1234]);
+    }
+
+    /// Issue 12: the Online Retail export's codes were skipped everywhere, so a shop whose
+    /// SKUs include sizes `M` and `S` silently lost them.
+    #[test]
+    fn non_product_codes_are_that_exports_own() {
+        let shop = temp_file(
+            "sizes.csv",
+            b"order_id,customer,sku,qty\n1,u,M,1\n1,u,S,2\n2,v,M,1\n2,v,POST,1\n",
+        );
+        let imp = import_interactions(&shop, &ImportOptions::default()).unwrap();
+        assert_eq!(imp.ids, vec!["M", "S", "POST"]);
+        assert_eq!(imp.stats.skipped_non_product, 0);
+        assert_eq!(imp.stats.skip_rules.source, "none");
+        // The Online Retail layout is recognised by its header: its codes are skipped and
+        // counted per rule.
+        let retail = temp_file("retail.csv", RETAIL.as_bytes());
+        let imp = import_interactions(&retail, &ImportOptions::default()).unwrap();
+        let r = &imp.stats.skip_rules;
+        assert!(
+            r.source.starts_with("online-retail preset (detected"),
+            "{}",
+            r.source
+        );
+        let count = |p: &str| r.counts.iter().find(|c| c.0 == p).map(|c| c.1);
+        assert_eq!(count("POST"), Some(1));
+        assert_eq!(count("gift_*"), Some(1));
+        assert_eq!(count("BANK CHARGES"), Some(1));
+        assert_eq!(count("M"), Some(0));
+        assert_eq!(
+            r.counts.iter().map(|c| c.1).sum::<u64>(),
+            imp.stats.skipped_non_product
+        );
+        // Explicit rules replace the detection: an empty list keeps everything...
+        let mut opts = ImportOptions {
+            skip_items: SkipItems::Given {
+                preset: None,
+                patterns: Vec::new(),
+            },
+            ..ImportOptions::default()
+        };
+        let imp = import_interactions(&retail, &opts).unwrap();
+        assert_eq!(imp.stats.skipped_non_product, 0);
+        assert!(imp.ids.iter().any(|i| i == "POST"));
+        // ...and the preset can be asked for by name on any layout.
+        opts.skip_items = SkipItems::Given {
+            preset: SkipPreset::from_name("online-retail"),
+            patterns: vec!["S".into()],
+        };
+        let imp = import_interactions(&shop, &opts).unwrap();
+        assert!(imp.ids.is_empty(), "{:?}", imp.ids);
+        assert_eq!(imp.stats.skipped_non_product, 4);
+        let c = &imp.stats.skip_rules.counts;
+        assert_eq!(c.iter().find(|c| c.0 == "M").map(|c| c.1), Some(2));
+        assert_eq!(c.last(), Some(&("S".to_string(), 0)));
+        assert!(is_online_retail_header(
+            &RETAIL
+                .lines()
+                .next()
+                .unwrap()
+                .split(',')
+                .map(String::from)
+                .collect::<Vec<_>>()
+        ));
     }
 
     #[test]

@@ -23,7 +23,10 @@ use attune_core::build::{
 };
 use attune_core::{Model, Scoring};
 
-use crate::eval::{per_case_ndcg10, Case, Rng, SEED};
+use attune_core::random::Draws;
+
+use crate::cases::{Case, SEED};
+use crate::metrics::per_case_ndcg10;
 
 /// Neighbour methods tried: regression (ridge 1, 3, 10) and co-occurrence (β 0, 0.5).
 pub const METHODS: [Method; 5] = [
@@ -147,7 +150,7 @@ pub struct Holdout {
 pub fn holdout(inter: &Interactions) -> Holdout {
     let seqs = customer_sequences(inter);
     let eligible = seqs.iter().filter(|s| s.len() >= 2).count();
-    let mut rng = Rng::new(SEED ^ 0x7475_6e65); // "tune": not the evaluation's draws
+    let mut rng = Draws::seeded(SEED ^ 0x7475_6e65); // "tune": not the evaluation's draws
     if eligible >= MIN_CASES {
         let mut held = vec![false; inter.orders.len()];
         let mut cases = Vec::new();

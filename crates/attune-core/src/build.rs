@@ -33,6 +33,7 @@
 //! lower item index.
 
 use crate::model::{snap_weight, ModelParts, Scoring};
+use crate::random::{Noise, NoiseSeed, Rate};
 
 /// One order (invoice, basket): items bought together by one customer at one time.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -160,14 +161,17 @@ pub struct BuildSettings {
 ///    applied per event (the mean order size would be one more released statistic) and
 ///    self-tuning is off (it reads the raw data).
 ///
-/// The noise comes from `seed`; the CLI draws it from the operating system. A known seed
-/// lets anyone recompute the noise and voids the guarantee: fixed seeds are for tests and
-/// benchmarks only.
+/// The noise is drawn exactly (integer arithmetic, [`crate::random::Noise`]) from a
+/// ChaCha20 stream keyed with `seed`; the CLI reads the key from the operating system. A
+/// known key lets anyone recompute the noise and voids the guarantee: fixed keys
+/// ([`crate::random::fixed_noise_seed`]) are for tests and benchmarks only. ε is used
+/// rounded down to a multiple of 2⁻³² (so each rate is an exact fraction; a smaller ε only
+/// adds noise) and must be at least 2⁻³².
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dp {
     pub epsilon: f64,
     pub max_items: usize,
-    pub seed: u64,
+    pub seed: NoiseSeed,
 }
 
 /// How ε is split between the buyer, co-purchase and next count tables (without a next
@@ -177,7 +181,7 @@ pub struct Dp {
 /// ε 16: 0.0118 vs 0.0104; Online Retail ε 16: 0.156 vs 0.138) and ties it at ε 1: the
 /// buyer counts (popularity, the regression's diagonal) are worth more budget than their
 /// small sensitivity gives them, the next table less.
-pub const DP_SHARES: [f64; 3] = [2.0, 2.0, 1.0];
+pub const DP_SHARES: [u64; 3] = [2, 2, 1];
 
 /// The largest `Dp::max_items`: the pair tables' sensitivity grows with its square (at 100,
 /// 4,950 pairs per customer), and every customer's pairs are materialised.
@@ -1188,38 +1192,6 @@ fn next_lists(inter: &Interactions, settings: &BuildSettings, stats: &mut BuildS
 
 // --- Differential privacy (see [`Dp`]) --------------------------------------------------
 
-/// SplitMix64: the noise source, from the seed the CLI draws from the operating system.
-struct NoiseRng(u64);
-
-impl NoiseRng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in (0, 1], 53 random bits (never 0, so its logarithm is finite).
-    fn unit(&mut self) -> f64 {
-        ((self.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64
-    }
-    /// Geometric on {0, 1, …} with P(G ≥ k) = α^k, given ln α < 0: P(⌊ln U / ln α⌋ ≥ k) =
-    /// P(U ≤ α^k).
-    fn geometric(&mut self, ln_alpha: f64) -> i64 {
-        let g = (self.unit().ln() / ln_alpha).floor();
-        if g >= i64::MAX as f64 {
-            i64::MAX
-        } else {
-            g as i64
-        }
-    }
-    /// Two-sided geometric (discrete Laplace): P(X = x) = (1-α)/(1+α) · α^|x|.
-    fn discrete_laplace(&mut self, ln_alpha: f64) -> i64 {
-        self.geometric(ln_alpha)
-            .saturating_sub(self.geometric(ln_alpha))
-    }
-}
-
 /// Made-up pairs (never bought together, lifted over the threshold by noise) expected per
 /// item and table. Measured on Online Retail validation (ε 4): at 1 per item they crowd out
 /// the real signal (NDCG@10 0.0016–0.0031, below the popularity list), at 0.01 per item the
@@ -1252,35 +1224,35 @@ fn noisy_table(
     seen: &[(u64, u32)],
     cells: u64,
     key_of: impl Fn(u64) -> u64,
-    ln_alpha: f64,
+    rate: Rate,
     threshold: u64,
-    rng: &mut NoiseRng,
+    rng: &mut Noise,
 ) -> Vec<(u64, u32)> {
     let mut out: Vec<(u64, u32)> = Vec::new();
     // ≤ 2^62 (dp_threshold), so it fits an i64.
     let threshold = threshold.min(1 << 62);
     let t = threshold as i64;
     for &(k, c) in seen {
-        let v = i64::from(c).saturating_add(rng.discrete_laplace(ln_alpha));
+        let v = i64::from(c).saturating_add(rng.discrete_laplace(rate));
         if v >= t {
             out.push((k, v.min(i64::from(u32::MAX)) as u32));
         }
     }
+    let ln_alpha = rate.ln_alpha();
     let alpha = ln_alpha.exp();
     let p = (ln_alpha * threshold as f64).exp() / (1.0 + alpha);
     if p > 0.0 && cells > 0 {
         // Skip ahead by Geometric(p) gaps: each cell selected independently with p.
-        let ln_q = (-p).ln_1p();
         let mut idx: u64 = 0;
         loop {
-            let gap = rng.geometric(ln_q);
-            idx = match idx.checked_add(gap as u64) {
+            let gap = rng.skip(p);
+            idx = match idx.checked_add(gap) {
                 Some(i) if i < cells => i,
                 _ => break,
             };
             let key = key_of(idx);
             if seen.binary_search_by_key(&key, |e| e.0).is_err() {
-                let v = t.saturating_add(rng.geometric(ln_alpha));
+                let v = t.saturating_add(rng.geometric(rate));
                 out.push((key, v.min(i64::from(u32::MAX)) as u32));
             }
             idx += 1;
@@ -1370,20 +1342,27 @@ fn build_dp(inter: &Interactions, settings: &BuildSettings, dp: &Dp) -> Result<B
     let r = settings.regression.as_ref().ok_or(BuildError::BadSetting(
         "differential privacy needs the regression neighbours (ridge > 0)",
     ))?;
-    let mut rng = NoiseRng(dp.seed);
-    let l = dp.max_items as f64;
+    let mut rng = Noise::new(&dp.seed);
+    let l = dp.max_items as u64;
     let with_next = settings.next.neighbors > 0 && settings.next.steps > 0;
-    let (d_items, d_pairs, d_next) = (
-        l,
-        l * (l - 1.0) / 2.0,
-        if with_next { l * (l - 1.0) } else { 0.0 },
-    );
-    // ε_k = ε · share_k / Σ shares; ln α_k = −ε_k / Δ_k.
-    let share_next = if with_next { DP_SHARES[2] } else { 0.0 };
+    let (d_items, d_pairs, d_next) = (l, l * (l - 1) / 2, l * (l - 1));
+    // ε_k = ε · share_k / Σ shares; α_k = exp(−ε_k / Δ_k), as exact fractions.
+    let share_next = if with_next { DP_SHARES[2] } else { 0 };
     let total = DP_SHARES[0] + DP_SHARES[1] + share_next;
-    let ln_items = -dp.epsilon * DP_SHARES[0] / total / d_items;
-    let ln_alpha = -dp.epsilon * DP_SHARES[1] / total / d_pairs;
-    let ln_next = -dp.epsilon * share_next / total / d_next.max(1.0);
+    let rate = |share: u64, sensitivity: u64| {
+        Rate::of(dp.epsilon, share, total, sensitivity).ok_or(BuildError::BadSetting(
+            "dp epsilon must be at least 2^-32 (and its rates fit 64 bits)",
+        ))
+    };
+    let r_items = rate(DP_SHARES[0], d_items)?;
+    let r_pairs = rate(DP_SHARES[1], d_pairs)?;
+    // Unused without the next table.
+    let r_next = if with_next {
+        rate(share_next, d_next)?
+    } else {
+        r_pairs
+    };
+    let (ln_alpha, ln_next) = (r_pairs.ln_alpha(), r_next.ln_alpha());
     let (sets, sequences) = dp_bounded(inter, dp.max_items);
     let nf = n as f64;
 
@@ -1409,7 +1388,7 @@ fn build_dp(inter: &Interactions, settings: &BuildSettings, dp: &Dp) -> Result<B
     let mut buyers: Vec<u32> = buyers_true
         .iter()
         .map(|&b| {
-            let v = i64::from(b).saturating_add(rng.discrete_laplace(ln_items));
+            let v = i64::from(b).saturating_add(rng.discrete_laplace(r_items));
             v.clamp(0, i64::from(u32::MAX)) as u32
         })
         .collect();
@@ -1445,7 +1424,7 @@ fn build_dp(inter: &Interactions, settings: &BuildSettings, dp: &Dp) -> Result<B
             let b = a as u64 + 1 + (k - row_start[a]);
             pair_key(a as u32, b as u32)
         },
-        ln_alpha,
+        r_pairs,
         tau,
         &mut rng,
     );
@@ -1542,7 +1521,7 @@ fn build_dp(inter: &Interactions, settings: &BuildSettings, dp: &Dp) -> Result<B
                 let r = k % m;
                 pair_key(a as u32, (r + u64::from(r >= a)) as u32)
             },
-            ln_next,
+            r_next,
             tau_next,
             &mut rng,
         );
@@ -1626,6 +1605,7 @@ fn dp_next_lists(n: usize, kept: &[(u64, u32)], settings: &BuildSettings) -> Nex
 mod tests {
     use super::*;
     use crate::model::Model;
+    use crate::random::fixed_noise_seed;
 
     fn order(customer: Option<u32>, items: &[u32]) -> Order {
         Order {
@@ -2114,11 +2094,11 @@ mod tests {
     #[test]
     fn discrete_laplace_has_its_distribution() {
         // α = e^-0.5: P(X ≥ 2) = α²/(1+α), Var = 2α/(1-α)², mean 0.
-        let ln_alpha = -0.5f64;
-        let a = ln_alpha.exp();
-        let mut rng = NoiseRng(42);
+        let rate = Rate { num: 1, den: 2 };
+        let a = rate.ln_alpha().exp();
+        let mut rng = Noise::new(&fixed_noise_seed(42));
         let n = 200_000;
-        let xs: Vec<i64> = (0..n).map(|_| rng.discrete_laplace(ln_alpha)).collect();
+        let xs: Vec<i64> = (0..n).map(|_| rng.discrete_laplace(rate)).collect();
         let mean = xs.iter().sum::<i64>() as f64 / n as f64;
         let var = xs.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n as f64;
         let want_var = 2.0 * a / (1.0 - a).powi(2);
@@ -2150,10 +2130,10 @@ mod tests {
         // Fewer cells than the allowance: any count ≥ 1 will do.
         assert_eq!(dp_threshold(-1.0, 0.5, 1.0), 1);
         // Zero cells over the threshold 3 of 10⁶: each with α³/(1+α), then 3 + Geometric.
-        let (ln_alpha, cells) = (-1.0f64, 1_000_000u64);
-        let a = ln_alpha.exp();
-        let mut rng = NoiseRng(7);
-        let out = noisy_table(&[], cells, |k| k, ln_alpha, 3, &mut rng);
+        let (rate, cells) = (Rate { num: 1, den: 1 }, 1_000_000u64);
+        let a = rate.ln_alpha().exp();
+        let mut rng = Noise::new(&fixed_noise_seed(7));
+        let out = noisy_table(&[], cells, |k| k, rate, 3, &mut rng);
         let p = a.powi(3) / (1.0 + a);
         let want = p * cells as f64;
         assert!(
@@ -2167,7 +2147,14 @@ mod tests {
         assert!((excess - a / (1.0 - a)).abs() < 0.03, "tail mean {excess}");
         // A seen cell is never drawn a second time as a zero cell.
         let seen: Vec<(u64, u32)> = (0..cells).step_by(2).map(|k| (k, 0)).collect();
-        let out = noisy_table(&seen, cells, |k| k, ln_alpha, 3, &mut NoiseRng(7));
+        let out = noisy_table(
+            &seen,
+            cells,
+            |k| k,
+            rate,
+            3,
+            &mut Noise::new(&fixed_noise_seed(7)),
+        );
         let odd = out.iter().filter(|e| e.0 % 2 == 1).count() as f64;
         assert!(
             (odd - want / 2.0).abs() < 4.0 * (want / 2.0).sqrt(),
@@ -2181,7 +2168,7 @@ mod tests {
             dp: Some(Dp {
                 epsilon,
                 max_items,
-                seed,
+                seed: fixed_noise_seed(seed),
             }),
             ..BuildSettings::default()
         }
@@ -2309,9 +2296,14 @@ mod tests {
         }
         assert!(build(&inter, &dp_settings(1.0, 1, 1)).is_err());
         assert!(build(&inter, &dp_settings(1.0, 101, 1)).is_err());
+        // Below 2^-32 the rates are not exact fractions of 64 bits: refused.
+        assert!(matches!(
+            build(&inter, &dp_settings(1e-12, 2, 1)),
+            Err(BuildError::BadSetting(_))
+        ));
         // A vanishing budget: thresholds beyond any count, nothing kept, and no flood of
         // made-up pairs (the threshold is not capped at the counts' range).
-        let tiny = build(&inter, &dp_settings(1e-12, 2, 1)).unwrap();
+        let tiny = build(&inter, &dp_settings(1e-9, 2, 1)).unwrap();
         assert!(tiny.targets.is_empty());
         assert!(dp_threshold(-1e-13, 1e8, 1.0) > u64::from(u32::MAX));
         let mut cooc = dp_settings(1.0, 2, 1);

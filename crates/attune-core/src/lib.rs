@@ -1,8 +1,8 @@
 //! Attune's pure engine: the binary model format, the offline model builder and the
 //! scoring that both the `attune` CLI and the browser widget run.
 //!
-//! Nothing here touches the web, the file system, the clock or randomness: time and
-//! storage are passed in, so the CLI, the Wasm module and the tests compute the same
+//! Nothing here touches the web, the file system, the clock or the OS's randomness: time,
+//! storage and the noise key are passed in, so the CLI, the Wasm module and the tests compute the same
 //! answer for the same input (the CLI ⇄ Wasm parity test relies on this).
 
 #![cfg_attr(all(target_arch = "wasm32", not(test)), no_std)]
@@ -16,6 +16,9 @@ pub mod model;
 pub mod placement;
 pub mod profile;
 pub mod prompts;
+// The DP noise and the evaluation's seeded draws (rand_chacha): native only, like the builder.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod random;
 pub mod rules;
 pub mod score;
 pub mod sort;
