@@ -1,15 +1,19 @@
-//! Browser tests of the Wasm boundary in real headless Chromium (wasm-bindgen-test): the
-//! `Engine` the loader drives through `run(op, arg, n)` — catalog fields, the profile's
-//! text form in and out (validation, retention, merge), event validation as JS errors,
-//! every placement's output lines with their reason codes, the merchant's rules — and the
-//! public `recommendIds` contract. Rendering, storage and page signals are the loader's
-//! and are tested with Playwright (tests/*.test.mjs).
+//! Browser tests of the Rust front in real headless Chromium (wasm-bindgen-test): the
+//! `Engine` (catalog fields, the profile's text form in and out with validation, retention
+//! and merge, every placement with its reasons, the merchant's rules, the `recommendIds`
+//! contract, bad models) and the `Widget`'s own DOM code: a placement rendered from nodes
+//! (hostile titles as text, validated links, prices, reasons, "not interested"), the
+//! privacy view, and storage faults (corrupt, newer, throwing localStorage). End-to-end
+//! behaviour through the bootstrap is tested with Playwright (tests/*.test.mjs).
 //! Run with `wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver`.
 #![cfg(target_arch = "wasm32")]
 
 use attune_core::model::NO_PRICE;
 use attune_core::{Model, ModelParts};
-use attune_web::Engine;
+use attune_core::rules::Why;
+use attune_core::Signal;
+use attune_web::{Ask, Engine, Widget};
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
@@ -31,6 +35,10 @@ const NOW: f64 = 1_732_590_000_000.0;
 ///   IMG → 22423
 /// Popular: 22423, 85123A, 71053, IMG. Currency GBP.
 fn engine() -> Engine {
+    Engine::new(&model_bytes()).expect("engine from a valid model")
+}
+
+fn model_bytes() -> Vec<u8> {
     let ids = ["85123A", "71053", "84406B", "22423", "LONELY", "EVIL", "IMG"];
     let titles = [
         "WHITE HANGING HEART T-LIGHT HOLDER",
@@ -58,93 +66,88 @@ fn engine() -> Engine {
         meta: vec![("currency".into(), "GBP".into())],
         ..ModelParts::default()
     };
-    let bytes = Model::from_parts(parts).expect("valid test model").to_bytes();
-    Engine::new(&bytes).expect("engine from a valid model")
+    Model::from_parts(parts).expect("valid test model").to_bytes()
 }
 
-fn run(e: &mut Engine, op: &str, arg: &str, n: f64) -> String {
-    e.run(op, arg, n).unwrap_or_else(|err| panic!("{op}: {}", js_string(&err.into())))
-}
-
-fn error(e: &mut Engine, op: &str, arg: &str, n: f64) -> String {
-    match e.run(op, arg, n) {
-        Ok(v) => panic!("{op} {arg:?} should fail, gave {v:?}"),
-        Err(err) => js_string(&err.into()),
-    }
-}
-
-/// `pick` with the loader's argument layout; returns (id, reason, source) per line.
-fn pick(e: &mut Engine, placement: &str, item: &str, k: u32) -> Vec<(String, String, String)> {
-    let arg = [placement, item, "-", &k.to_string(), "", "1"].join("\t");
-    let out = run(e, "pick", &arg, f64::NAN);
-    out.lines()
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            assert_eq!(f.len(), 3, "{l:?}");
-            let id = run(e, "id", "", f[0].parse().unwrap());
-            let src = match f[1] {
-                "w" | "v" | "c" | "b" => run(e, "id", "", f[2].parse().unwrap()),
-                _ => f[2].to_string(),
+/// (id, reason code, source id or search) per pick: w bought with, v/c/b because you
+/// viewed/added/bought, s searched, p popular, r viewed, f featured.
+fn pick_with(e: &Engine, placement: &str, item: &str, basket: Option<&[String]>, k: usize, min: Option<f32>, fallback: &str, personal: bool) -> Vec<(String, String, String)> {
+    let ask = Ask { placement, item, basket, k: Some(k), min, fallback, personal };
+    let m = e.model();
+    e.pick(&ask)
+        .expect("a known placement")
+        .iter()
+        .map(|p| {
+            let (code, src) = match p.why {
+                Why::BoughtWith(s) => ("w", m.id(s).to_string()),
+                Why::Because(s, Signal::View) => ("v", m.id(s).to_string()),
+                Why::Because(s, Signal::Cart) => ("c", m.id(s).to_string()),
+                Why::Because(s, Signal::Purchase) => ("b", m.id(s).to_string()),
+                Why::Searched => ("s", e.profile().last_search().unwrap_or_default().to_string()),
+                Why::Popular => ("p", String::new()),
+                Why::Viewed => ("r", String::new()),
+                Why::Featured => ("f", String::new()),
             };
-            (id, f[1].to_string(), src)
+            (m.id(p.item).to_string(), code.to_string(), src)
         })
         .collect()
+}
+
+fn pick(e: &Engine, placement: &str, item: &str, k: usize) -> Vec<(String, String, String)> {
+    pick_with(e, placement, item, None, k, None, "", true)
 }
 
 fn ids(p: &[(String, String, String)]) -> Vec<&str> {
     p.iter().map(|x| x.0.as_str()).collect()
 }
 
+fn dump(e: &Engine) -> String {
+    e.profile().to_text()
+}
+
 #[wasm_bindgen_test]
-fn catalog_fields_index_and_meta() {
-    let mut e = engine();
-    assert_eq!(run(&mut e, "id", "", 1.0), "71053");
-    assert_eq!(run(&mut e, "title", "", 0.0), "WHITE HANGING HEART T-LIGHT HOLDER");
-    assert_eq!(run(&mut e, "title", "", 6.0), "", "no title");
-    assert_eq!(run(&mut e, "url", "", 6.0), "https://shop.example/p/IMG");
-    assert_eq!(run(&mut e, "price", "", 3.0), "1275");
-    assert_eq!(run(&mut e, "price", "", 6.0), "", "no price");
-    assert_eq!(run(&mut e, "title", "", 99.0), "", "out of range is empty, not a panic");
-    assert_eq!(run(&mut e, "index", " 22423 ", 0.0), "3");
-    assert_eq!(run(&mut e, "index", "NOPE", 0.0), "");
-    assert_eq!(run(&mut e, "meta", "currency", 0.0), "GBP");
-    assert_eq!(e.item_count(), 7);
-    assert_eq!(e.id_at(4).as_deref(), Some("LONELY"));
-    assert_eq!(e.id_at(7), None);
-    assert!(error(&mut e, "explode", "", 0.0).contains("attune: unknown engine operation"));
+fn catalog_fields_and_ids() {
+    let e = engine();
+    let m = e.model();
+    assert_eq!(e.item_id(1).as_deref(), Some("71053"));
+    assert_eq!(e.item_id(7), None, "past the last item");
+    assert_eq!(m.title(0), Some("WHITE HANGING HEART T-LIGHT HOLDER"));
+    assert_eq!(m.url(6), Some("https://shop.example/p/IMG"));
+    assert_eq!(e.price(3), Some(1275));
+    assert_eq!(e.price(6), None, "no price");
+    assert_eq!(m.index_of("22423"), Some(3));
+    assert_eq!(m.meta("currency"), Some("GBP"));
 }
 
 #[wasm_bindgen_test]
 fn events_in_and_out_in_the_text_form() {
     let mut e = engine();
-    run(&mut e, "track", "view\t85123A", NOW);
-    run(&mut e, "track", "search\tred lamp", NOW + 1000.0);
-    run(&mut e, "track", "not_interested\tEVIL", NOW + 2000.0);
+    e.track("view", "85123A", NOW).unwrap();
+    e.track("search", "red lamp", NOW + 1000.0).unwrap();
+    e.track("not_interested", "EVIL", NOW + 2000.0).unwrap();
     assert_eq!(
-        run(&mut e, "dump", "", 0.0),
+        dump(&e),
         "view\t85123A\t1732590000000\nsearch\tred lamp\t1732590001000\nnot_interested\tEVIL\t1732590002000"
     );
-    for (arg, why) in [
-        ("click\tA", "type must be view, cart, remove_from_cart"),
-        ("view\tA B", "item must be a non-empty id"),
-        ("view\t", "item must be a non-empty id"),
-        ("search\t ", "a search needs its text"),
-        ("view", "item must be a non-empty id"),
+    use attune_core::profile::EventError::*;
+    for (kind, value, at, why) in [
+        ("click", "A", NOW, UnknownType),
+        ("view", "A B", NOW, BadItem),
+        ("view", "", NOW, BadItem),
+        ("search", " ", NOW, BadQuery),
+        ("view", "A", f64::NAN, BadTime),
     ] {
-        let msg = error(&mut e, "track", arg, NOW);
-        assert!(msg.starts_with("Error: attune: track: "), "{msg}");
-        assert!(msg.contains(why), "{arg:?}: {msg}");
+        assert_eq!(e.track(kind, value, at).err(), Some(why), "{kind} {value:?}");
     }
-    assert!(error(&mut e, "track", "view\tA", f64::NAN).contains("time must be a finite number"));
     assert_eq!(e.event_count(), 3, "refused events change nothing");
-    run(&mut e, "forget", "", 0.0);
-    assert_eq!(run(&mut e, "dump", "", 0.0), "");
+    e.forget();
+    assert_eq!(dump(&e), "");
 }
 
 #[wasm_bindgen_test]
 fn load_validates_applies_retention_and_merges() {
     let mut e = engine();
-    run(&mut e, "track", "view\tIMG", NOW);
+    e.track("view", "IMG", NOW).unwrap();
     let stored = [
         ["view", "85123A", &((NOW - 100.0 * DAY) as u64).to_string()].join("\t"),
         ["cart", "71053", &((NOW - DAY) as u64).to_string()].join("\t"),
@@ -152,86 +155,85 @@ fn load_validates_applies_retention_and_merges() {
         "view\t71053\tyesterday".to_string(),
     ]
     .join("\n");
-    assert_eq!(run(&mut e, "load", &stored, NOW), "2", "two invalid lines");
+    assert_eq!(e.load(&stored, NOW, false), 2, "two invalid lines");
     assert_eq!(
-        run(&mut e, "dump", "", 0.0),
+        dump(&e),
         ["cart", "71053", &((NOW - DAY) as u64).to_string()].join("\t"),
         "older than 90 days dropped; the memory event replaced"
     );
-    run(&mut e, "track", "view\tIMG", NOW);
-    run(&mut e, "merge", &stored, NOW);
-    assert!(run(&mut e, "dump", "", 0.0).ends_with("view\tIMG\t1732590000000"), "merge keeps the memory events after the stored ones");
+    e.track("view", "IMG", NOW).unwrap();
+    e.load(&stored, NOW, true);
+    assert!(dump(&e).ends_with("view\tIMG\t1732590000000"), "merge keeps the memory events after the stored ones");
     // Configurable, at least a day: with 0.5 the day-old cart event survives until it is
     // a day and an hour old.
-    run(&mut e, "set", "retentionDays", 0.5);
-    run(&mut e, "load", &stored, NOW);
-    assert!(run(&mut e, "dump", "", 0.0).starts_with("cart\t71053"));
-    run(&mut e, "load", &stored, NOW + 3_600_000.0);
-    assert_eq!(run(&mut e, "dump", "", 0.0), "");
-    run(&mut e, "set", "maxEvents", 2.0);
+    e.set("retentionDays", 0.5);
+    e.load(&stored, NOW, false);
+    assert!(dump(&e).starts_with("cart\t71053"));
+    e.load(&stored, NOW + 3_600_000.0, false);
+    assert_eq!(dump(&e), "");
+    e.set("maxEvents", 2.0);
     for (i, id) in ["85123A", "71053", "22423"].iter().enumerate() {
-        run(&mut e, "track", &["view", id].join("\t"), NOW + i as f64);
+        e.track("view", id, NOW + i as f64).unwrap();
     }
     assert_eq!(e.event_count(), 2, "bounded by maxEvents");
 }
 
 #[wasm_bindgen_test]
-fn every_placement_answers_with_reason_codes() {
+fn every_placement_answers_with_reasons() {
     let mut e = engine();
-    let sim = pick(&mut e, "similar", "85123A", 4);
+    let sim = pick(&e, "similar", "85123A", 4);
     assert_eq!(ids(&sim), ["71053", "84406B", "EVIL"]);
     assert!(sim.iter().all(|p| p.1 == "w" && p.2 == "85123A"));
-    assert!(pick(&mut e, "similar", "LONELY", 4).is_empty());
-    let fy = pick(&mut e, "for-you", "", 2);
+    assert!(pick(&e, "similar", "LONELY", 4).is_empty());
+    let fy = pick(&e, "for-you", "", 2);
     assert_eq!(fy, [("22423".into(), "p".into(), "".into()), ("85123A".into(), "p".into(), "".into())]);
-    assert_eq!(ids(&pick(&mut e, "popular", "", 4)), ["22423", "85123A", "71053", "IMG"]);
+    assert_eq!(ids(&pick(&e, "popular", "", 4)), ["22423", "85123A", "71053", "IMG"]);
 
-    run(&mut e, "track", "view\t84406B", NOW);
-    run(&mut e, "track", "cart\t22423", NOW + 1.0);
-    let fy = pick(&mut e, "for-you", "", 3);
+    e.track("view", "84406B", NOW).unwrap();
+    e.track("cart", "22423", NOW + 1.0).unwrap();
+    let fy = pick(&e, "for-you", "", 3);
     assert_eq!(fy[0], ("71053".into(), "c".into(), "22423".into()), "{fy:?}");
     assert!(fy.contains(&("85123A".into(), "v".into(), "84406B".into())), "{fy:?}");
     assert!(!ids(&fy).contains(&"22423"), "not what is in the basket");
-    assert_eq!(pick(&mut e, "recent", "", 4), [("84406B".into(), "r".into(), "".into())]);
-    let bt = pick(&mut e, "bought-together", "", 4);
+    assert_eq!(pick(&e, "recent", "", 4), [("84406B".into(), "r".into(), "".into())]);
+    let bt = pick(&e, "bought-together", "", 4);
     assert_eq!(ids(&bt), ["71053", "IMG"], "the basket's neighbours");
-    let cart = pick(&mut e, "cart", "", 4);
+    let cart = pick(&e, "cart", "", 4);
     assert_eq!(cart[0], ("71053".into(), "w".into(), "22423".into()));
 
-    run(&mut e, "track", "search\tlantern", NOW + 2.0);
-    let fy = pick(&mut e, "for-you", "", 6);
+    e.track("search", "lantern", NOW + 2.0).unwrap();
+    let fy = pick(&e, "for-you", "", 6);
     // "lantern" matches 71053, whose neighbour 85123A now comes from the search.
     assert!(fy.contains(&("85123A".into(), "s".into(), "lantern".into())), "{fy:?}");
 
     // Paused: the profile is not used.
-    let out = run(&mut e, "pick", "recent\t\t-\t4\t\t0", f64::NAN);
-    assert_eq!(out, "");
-    assert!(error(&mut e, "pick", "everything\t\t-\t4\t\t1", f64::NAN).contains("unknown placement"));
+    assert!(pick_with(&e, "recent", "", None, 4, None, "", false).is_empty());
+    let ask = Ask { placement: "everything", item: "", basket: None, k: None, min: None, fallback: "", personal: true };
+    assert!(e.pick(&ask).is_none(), "an unknown placement");
 }
 
 #[wasm_bindgen_test]
 fn merchant_rules_and_page_facts() {
     let mut e = engine();
-    assert_eq!(run(&mut e, "rule", "unavailable\t\t22423 NOPE", 0.0), "1", "known ids counted");
-    run(&mut e, "rule", "pin\t\tLONELY", 0.0);
-    let pop = pick(&mut e, "popular", "", 4);
+    assert_eq!(e.rule("unavailable", "", "22423 NOPE"), 1, "known ids counted");
+    e.rule("pin", "", "LONELY");
+    let pop = pick(&e, "popular", "", 4);
     assert_eq!(ids(&pop), ["LONELY", "85123A", "71053", "IMG"]);
     assert_eq!(pop[0].1, "f");
-    run(&mut e, "rule", "available\t\t22423", 0.0);
-    run(&mut e, "rule", "price\t499\t71053", 0.0);
-    assert_eq!(run(&mut e, "price", "", 1.0), "499", "the page's price");
-    run(&mut e, "rule", "category\tLights\t85123A 71053 LONELY", 0.0);
-    run(&mut e, "set", "maxPerCategory", 1.0);
-    assert_eq!(ids(&pick(&mut e, "popular", "", 4)), ["LONELY", "22423", "IMG"]);
-    // min-score (n) and an explicit fallback.
-    let arg = ["similar", "85123A", "-", "4", "popular", "1"].join("\t");
-    let out = run(&mut e, "pick", &arg, 0.9);
-    assert!(out.lines().all(|l| l.split('\t').nth(1) == Some("p") || l.split('\t').nth(1) == Some("f")), "{out}");
-    let arg = ["similar", "85123A", "-", "4", "none", "1"].join("\t");
-    assert_eq!(run(&mut e, "pick", &arg, 0.9), "", "nothing rather than noise");
+    e.rule("available", "", "22423");
+    e.rule("price", "499", "71053");
+    assert_eq!(e.price(1), Some(499), "the page's price");
+    e.rule("category", "Lights", "85123A 71053 LONELY");
+    e.set("maxPerCategory", 1.0);
+    assert_eq!(ids(&pick(&e, "popular", "", 4)), ["LONELY", "22423", "IMG"]);
+    // min-score and an explicit fallback.
+    let out = pick_with(&e, "similar", "85123A", None, 4, Some(0.9), "popular", true);
+    assert!(!out.is_empty() && out.iter().all(|p| p.1 == "p" || p.1 == "f"), "{out:?}");
+    assert!(pick_with(&e, "similar", "85123A", None, 4, Some(0.9), "none", true).is_empty(), "nothing rather than noise");
     // An explicit basket ("items") overrides the profile's; the pin leads.
-    let arg = ["bought-together", "", "IMG", "4", "", "1"].join("\t");
-    assert_eq!(run(&mut e, "pick", &arg, f64::NAN), "4\tf\t\n3\tw\t6");
+    let basket = vec!["IMG".to_string()];
+    let bt = pick_with(&e, "bought-together", "", Some(&basket), 4, None, "", true);
+    assert_eq!(bt, [("LONELY".into(), "f".into(), "".into()), ("22423".into(), "w".into(), "IMG".into())]);
 }
 
 #[wasm_bindgen_test]
@@ -240,12 +242,139 @@ fn recommend_ids_follows_the_cli_contract_and_bad_models_are_errors() {
     assert_eq!(e.recommend_ids("", 3), "22423 85123A 71053");
     assert_eq!(e.recommend_ids("85123A", 2), "71053 84406B");
     assert!(!e.recommend_ids("85123A 71053", 10).split(' ').any(|id| id == "85123A" || id == "71053"));
-    for (bytes, why) in [
-        (&b"not a model"[..], "not an Attune model"),
-        (&b"ATTN"[..], "truncated"),
-    ] {
+    for (bytes, why) in [(&b"not a model"[..], "not an Attune model"), (&b"ATTN"[..], "truncated")] {
         let err = Engine::new(bytes).err().expect("bad model refused");
         let msg = js_string(&err.into());
         assert!(msg.contains("attune: ") && msg.contains(why), "{msg}");
+    }
+}
+
+// ---- the widget's own DOM code --------------------------------------------------------
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+fn storage() -> web_sys::Storage {
+    web_sys::window().unwrap().local_storage().unwrap().unwrap()
+}
+
+/// Lets the widget's render microtask run.
+async fn tick() {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
+}
+
+/// A placement element in the page, handed to the widget as its custom-element class does.
+fn placement(w: &Widget, attrs: &[(&str, &str)]) -> web_sys::Element {
+    let el = document().create_element("attune-recs").unwrap();
+    for (k, v) in attrs {
+        el.set_attribute(k, v).unwrap();
+    }
+    document().body().unwrap().append_child(&el).unwrap();
+    w.element(el.clone(), 0);
+    el
+}
+
+fn texts(root: &web_sys::ShadowRoot, selector: &str) -> Vec<String> {
+    let list = root.query_selector_all(selector).unwrap();
+    (0..list.length()).map(|i| list.item(i).unwrap().text_content().unwrap_or_default()).collect()
+}
+
+#[wasm_bindgen_test]
+async fn a_placement_is_built_from_nodes_with_reasons_prices_and_safe_links() {
+    storage().clear().unwrap();
+    let w = Widget::new(&model_bytes(), None, None).expect("widget");
+    let el = placement(&w, &[("placement", "similar"), ("item", "85123A")]);
+    tick().await;
+    let root = el.shadow_root().expect("a shadow root");
+    assert_eq!(texts(&root, "[part=heading]"), ["Similar items"]);
+    assert_eq!(texts(&root, "[part=title]"), ["WHITE METAL LANTERN", "CREAM CUPID HEARTS COAT HANGER", "<img src=x onerror=alert(1)>Lamp"]);
+    assert!(root.query_selector("[part=title] img").unwrap().is_none(), "a hostile title stays text");
+    assert_eq!(texts(&root, "[part=price]"), ["£3.39", "£2.75", "£9.99"]);
+    assert!(texts(&root, "[part=reason]").iter().all(|r| r == "Often bought with WHITE HANGING HEART T-LIGHT HOLDER"));
+    let links = root.query_selector_all("[part=link]").unwrap();
+    let evil: web_sys::Element = links.item(2).unwrap().unchecked_into();
+    let href = evil.get_attribute("href").unwrap();
+    assert!(href.starts_with("http") && href.ends_with("?item=EVIL"), "javascript: refused: {href}");
+    assert_eq!(el.has_attribute("empty"), false);
+    // "Not interested": the item goes, and the event is stored.
+    let dismiss: web_sys::HtmlElement = root.query_selector("[part=dismiss]").unwrap().unwrap().unchecked_into();
+    dismiss.click();
+    tick().await;
+    assert_eq!(texts(&root, "[part=title]")[..2], ["CREAM CUPID HEARTS COAT HANGER".to_string(), "<img src=x onerror=alert(1)>Lamp".to_string()]);
+    let stored = storage().get_item("attune").unwrap().unwrap();
+    assert!(stored.contains(r#""type":"not_interested","item":"71053""#), "{stored}");
+    // Nothing to show: no header, and the `empty` attribute.
+    let none = placement(&w, &[("placement", "similar"), ("item", "LONELY")]);
+    tick().await;
+    assert!(none.has_attribute("empty"));
+    assert_eq!(none.shadow_root().unwrap().child_element_count(), 0);
+    el.remove();
+    none.remove();
+}
+
+#[wasm_bindgen_test]
+async fn the_privacy_view_says_what_is_stored_and_erases_it() {
+    storage().clear().unwrap();
+    let w = Widget::new(&model_bytes(), None, None).expect("widget");
+    let ev = js_sys::JSON::parse(r#"{"type":"view","item":"85123A"}"#).unwrap();
+    w.track(ev);
+    let el = document().create_element("attune-privacy").unwrap();
+    document().body().unwrap().append_child(&el).unwrap();
+    w.element(el.clone(), 0);
+    tick().await;
+    let root = el.shadow_root().unwrap();
+    let facts = texts(&root, "[part=facts] li");
+    assert_eq!(facts[0], "1 × product view");
+    assert!(facts.iter().any(|f| f == "Recently interested in: WHITE HANGING HEART T-LIGHT HOLDER"), "{facts:?}");
+    let erase: web_sys::HtmlElement = root.query_selector("[data-a=erase]").unwrap().unwrap().unchecked_into();
+    erase.click();
+    tick().await;
+    assert_eq!(storage().get_item("attune").unwrap(), None, "erased");
+    assert_eq!(texts(&root, "[part=status]"), ["Erased: nothing about you is kept in this browser."]);
+    el.remove();
+}
+
+#[wasm_bindgen_test]
+async fn storage_faults_lose_nothing_and_never_throw() {
+    // Corrupt: a fresh valid profile replaces it.
+    storage().clear().unwrap();
+    storage().set_item("attune", "{not json").unwrap();
+    let w = Widget::new(&model_bytes(), None, None).expect("widget");
+    w.track(js_sys::JSON::parse(r#"{"type":"cart","item":"22423"}"#).unwrap());
+    let stored: serde_json_free::Stored = serde_json_free::parse(&storage().get_item("attune").unwrap().unwrap());
+    assert_eq!(stored.v, 2.0);
+    assert_eq!(stored.events, 1);
+    // A newer format: used from memory, never overwritten.
+    let newer = r#"{"v":3,"events":[],"future":true}"#;
+    storage().set_item("attune", newer).unwrap();
+    let w = Widget::new(&model_bytes(), None, None).expect("widget");
+    w.track(js_sys::JSON::parse(r#"{"type":"view","item":"71053"}"#).unwrap());
+    assert_eq!(storage().get_item("attune").unwrap().as_deref(), Some(newer));
+    let cx = w.context();
+    assert_eq!(js_sys::Reflect::get(&cx, &"stored".into()).unwrap(), JsValue::FALSE);
+    // Hand-edited events: the valid ones load.
+    storage().set_item("attune", r#"{"v":2,"events":[{"type":"view","item":"IMG","at":1},{"type":9},{"type":"cart","item":"LONELY","at":"x"}]}"#).unwrap();
+    let w = Widget::new(&model_bytes(), None, None).expect("widget");
+    let ex = w.export_data();
+    let events = js_sys::Reflect::get(&ex, &"events".into()).unwrap();
+    assert_eq!(js_sys::Array::from(&events).length(), 0, "the 1970 view is past retention; the others are invalid");
+    storage().clear().unwrap();
+}
+
+/// The stored JSON, read with the browser's parser.
+mod serde_json_free {
+    pub struct Stored {
+        pub v: f64,
+        pub events: u32,
+    }
+    pub fn parse(text: &str) -> Stored {
+        let o = js_sys::JSON::parse(text).expect("valid JSON");
+        let v = js_sys::Reflect::get(&o, &"v".into()).unwrap().as_f64().unwrap();
+        let events = js_sys::Array::from(&js_sys::Reflect::get(&o, &"events".into()).unwrap()).length();
+        Stored { v, events }
     }
 }
