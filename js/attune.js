@@ -45,7 +45,7 @@ function start(prior) {
     prompts(config) {
       wanted = true;
       call('prompts')(config);
-      if (widget) loadPrompts().then((p) => p && widget.setPrompter(p));
+      loadPrompts().then((p) => ready.then((ok) => ok && p && widget.setPrompter(p)));
     },
   };
   api.erase = api.forget;
@@ -71,12 +71,25 @@ async function boot() {
       throw new Error('data-integrity="required" needs checkable sha256/384/512 values in data-wasm-integrity and data-model-integrity');
     }
     const big = (n) => { if (n > max) throw new Error('model ' + url.pathname + ' is over ' + max + ' bytes (data-max-model-bytes)'); };
-    const [glue, bytes, prompter] = await Promise.all([
+    const [, bytes, prompter] = await Promise.all([
       import('./pkg/attune_web.js').then(async (m) => {
         // With an SRI value the .wasm is fetched here, so the glue never fetches it unchecked.
         const wasm = wasmSri && fetch(new URL('./pkg/attune_web_bg.wasm', import.meta.url), { integrity: wasmSri, credentials: 'same-origin' });
         await m.default(wasm ? { module_or_path: wasm } : undefined);
-        return m;
+        // The widget starts before the model arrives: the page's signals, consent and
+        // context() work meanwhile; what the shopper does is kept for start().
+        widget = new m.Widget(tag);
+        // dataLayer pushes from now on: each argument goes to Rust, which read the earlier ones.
+        const dl = w.dataLayer;
+        if (Array.isArray(dl)) {
+          const push = dl.push;
+          dl.push = function (...args) {
+            const r = push.apply(this, args);
+            for (const e of args) try { widget && widget.layer(e); } catch (_) { /* never break the page's push */ }
+            return r;
+          };
+        }
+        for (const [name, args] of calls.splice(0)) try { widget[name](...args); } catch (e) { warn(name + ' failed', e); }
       }),
       fetch(url, { credentials: 'same-origin', integrity: modelSri || '' }).then(async (r) => {
         if (!r.ok) throw new Error('model ' + url.pathname + ': HTTP ' + r.status);
@@ -87,18 +100,10 @@ async function boot() {
       }),
       (wanted || d.querySelector('script[data-attune-prompts]')) && loadPrompts(),
     ]);
-    widget = new glue.Widget(new Uint8Array(bytes), tag, prompter || undefined);
-    // dataLayer pushes from now on: each argument goes to Rust, which read the earlier ones.
-    const dl = w.dataLayer;
-    if (Array.isArray(dl)) {
-      const push = dl.push;
-      dl.push = function (...args) {
-        const r = push.apply(this, args);
-        for (const m of args) try { widget.layer(m); } catch (_) { /* never break the page's push */ }
-        return r;
-      };
-    }
-    for (const [name, args] of calls.splice(0)) try { widget[name](...args); } catch (e) { warn(name + ' failed', e); }
+    // attune.prompts(config) may have come while the files loaded: the prompts start
+    // before the kept events are recorded, so that they see those too.
+    const p = prompter || (wanted && (await loadPrompts()));
+    widget.start(new Uint8Array(bytes), p || undefined);
     define((el, change) => widget.element(el, change));
     return true;
   } catch (e) {

@@ -21,6 +21,10 @@ pub struct Engine {
     cap: usize,
 }
 
+fn alloc_zero() -> Vec<u32> {
+    vec![0]
+}
+
 /// What a placement element (or `attune.recommend`) asks for.
 pub struct Ask<'a> {
     pub placement: &'a str,
@@ -68,6 +72,28 @@ impl Engine {
 }
 
 impl Engine {
+    /// An engine with no items yet: the widget keeps the profile and its settings while
+    /// the model downloads ([`Engine::set_model`]).
+    pub fn empty() -> Engine {
+        let parts = attune_core::ModelParts { offsets: alloc_zero(), ..Default::default() };
+        let model = Model::from_parts(parts).unwrap_or_else(|_| unreachable!());
+        Engine { rules: Rules::new(0), model, profile: Profile::new(), retention_days: RETENTION_DAYS as f64, cap: MAX_EVENTS }
+    }
+
+    /// The shop's model arrives: catalog facts start again from the model's own; the
+    /// profile and the numeric settings stay.
+    pub fn set_model(&mut self, bytes: &[u8]) -> Result<(), JsError> {
+        let model = Model::from_bytes(bytes).map_err(|e| model_error(&e))?;
+        let mut rules = Rules::new(model.len());
+        rules.max_per_category = self.rules.max_per_category;
+        rules.price_band = self.rules.price_band;
+        rules.min_score = self.rules.min_score;
+        rules.rebuy_all = self.rules.rebuy_all;
+        self.rules = rules;
+        self.model = model;
+        Ok(())
+    }
+
     pub fn model(&self) -> &Model {
         &self.model
     }

@@ -104,6 +104,7 @@ fn flush() {
 
 static SHEET: Sheet = Sheet::new(CSS);
 
+#[inline(never)]
 fn shadow(host: &Element) -> Option<ShadowRoot> {
     let root = dom::shadow(host, &SHEET)?;
     // The shopper's buttons (one listener per root; the browser ignores a repeat).
@@ -111,6 +112,7 @@ fn shadow(host: &Element) -> Option<ShadowRoot> {
     Some(root)
 }
 
+#[inline(never)]
 fn title(s: &State, i: u32) -> String {
     let m = s.engine.model();
     match m.title(i).map(str::trim) {
@@ -168,6 +170,7 @@ fn recs(s: &mut State, host: &Element) -> Result<(), &'static str> {
 }
 
 /// The honest reason under a card.
+#[inline(never)]
 fn reason(s: &State, why: Why) -> String {
     match why {
         Why::BoughtWith(src) => concat(&["Often bought with ", &title(s, src)]),
@@ -408,6 +411,7 @@ pub fn action(e: &Event) {
     }
 }
 
+#[inline(never)]
 fn note(host: &Element, text: &str) {
     with(|s| {
         s.notes.retain(|n| &n.0 != host);

@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Event, HtmlInputElement};
 
-use crate::widget::{as_id, listener, with, State};
+use crate::widget::{as_id, listener, with, Fact, State};
 
 /// GA4 event → Attune event type.
 const GA: [(&str, &str); 7] = [
@@ -41,6 +41,7 @@ extern "C" {
 }
 
 /// `String(v)` ("" if that throws).
+#[inline(never)]
 pub fn js_string(v: &JsValue) -> String {
     match v.as_string() {
         Some(s) => s,
@@ -49,6 +50,7 @@ pub fn js_string(v: &JsValue) -> String {
 }
 
 /// `String(v)`, with `null` and `undefined` as "" (as `Array.join` writes them).
+#[inline(never)]
 pub fn js_string_or_empty(v: &JsValue) -> String {
     if v.is_undefined() || v.is_null() {
         String::new()
@@ -58,22 +60,10 @@ pub fn js_string_or_empty(v: &JsValue) -> String {
 }
 
 /// `Number(v)`, `None` when that is NaN.
+#[inline(never)]
 pub fn number(v: &JsValue) -> Option<f64> {
     let n = v.as_f64().unwrap_or_else(|| number_of(v).unwrap_or(f64::NAN));
     (!n.is_nan()).then_some(n)
-}
-
-/// `parseInt(s, 10)`: leading blanks, a sign and digits; `None` without digits.
-pub fn parse_int(s: &str) -> Option<i64> {
-    let s = s.trim_start();
-    let (neg, digits) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let end = digits.bytes().position(|b| !b.is_ascii_digit()).unwrap_or(digits.len());
-    let n: i64 = digits[..end].parse().ok()?;
-    Some(if neg { -n } else { n })
 }
 
 /// A search as it is kept: blanks folded, trimmed, at most 100 characters.
@@ -83,6 +73,7 @@ pub fn search_text(q: &str) -> String {
 }
 
 /// Space-separated ids of a list (or of one id).
+#[inline(never)]
 pub fn ids(v: &JsValue) -> String {
     if Array::is_array(v) {
         let all: Vec<String> = dom::items(v).iter().map(as_id).collect();
@@ -92,11 +83,13 @@ pub fn ids(v: &JsValue) -> String {
     }
 }
 
+#[inline(never)]
 pub fn split(s: &str) -> Vec<String> {
     s.split_whitespace().map(String::from).collect()
 }
 
 /// `{type, item}` for the prompts when the page passed no object.
+#[inline(never)]
 pub fn event_object(kind: &str, value: &str) -> JsValue {
     let o = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&o, &"type".into(), &kind.into());
@@ -122,7 +115,8 @@ pub fn config() -> JsValue {
 
 /// Everything the page says at load: the dataLayer so far, JSON-LD, `data-attune-*`, the
 /// purchases of a confirmation page and the page's own item (a view).
-pub fn read_page(s: &mut State, cfg: &JsValue) {
+pub fn read_page(s: &mut State) {
+    let cfg = s.cfg_value();
     let w: JsValue = dom::window().into();
     let mut dl = get(&w, "dataLayer");
     if dl.is_undefined() || dl.is_null() {
@@ -157,7 +151,7 @@ pub fn read_page(s: &mut State, cfg: &JsValue) {
     for i in split(&attr("[data-attune-purchase]", "data-attune-purchase").unwrap_or_default()) {
         s.record("purchase", &i, JsValue::UNDEFINED);
     }
-    if !s.auto_item.is_empty() && get(cfg, "autoView") != JsValue::FALSE {
+    if !s.auto_item.is_empty() && get(&cfg, "autoView") != JsValue::FALSE {
         let item = s.auto_item.clone();
         s.record("view", &item, JsValue::UNDEFINED);
     }
@@ -291,6 +285,7 @@ fn ld(s: &mut State, j: &JsValue, top: bool) {
 }
 
 /// What the page says about an item's availability, price (major units) and category.
+#[inline(never)]
 fn fact(s: &mut State, id: &str, avail: &JsValue, price: &JsValue, cat: &JsValue) {
     if id.is_empty() {
         return;
@@ -298,16 +293,15 @@ fn fact(s: &mut State, id: &str, avail: &JsValue, price: &JsValue, cat: &JsValue
     if !avail.is_undefined() && !avail.is_null() {
         let a = js_string(avail).to_ascii_lowercase();
         let gone = ["outofstock", "soldout", "discontinued", "false"].iter().any(|w| a.ends_with(w));
-        s.engine.rule(if gone { "unavailable" } else { "available" }, "", id);
+        s.facts.push((if gone { "unavailable" } else { "available" }, Fact::Text(String::new()), id.into()));
     }
     if !price.is_undefined() && !price.is_null() && price.as_string().as_deref() != Some("") {
         if let Some(p) = number(price).filter(|p| p.is_finite()) {
-            let minor = (p * s.money.per_major).round();
-            s.engine.rule("price", &dom::num(minor.max(0.0) as u64), id);
+            s.facts.push(("price", Fact::Price(p), id.into()));
         }
     }
     if let Some(c) = cat.as_string() {
-        s.engine.rule("category", &c, id);
+        s.facts.push(("category", Fact::Text(c), id.into()));
     }
 }
 

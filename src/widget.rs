@@ -79,6 +79,15 @@ pub struct Tag {
     pub item_url: Option<String>,
     pub images: bool,
     pub k: Option<usize>,
+    /// `data-currency`: the page's currency over the model's.
+    pub currency: Option<String>,
+}
+
+/// A catalog fact the page stated before the model arrived.
+pub enum Fact {
+    Text(String),
+    /// A price in major units (minor units need the model's `price_digits`).
+    Price(f64),
 }
 
 enum PromptCall {
@@ -98,6 +107,8 @@ pub struct State {
     pub persist: bool,
     /// localStorage failed or holds a newer format: memory only for this page.
     broken: bool,
+    /// The model is in ([`Widget::start`]).
+    started: bool,
     pub days: f64,
     /// Consent by source (page, gpc, gcm, tcf, shopify).
     consent: Vec<(&'static str, bool)>,
@@ -109,6 +120,10 @@ pub struct State {
     seen: Vec<String>,
     /// Events recorded while the widget starts, applied once consent is known.
     queue: Option<Vec<(String, String, f64, JsValue)>>,
+    /// Catalog facts from the page, applied once the model is in: (kind, value, id).
+    pub facts: Vec<(&'static str, Fact, String)>,
+    /// The page's config (`<script data-attune-config>`).
+    cfg: JsValue,
     /// The page's item (JSON-LD, body attribute): recorded as a view.
     pub auto_item: String,
     /// GA4: the last `ecommerce` object, which a bare event reuses (like GTM).
@@ -128,27 +143,33 @@ static STATE: Local<Option<State>> = Local::new(None);
 /// Runs `f` on the widget's state (None before it started, or when re-entered), then makes
 /// the calls into the prompts module that `f` left in the outbox.
 pub fn with<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
-    let (r, calls, prompter) = STATE.with(|s| {
+    let r = STATE.with(|s| s.as_mut().map(f))??;
+    send_prompts();
+    Some(r)
+}
+
+/// The calls into the prompts module that the last `with` left in the outbox, made with
+/// the state released (not generic: one copy, whatever `with` ran).
+#[inline(never)]
+fn send_prompts() {
+    let Some((calls, p)) = STATE.with(|s| {
         let s = s.as_mut()?;
-        let r = f(s);
-        let calls = core::mem::take(&mut s.outbox);
-        let p = if calls.is_empty() { None } else { s.prompter.as_ref().map(|p| AsRef::<JsValue>::as_ref(p).clone()) };
-        Some((r, calls, p))
-    })??;
-    if let Some(p) = prompter {
-        let p: Prompter = p.unchecked_into();
-        for c in calls {
-            let done = match &c {
-                PromptCall::Start(cfg, now, store) => p.start(cfg, *now, *store),
-                PromptCall::Signal(ev, at) => p.signal(ev, *at),
-                PromptCall::Forget => p.forget(),
-            };
-            if let Err(e) = done {
-                dom::warn_err("help prompts are off", &e);
-            }
+        let p: Prompter = AsRef::<JsValue>::as_ref(s.prompter.as_ref()?).clone().unchecked_into();
+        Some((core::mem::take(&mut s.outbox), p))
+    })
+    .flatten() else {
+        return;
+    };
+    for c in calls {
+        let done = match &c {
+            PromptCall::Start(cfg, now, store) => p.start(cfg, *now, *store),
+            PromptCall::Signal(ev, at) => p.signal(ev, *at),
+            PromptCall::Forget => p.forget(),
+        };
+        if let Err(e) = done {
+            dom::warn_err("help prompts are off", &e);
         }
     }
-    Some(r)
 }
 
 /// The page's Attune: `window.attune` forwards here (js/attune.js).
@@ -159,12 +180,11 @@ pub struct Widget {
 
 #[wasm_bindgen]
 impl Widget {
-    /// Starts Attune on this page: validates the model, reads the tag, the config and the
-    /// page's signals, settles consent and loads the stored profile. `prompter`: the help
-    /// prompts module, when the page configures prompts.
+    /// Attune on this page, before its model arrives: reads the tag, the config, the
+    /// consent the page states and the page's signals (kept until [`Widget::start`]), so
+    /// that `attune.context()` and `attune.track()` work while the model downloads.
     #[wasm_bindgen(constructor)]
-    pub fn new(model: &[u8], tag: Option<Element>, prompter: Option<Prompter>) -> Result<Widget, JsError> {
-        let engine = Engine::new(model)?;
+    pub fn new(tag: Option<Element>) -> Widget {
         let data = |name: &str| tag.as_ref().and_then(|t| t.get_attribute(name));
         let cfg = signals::config();
         let opt = |name: &str| get(&cfg, name);
@@ -179,15 +199,11 @@ impl Widget {
             consent.push(("gpc", false));
         }
         let days = signals::number(&opt("retentionDays")).filter(|d| *d > 0.0).unwrap_or(90.0);
-        let currency = data("data-currency")
-            .or_else(|| engine.model().meta("currency").map(String::from))
-            .unwrap_or_default();
-        let digits = engine.model().meta("price_digits").and_then(|d| d.parse::<i32>().ok());
-        let money = money(&currency, digits);
         let tag_settings = Tag {
             item_url: data("data-item-url"),
             images: data("data-images").as_deref() != Some("off"),
-            k: data("data-k").and_then(|k| signals::parse_int(&k)).filter(|k| *k > 0).map(|k| k as usize),
+            k: data("data-k").map(|k| js_sys::parse_int(&k, 10)).filter(|k| *k > 0.0).map(|k| k as usize),
+            currency: data("data-currency"),
         };
         let now = dom::now();
         let channel = BroadcastChannel::new(KEY).ok();
@@ -195,20 +211,23 @@ impl Widget {
             dom::listen(c, "message", &listener(), false, false);
         }
         let state = State {
-            engine,
+            engine: Engine::empty(),
             tag: tag_settings,
-            money,
+            money: money("", None),
             page: Page::default(),
             session: Session { count: 1, start: now, last: 0.0 },
             paused: false,
             persist: false,
             broken: false,
+            started: false,
             days,
             consent,
             waiting: false,
             mode,
             seen: Vec::new(),
             queue: Some(Vec::new()),
+            facts: Vec::new(),
+            cfg: cfg.clone(),
             auto_item: String::new(),
             ecommerce: JsValue::UNDEFINED,
             prompter: None,
@@ -220,10 +239,33 @@ impl Widget {
         };
         STATE.with(|s| *s = Some(state));
         with(|s| {
-            s.configure(&cfg);
-            signals::read_page(s, &cfg);
+            s.engine.set("retentionDays", days);
+            s.configure_options();
+            signals::read_page(s);
         });
         signals::listen();
+        Widget { _private: () }
+    }
+
+    /// The model arrived: validates it, applies the merchant's lists and the page's
+    /// catalog facts, settles consent, loads the stored profile and records what happened
+    /// meanwhile. `prompter`: the help-prompts module, when the page configures prompts.
+    pub fn start(&self, model: &[u8], prompter: Option<Prompter>) -> Result<(), JsError> {
+        with(|s| s.engine.set_model(model)).unwrap_or(Ok(()))?;
+        with(|s| {
+            s.started = true;
+            let currency = s.tag.currency.clone().or_else(|| s.engine.model().meta("currency").map(String::from)).unwrap_or_default();
+            let digits = s.engine.model().meta("price_digits").and_then(|d| d.parse::<i32>().ok());
+            s.money = money(&currency, digits);
+            s.configure_lists();
+            for (kind, value, id) in core::mem::take(&mut s.facts) {
+                let value = match value {
+                    Fact::Text(t) => t,
+                    Fact::Price(major) => dom::num((major * s.money.per_major).round().max(0.0) as u64),
+                };
+                s.engine.rule(kind, &value, &id);
+            }
+        });
         // Consent frameworks on the page answer for themselves (docs/integration.md); their
         // callbacks may come at once, so they are asked with the state released.
         signals::consent_frameworks();
@@ -241,7 +283,7 @@ impl Widget {
             }
         });
         render::refresh();
-        Ok(Widget { _private: () })
+        Ok(())
     }
 
     /// `attune.track(event)`: what the shopper did. Never throws.
@@ -342,6 +384,7 @@ fn money(currency: &str, digits: Option<i32>) -> Money {
 }
 
 /// `typeof v === "string" || "number"` → the trimmed id, else "".
+#[inline(never)]
 pub fn as_id(v: &JsValue) -> String {
     if let Some(s) = v.as_string() {
         return s.trim().into();
@@ -405,29 +448,35 @@ struct Export<'a> {
 }
 
 /// Plain objects (never ES Maps), `null` for a missing value.
+#[inline(never)]
 pub fn to_js<T: Serialize>(v: &T) -> JsValue {
     let s = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
     v.serialize(&s).unwrap_or(JsValue::UNDEFINED)
 }
 
 impl State {
-    /// The engine's options and the merchant's lists from the page's config.
-    fn configure(&mut self, cfg: &JsValue) {
+    /// The engine's numeric options from the page's config.
+    fn configure_options(&mut self) {
+        let cfg = self.cfg.clone();
         for k in ["maxPerCategory", "priceBand", "minScore", "maxEvents"] {
-            let v = get(cfg, k);
+            let v = get(&cfg, k);
             if !v.is_undefined() && !v.is_null() {
                 self.engine.set(k, signals::number(&v).unwrap_or(f64::NAN));
             }
         }
-        self.engine.set("retentionDays", self.days);
-        self.engine.set("rebuyAll", if get(cfg, "rebuy") == JsValue::TRUE { 1.0 } else { 0.0 });
+        self.engine.set("rebuyAll", if get(&cfg, "rebuy") == JsValue::TRUE { 1.0 } else { 0.0 });
+    }
+
+    /// The merchant's lists from the page's config (they name the model's items).
+    fn configure_lists(&mut self) {
+        let cfg = self.cfg.clone();
         for k in ["unavailable", "pin", "boost", "bury", "rebuy"] {
-            let list = get(cfg, k);
+            let list = get(&cfg, k);
             if Array::is_array(&list) {
                 self.engine.rule(k, "", &signals::ids(&list));
             }
         }
-        let cats = get(cfg, "categories");
+        let cats = get(&cfg, "categories");
         if cats.is_object() {
             for name in js_sys::Object::keys(cats.unchecked_ref::<js_sys::Object>()).iter() {
                 let name = name.as_string().unwrap_or_default();
@@ -488,6 +537,7 @@ impl State {
 
     /// The stored profile (a parsed object), a blank one, or `None` when storage cannot be
     /// used for this page.
+    #[inline(never)]
     fn read(&mut self) -> Option<JsValue> {
         let raw = dom::storage(false).and_then(|s| match s.get_item(KEY)? {
             Some(v) => Ok(Some(v)),
@@ -519,6 +569,7 @@ impl State {
 
     /// Takes the stored profile `o` (a parsed object) into the engine; `merge` keeps the
     /// in-memory events after the stored ones.
+    #[inline(never)]
     fn load(&mut self, o: &JsValue, merge: bool) {
         let mut text = String::new();
         for (n, e) in dom::items(&get(o, "events")).iter().enumerate() {
@@ -567,6 +618,7 @@ impl State {
             .collect()
     }
 
+    #[inline(never)]
     fn save(&mut self) {
         if !self.persist {
             return;
@@ -597,7 +649,11 @@ impl State {
 
     /// Follows the consent state: with consent, the stored profile is loaded (and what
     /// happened before consent is saved); a denial erases what was stored.
+    #[inline(never)]
     pub fn sync(&mut self) {
+        if !self.started {
+            return; // the model's arrival syncs
+        }
         if self.consent_state() == "granted" {
             if !self.persist && !self.broken {
                 let mine = self.engine.event_count();
@@ -639,6 +695,7 @@ impl State {
     }
 
     /// Records an event at `at` (or keeps it until the widget has started).
+    #[inline(never)]
     fn apply(&mut self, kind: &str, value: &str, at: f64, ev: JsValue) {
         if self.prompter.is_some() {
             let ev = if ev.is_object() { ev } else { signals::event_object(kind, value) };
@@ -667,6 +724,7 @@ impl State {
     }
 
     /// One event from the page or the shopper; `ev` is what the page passed, if anything.
+    #[inline(never)]
     pub fn record(&mut self, kind: &str, value: &str, ev: JsValue) {
         let at = dom::now();
         if kind == "view" {
@@ -686,6 +744,7 @@ impl State {
     }
 
     /// `track({type, item | query | search_term, …})`.
+    #[inline(never)]
     pub fn track(&mut self, event: &JsValue) {
         let kind = signals::js_string(&get(event, "type"));
         let kind = if kind == "add_to_cart" { String::from("cart") } else { kind };
@@ -766,6 +825,10 @@ impl State {
         self.paused = on;
         self.save();
         render::refresh();
+    }
+
+    pub fn cfg_value(&self) -> JsValue {
+        self.cfg.clone()
     }
 
     /// The basket: as the page states it, else as the events tell it.

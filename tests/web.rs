@@ -278,6 +278,13 @@ fn placement(w: &Widget, attrs: &[(&str, &str)]) -> web_sys::Element {
     el
 }
 
+/// The widget as the bootstrap starts it: first without, then with the model.
+fn widget() -> Widget {
+    let w = Widget::new(None);
+    w.start(&model_bytes(), None).expect("a valid model");
+    w
+}
+
 fn texts(root: &web_sys::ShadowRoot, selector: &str) -> Vec<String> {
     let list = root.query_selector_all(selector).unwrap();
     (0..list.length()).map(|i| list.item(i).unwrap().text_content().unwrap_or_default()).collect()
@@ -286,7 +293,7 @@ fn texts(root: &web_sys::ShadowRoot, selector: &str) -> Vec<String> {
 #[wasm_bindgen_test]
 async fn a_placement_is_built_from_nodes_with_reasons_prices_and_safe_links() {
     storage().clear().unwrap();
-    let w = Widget::new(&model_bytes(), None, None).expect("widget");
+    let w = widget();
     let el = placement(&w, &[("placement", "similar"), ("item", "85123A")]);
     tick().await;
     let root = el.shadow_root().expect("a shadow root");
@@ -319,7 +326,7 @@ async fn a_placement_is_built_from_nodes_with_reasons_prices_and_safe_links() {
 #[wasm_bindgen_test]
 async fn the_privacy_view_says_what_is_stored_and_erases_it() {
     storage().clear().unwrap();
-    let w = Widget::new(&model_bytes(), None, None).expect("widget");
+    let w = widget();
     let ev = js_sys::JSON::parse(r#"{"type":"view","item":"85123A"}"#).unwrap();
     w.track(ev);
     let el = document().create_element("attune-privacy").unwrap();
@@ -343,7 +350,7 @@ async fn storage_faults_lose_nothing_and_never_throw() {
     // Corrupt: a fresh valid profile replaces it.
     storage().clear().unwrap();
     storage().set_item("attune", "{not json").unwrap();
-    let w = Widget::new(&model_bytes(), None, None).expect("widget");
+    let w = widget();
     w.track(js_sys::JSON::parse(r#"{"type":"cart","item":"22423"}"#).unwrap());
     let stored: serde_json_free::Stored = serde_json_free::parse(&storage().get_item("attune").unwrap().unwrap());
     assert_eq!(stored.v, 2.0);
@@ -351,14 +358,14 @@ async fn storage_faults_lose_nothing_and_never_throw() {
     // A newer format: used from memory, never overwritten.
     let newer = r#"{"v":3,"events":[],"future":true}"#;
     storage().set_item("attune", newer).unwrap();
-    let w = Widget::new(&model_bytes(), None, None).expect("widget");
+    let w = widget();
     w.track(js_sys::JSON::parse(r#"{"type":"view","item":"71053"}"#).unwrap());
     assert_eq!(storage().get_item("attune").unwrap().as_deref(), Some(newer));
     let cx = w.context();
     assert_eq!(js_sys::Reflect::get(&cx, &"stored".into()).unwrap(), JsValue::FALSE);
     // Hand-edited events: the valid ones load.
     storage().set_item("attune", r#"{"v":2,"events":[{"type":"view","item":"IMG","at":1},{"type":9},{"type":"cart","item":"LONELY","at":"x"}]}"#).unwrap();
-    let w = Widget::new(&model_bytes(), None, None).expect("widget");
+    let w = widget();
     let ex = w.export_data();
     let events = js_sys::Reflect::get(&ex, &"events".into()).unwrap();
     assert_eq!(js_sys::Array::from(&events).length(), 0, "the 1970 view is past retention; the others are invalid");

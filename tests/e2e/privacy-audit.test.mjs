@@ -82,7 +82,7 @@ function esbuildSteps() {
   assert.ok(def, "scripts/build has no ESB=(…) line");
   const [bin, ...flags] = def[1].trim().split(/\s+/);
   const steps = [...build.matchAll(/^"\$\{ESB\[@\]\}" (.*)$/gm)].map((m) => m[1].trim().split(/\s+/));
-  assert.ok(steps.length >= 3, "fewer esbuild steps than the loader, the prompts module and the glue");
+  assert.ok(steps.length >= 3, "fewer esbuild steps than the bootstrap, the glue and the prompts glue");
   return { bin: path.join(ROOT, bin), flags, steps };
 }
 
@@ -102,7 +102,7 @@ test("what www/ serves is exactly scripts/build's esbuild output of js/ and pkg/
     assert.ok(a.equals(b), `${served} is not the minification of its source (stale build? run scripts/build)`);
     outputs.push(served);
   }
-  assert.deepEqual(outputs.sort(), ["www/attune-prompts.js", "www/attune.js", "www/pkg/attune_web.js"]);
+  assert.deepEqual(outputs.sort(), ["www/attune.js", "www/pkg/attune_web.js", "www/pkg/prompts/attune_prompts.js"]);
 });
 
 test("the readable sources and the served files audit alike", () => {

@@ -22,8 +22,9 @@ const ALLOWED = [
   /^\/(index|product|cart|checkout)\.html$/,
   /^\/demo\/(shop\.css|favicon\.svg|products\.json|model\.bin)$/,
   /^\/demo\/(shop|home|product|cart|checkout|prompts)\.js$/,
-  /^\/attune(-prompts)?\.js$/,
+  /^\/attune\.js$/,
   /^\/pkg\/attune_web(\.js|_bg\.wasm)$/,
+  /^\/pkg\/prompts\/attune_prompts(\.js|_bg\.wasm)$/,
 ];
 
 let env;

@@ -61,6 +61,7 @@ pub fn now() -> f64 {
 }
 
 /// Joins string pieces (no `format!` in the Wasm).
+#[inline(never)]
 pub fn concat(parts: &[&str]) -> String {
     let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
     for p in parts {
@@ -70,6 +71,7 @@ pub fn concat(parts: &[&str]) -> String {
 }
 
 /// A whole number in decimal.
+#[inline(never)]
 pub fn num(n: u64) -> String {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
@@ -90,6 +92,7 @@ pub fn num(n: u64) -> String {
 static WARNED: Local<Vec<String>> = Local::new(Vec::new());
 
 /// `console.warn("attune: " + msg)`, once per distinct text and page.
+#[inline(never)]
 pub fn warn(msg: &str) {
     let text = concat(&["attune: ", msg]);
     let fresh = WARNED
@@ -107,12 +110,14 @@ pub fn warn(msg: &str) {
 }
 
 /// `warn(msg + " (" + the error's message + ")")`.
+#[inline(never)]
 pub fn warn_err(msg: &str, err: &JsValue) {
     let detail = error_text(err);
     warn(&concat(&[msg, " (", &detail, ")"]))
 }
 
 /// An exception's message (`err.message`, else `String(err)`).
+#[inline(never)]
 pub fn error_text(err: &JsValue) -> String {
     get(err, "message")
         .as_string()
@@ -123,6 +128,7 @@ pub fn error_text(err: &JsValue) -> String {
 // ---- reading page values --------------------------------------------------------------
 
 /// `target[key]`, `undefined` when `target` is not an object or the getter throws.
+#[inline(never)]
 pub fn get(target: &JsValue, key: &str) -> JsValue {
     if !target.is_object() && !target.is_function() {
         return JsValue::UNDEFINED;
@@ -131,11 +137,13 @@ pub fn get(target: &JsValue, key: &str) -> JsValue {
 }
 
 /// `target[i]` of an array-like.
+#[inline(never)]
 pub fn at(target: &JsValue, i: u32) -> JsValue {
     Reflect::get_u32(target, i).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// The elements of a JS array; empty for anything else.
+#[inline(never)]
 pub fn items(v: &JsValue) -> Vec<JsValue> {
     if Array::is_array(v) {
         Array::from(v).iter().collect()
@@ -145,6 +153,7 @@ pub fn items(v: &JsValue) -> Vec<JsValue> {
 }
 
 /// Calls `target[method](args…)`; `undefined` if it is not a function or throws.
+#[inline(never)]
 pub fn call(target: &JsValue, method: &str, args: &[&JsValue]) -> JsValue {
     let f = get(target, method);
     let Some(f) = f.dyn_ref::<Function>() else {
@@ -161,10 +170,12 @@ pub fn call(target: &JsValue, method: &str, args: &[&JsValue]) -> JsValue {
 
 // ---- elements -------------------------------------------------------------------------
 
+#[inline(never)]
 pub fn query(selector: &str) -> Option<Element> {
     document().query_selector(selector).ok().flatten()
 }
 
+#[inline(never)]
 pub fn query_all(selector: &str) -> Vec<Element> {
     let mut out = Vec::new();
     if let Ok(list) = document().query_selector_all(selector) {
@@ -178,6 +189,7 @@ pub fn query_all(selector: &str) -> Vec<Element> {
 }
 
 /// `<tag part="part">`; a button is `type="button"` (never submits the shop's form).
+#[inline(never)]
 pub fn el(tag: &str, part: &str) -> Element {
     let e = document().create_element(tag).unwrap_throw();
     if !part.is_empty() {
@@ -190,29 +202,35 @@ pub fn el(tag: &str, part: &str) -> Element {
 }
 
 /// An element holding `text` as a text node (`textContent`, never parsed as HTML).
+#[inline(never)]
 pub fn text_el(tag: &str, part: &str, text: &str) -> Element {
     let e = el(tag, part);
     e.set_text_content(Some(text));
     e
 }
 
+#[inline(never)]
 pub fn attr(e: &Element, name: &str, value: &str) {
     let _ = e.set_attribute(name, value);
 }
 
+#[inline(never)]
 pub fn attr_of(e: &Element, name: &str) -> Option<String> {
     e.get_attribute(name)
 }
 
+#[inline(never)]
 pub fn toggle(e: &Element, name: &str, on: bool) {
     let _ = e.toggle_attribute_with_force(name, on);
 }
 
+#[inline(never)]
 pub fn add(parent: &Node, child: &Node) {
     let _ = parent.append_child(child);
 }
 
 /// Appends every child, in order.
+#[inline(never)]
 pub fn add_all(parent: &Node, children: &[&Node]) {
     for c in children {
         add(parent, c);
@@ -220,6 +238,7 @@ pub fn add_all(parent: &Node, children: &[&Node]) {
 }
 
 /// Removes every child of `parent` except `keep`.
+#[inline(never)]
 pub fn clear_except(parent: &Node, keep: Option<&Node>) {
     let kids = parent.child_nodes();
     for i in (0..kids.length()).rev() {
@@ -231,12 +250,14 @@ pub fn clear_except(parent: &Node, keep: Option<&Node>) {
     }
 }
 
+#[inline(never)]
 pub fn focus(e: &Element) {
     if let Some(h) = e.dyn_ref::<HtmlElement>() {
         let _ = h.focus();
     }
 }
 
+#[inline(never)]
 pub fn set_style(e: &Element, property: &str, value: &str) {
     if let Some(h) = e.dyn_ref::<HtmlElement>() {
         let _ = h.style().set_property(property, value);
@@ -245,6 +266,7 @@ pub fn set_style(e: &Element, property: &str, value: &str) {
 
 /// The element an event is about: its target, or for events retargeted across a shadow
 /// boundary, the first node of its composed path.
+#[inline(never)]
 pub fn event_element(event: &web_sys::Event) -> Option<Element> {
     let path = event.composed_path();
     let first = if path.length() > 0 { path.get(0) } else { JsValue::UNDEFINED };
@@ -295,6 +317,7 @@ impl Sheet {
 }
 
 /// `host`'s open shadow root (attached on first use), themed by `sheet`.
+#[inline(never)]
 pub fn shadow(host: &Element, sheet: &Sheet) -> Option<ShadowRoot> {
     let root = match host.shadow_root() {
         Some(r) => r,
@@ -308,6 +331,7 @@ pub fn shadow(host: &Element, sheet: &Sheet) -> Option<ShadowRoot> {
 
 /// `raw` resolved against the page by the browser's URL parser, if it is http(s); else
 /// `None` (javascript:, data:, blob: and anything unparsable never reach an attribute).
+#[inline(never)]
 pub fn safe_url(raw: &str) -> Option<String> {
     let raw = raw.trim();
     if raw.is_empty() {
@@ -323,6 +347,7 @@ pub fn safe_url(raw: &str) -> Option<String> {
 
 /// `localStorage` (`session` false) or `sessionStorage`; `Err` when the browser refuses
 /// it (blocked storage, a sandboxed frame, a getter that throws).
+#[inline(never)]
 pub fn storage(session: bool) -> Result<Storage, JsValue> {
     let w = window();
     let s = if session { w.session_storage() } else { w.local_storage() };
@@ -330,6 +355,7 @@ pub fn storage(session: bool) -> Result<Storage, JsValue> {
 }
 
 /// Every key of a storage area (empty if it cannot be read).
+#[inline(never)]
 pub fn storage_keys(s: &Storage) -> Vec<String> {
     let n = s.length().unwrap_or(0);
     (0..n).filter_map(|i| s.key(i).ok().flatten()).collect()
@@ -338,6 +364,7 @@ pub fn storage_keys(s: &Storage) -> Vec<String> {
 // ---- listeners and timers -------------------------------------------------------------
 
 /// `target.addEventListener(kind, f, {capture, passive})`.
+#[inline(never)]
 pub fn listen(target: &EventTarget, kind: &str, f: &Function, capture: bool, passive: bool) {
     let o = AddEventListenerOptions::new();
     o.set_capture(capture);
@@ -346,17 +373,20 @@ pub fn listen(target: &EventTarget, kind: &str, f: &Function, capture: bool, pas
 }
 
 /// `queueMicrotask(f)`.
+#[inline(never)]
 pub fn microtask(f: &Function) {
     window().queue_microtask(f);
 }
 
 /// `setTimeout(f, ms)`; the timer's id (0 if refused).
+#[inline(never)]
 pub fn timeout(f: &Function, ms: i32) -> i32 {
     window()
         .set_timeout_with_callback_and_timeout_and_arguments_0(f, ms)
         .unwrap_or(0)
 }
 
+#[inline(never)]
 pub fn clear_timeout(id: i32) {
     window().clear_timeout_with_handle(id);
 }
