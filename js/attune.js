@@ -90,6 +90,7 @@ async function boot() {
           };
         }
         for (const [name, args] of calls.splice(0)) try { widget[name](...args); } catch (e) { warn(name + ' failed', e); }
+        define((el, change) => widget.element(el, change));
       }),
       fetch(url, { credentials: 'same-origin', integrity: modelSri || '' }).then(async (r) => {
         if (!r.ok) throw new Error('model ' + url.pathname + ': HTTP ' + r.status);
@@ -104,14 +105,13 @@ async function boot() {
     // before the kept events are recorded, so that they see those too.
     const p = prompter || (wanted && (await loadPrompts()));
     widget.start(new Uint8Array(bytes), p || undefined);
-    define((el, change) => widget.element(el, change));
     return true;
   } catch (e) {
     warn('recommendations are off', e);
-    widget = null;
     calls.length = 0;
     // Placements stay empty (their `empty` attribute lets the page release reserved space).
-    define((el, change) => change || (el.shadowRoot || el.attachShadow({ mode: 'open' }), el.toggleAttribute('empty', true)));
+    if (widget) try { widget.fail(); } catch (_) { /* already off */ }
+    else define((el, change) => change || (el.shadowRoot || el.attachShadow({ mode: 'open' }), el.toggleAttribute('empty', true)));
     return false;
   }
 }

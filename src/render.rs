@@ -127,8 +127,15 @@ fn recs(s: &mut State, host: &Element) -> Result<(), &'static str> {
     let Some(root) = shadow(host) else {
         return Ok(());
     };
+    if !s.started && !s.failed {
+        return Ok(()); // the model is on its way: the page's reserved space stays
+    }
     let dialog: Option<Node> = root.query_selector("dialog").ok().flatten().map(Into::into);
     dom::clear_except(&root, dialog.as_ref());
+    if s.failed {
+        dom::toggle(host, "empty", true);
+        return Ok(());
+    }
     let at = |n: &str| host.get_attribute(n);
     let name = at("placement").unwrap_or_default();
     let name = name.trim();
@@ -263,6 +270,9 @@ fn privacy(s: &mut State, host: &Element) -> Result<(), &'static str> {
     let Some(root) = shadow(host) else {
         return Ok(());
     };
+    if !s.started {
+        return Ok(());
+    }
     let events = s.engine.profile().events();
     let count = |kind: &str| events.iter().filter(|e| e.kind.name() == kind).count();
     let mut stored: Vec<String> = Vec::new();

@@ -108,7 +108,9 @@ pub struct State {
     /// localStorage failed or holds a newer format: memory only for this page.
     broken: bool,
     /// The model is in ([`Widget::start`]).
-    started: bool,
+    pub started: bool,
+    /// The model could not be had: placements stay empty, nothing is recorded.
+    pub failed: bool,
     pub days: f64,
     /// Consent by source (page, gpc, gcm, tcf, shopify).
     consent: Vec<(&'static str, bool)>,
@@ -220,6 +222,7 @@ impl Widget {
             persist: false,
             broken: false,
             started: false,
+            failed: false,
             days,
             consent,
             waiting: false,
@@ -251,7 +254,10 @@ impl Widget {
     /// catalog facts, settles consent, loads the stored profile and records what happened
     /// meanwhile. `prompter`: the help-prompts module, when the page configures prompts.
     pub fn start(&self, model: &[u8], prompter: Option<Prompter>) -> Result<(), JsError> {
-        with(|s| s.engine.set_model(model)).unwrap_or(Ok(()))?;
+        if let Err(e) = with(|s| s.engine.set_model(model)).unwrap_or(Ok(())) {
+            self.fail();
+            return Err(e);
+        }
         with(|s| {
             s.started = true;
             let currency = s.tag.currency.clone().or_else(|| s.engine.model().meta("currency").map(String::from)).unwrap_or_default();
@@ -284,6 +290,16 @@ impl Widget {
         });
         render::refresh();
         Ok(())
+    }
+
+    /// Attune is off on this page (the model or the Wasm could not be had): placements
+    /// show nothing (with `empty`), nothing is recorded.
+    pub fn fail(&self) {
+        with(|s| {
+            s.failed = true;
+            s.queue = Some(Vec::new());
+        });
+        render::refresh();
     }
 
     /// `attune.track(event)`: what the shopper did. Never throws.
@@ -726,6 +742,9 @@ impl State {
     /// One event from the page or the shopper; `ev` is what the page passed, if anything.
     #[inline(never)]
     pub fn record(&mut self, kind: &str, value: &str, ev: JsValue) {
+        if self.failed {
+            return;
+        }
         let at = dom::now();
         if kind == "view" {
             if self.seen.iter().any(|s| s == value) {
@@ -784,6 +803,9 @@ impl State {
     }
 
     fn recommend(&mut self, o: &JsValue) -> Vec<String> {
+        if !self.started || self.failed {
+            return Vec::new();
+        }
         let k = get(o, "k");
         let k = if k.is_undefined() || k.is_null() {
             None
