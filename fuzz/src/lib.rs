@@ -182,3 +182,72 @@ fn scratch_file(data: &[u8]) -> PathBuf {
     f.write_all(data).expect("write scratch file");
     path
 }
+
+/// A help-prompt configuration (JSON, written by the merchant or pasted into a page) → the
+/// config validator and the rules engine, and the prompts' stored memory (its text form,
+/// which any page script can change) → `Memory::from_text`. The first byte picks which.
+/// JSON is read with serde_json into the `Value` the browser's `JSON.parse` would give.
+/// Invariants: every error names its field (`path: problem`) unless it is about the whole
+/// config, which then has no rules; the engine shows only the config's rules and schedules
+/// ticks only in the future; a memory read back from its own text is the same memory.
+pub fn prompt_config(data: &[u8]) {
+    use attune_core::prompts::{self, Memory, Prompts, Signal, Value};
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
+    if mode & 1 == 1 {
+        if let Some(m) = Memory::from_text(text) {
+            let again = Memory::from_text(&m.to_text()).expect("its own text is a memory");
+            assert_eq!(again, m, "a memory reads back from its own text");
+        }
+        return;
+    }
+    let Ok(value) = serde_json::from_str::<Value>(text) else {
+        return;
+    };
+    let config = prompts::parse(&value);
+    for e in &config.errors {
+        let line = e.message();
+        if e.path.is_empty() {
+            assert!(config.rules.is_empty() && config.errors.len() == 1, "{line}");
+        } else {
+            assert!(line.starts_with(&e.path) && line[e.path.len()..].starts_with(": "), "{line}");
+        }
+    }
+    assert!(config.per_page <= 3 && config.per_session <= 20);
+    let n = config.rules.len();
+    assert!(n <= prompts::config::MAX_RULES);
+    let t0 = 1_732_590_000_000.0;
+    let mut p = Prompts::new(config, Memory::default(), t0, "/product?id=1", mode & 2 == 2);
+    let signals = [
+        Signal::View("A".into(), "mugs".into()),
+        Signal::Variant("size".into(), "S".into()),
+        Signal::Variant("size".into(), "M".into()),
+        Signal::Variant("size".into(), "S".into()),
+        Signal::Cart("A".into()),
+        Signal::Search(0.0),
+        Signal::Scroll(2000.0),
+        Signal::Scroll(0.0),
+        Signal::Hidden,
+        Signal::Visible,
+        Signal::PointerLeftTop,
+        Signal::View("B".into(), "mugs".into()),
+    ];
+    let mut now = t0;
+    for (k, s) in signals.into_iter().enumerate() {
+        now += 1000.0 * (rest.get(k).copied().unwrap_or(7) as f64);
+        if let Some(i) = p.signal(s, now) {
+            assert!(i < n, "only the config's rules show");
+            p.closed(k % 2 == 0);
+        }
+        if let Some(next) = p.next_tick(now) {
+            assert!(next > now, "ticks are scheduled in the future");
+            assert!(p.tick(next).is_none_or(|i| i < n));
+        }
+    }
+    let m = p.memory().clone();
+    assert_eq!(Memory::from_text(&m.to_text()), Some(m));
+}

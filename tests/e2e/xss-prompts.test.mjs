@@ -24,7 +24,9 @@ const ALLOWED_TAGS = new Set(["div", "section", "h2", "p", "table", "thead", "tb
 const CONFIG = {
   rules: [{ id: "cmp", when: "compare", items: PER, show: "compare", title: "Compare these", fields: ["fit"] }],
 };
-const norm = (s) => String(s).replace(/[\s\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]+/gu, "");
+// The prompts module is Rust: page text crosses into it as UTF-8, so a lone UTF-16
+// surrogate (ill-formed text) arrives as U+FFFD, which is what toWellFormed() gives.
+const norm = (s) => String(s).toWellFormed().replace(/[\s\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]+/gu, "");
 
 let canary;
 let server;
@@ -38,7 +40,9 @@ before(async () => {
   server = await pageServer(
     {
       "/model.bin": ["application/octet-stream", readFileSync(path.join(WWW, "demo/model.bin"))],
-      "/attune-prompts.js": ["text/javascript", () => readFileSync(path.join(WWW, "attune-prompts.js"))],
+      // The help-prompts module (crates/attune-prompts-web), as the bootstrap imports it.
+      "/pkg/prompts/attune_prompts.js": ["text/javascript", () => readFileSync(path.join(WWW, "pkg/prompts/attune_prompts.js"))],
+      "/pkg/prompts/attune_prompts_bg.wasm": ["application/wasm", () => readFileSync(path.join(WWW, "pkg/prompts/attune_prompts_bg.wasm"))],
       "/p.html": [
         "text/html; charset=utf-8",
         `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>xss prompts</title>

@@ -1,10 +1,10 @@
 //! The fuzz targets' entry points (fuzz/src/lib.rs, included as is) under property tests,
 //! so CI exercises the same code paths on every build without libFuzzer: model bytes
 //! (mutated real models, with and without a repaired checksum), order exports (mutated
-//! CSV), and the stored profile's text form. (The help-prompt config is JavaScript now,
-//! fuzzed by fuzz/js/prompt-config.mjs.) Each entry point asserts its own invariants (a
-//! parsed model re-encodes to the same bytes; a built model parses; a profile's text form
-//! reads back); here it must also never panic. Inputs the fuzzer
+//! CSV), the stored profile's text form, and help-prompt configurations (mutated JSON) and
+//! memories. Each entry point asserts its own invariants (a parsed model re-encodes to the
+//! same bytes; a built model parses; a profile's text form reads back; a prompt config's
+//! errors name their fields; a prompt memory reads back); here it must also never panic. Inputs the fuzzer
 //! found interesting can be kept in fuzz/regressions/<target>/ and are replayed too.
 
 #[path = "../../../fuzz/src/lib.rs"]
@@ -41,6 +41,15 @@ const CSV: &str = "customer,item,quantity,order,title,price\n\
 const PROFILE: &str =
     "\x19view\t1\t1732590000000\ncart\t2\t1732590042000\nsearch\tred mug\t1732590050000\n\
 not_interested\t3\t1732590060000\npurchase\tA\t1732590070000\nremove_from_cart\t2\t1732590080000";
+
+const CONFIG: &str = r#"{"perPage": 1, "perSession": 3, "neverOn": ["/checkout"],
+ "rules": [{"id": "size", "when": "dwell", "seconds": 30, "show": "help", "title": "Size?",
+            "link": {"text": "Guide", "href": "/size"}},
+           {"id": "cmp", "when": "compare", "items": 2, "show": "compare", "title": "Comparing?"},
+           {"id": "none", "when": "no_results", "show": "survey", "cooldownHours": 0}]}"#;
+
+const MEMORY: &str = "\x01attune-prompts 1\np\t3\t1732590001000\t1\t1\nr\tsize\t1732590001000\t1\n\
+v\t85123A\t2\t3\nc\t22457\ns\t85123A\tHearts";
 
 /// Byte-level mutations: flips, overwrites, truncation, insertion.
 fn mutate(base: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
@@ -90,6 +99,16 @@ proptest! {
     fn profile_texts_never_panic(b in mutate(PROFILE.as_bytes().to_vec())) {
         entry::profile_text(&b);
     }
+
+    #[test]
+    fn prompt_configs_never_panic(b in mutate([b"\0", CONFIG.as_bytes()].concat())) {
+        entry::prompt_config(&b);
+    }
+
+    #[test]
+    fn prompt_memories_never_panic(b in mutate(MEMORY.as_bytes().to_vec())) {
+        entry::prompt_config(&b);
+    }
 }
 
 #[test]
@@ -101,6 +120,11 @@ fn the_entry_points_accept_their_seeds() {
     entry::model_bytes(&input);
     entry::order_export(CSV.as_bytes());
     entry::profile_text(PROFILE.as_bytes());
+    entry::prompt_config(&[b"\0", CONFIG.as_bytes()].concat());
+    entry::prompt_config(MEMORY.as_bytes());
+    let value: attune_core::prompts::Value = serde_json::from_str(CONFIG).unwrap();
+    let c = attune_core::prompts::parse(&value);
+    assert_eq!((c.rules.len(), c.errors.len()), (3, 0), "the seed config is valid");
     let (events, dropped) = attune_core::profile::Profile::parse_text(&PROFILE[1..], 500);
     assert_eq!((events.len(), dropped), (6, 0));
     // The CSV seed really imports (so mutations start from a valid export).
@@ -119,6 +143,7 @@ fn fuzz_regressions_replay() {
     for (target, f) in [
         ("model_parse", entry::model_bytes as fn(&[u8])),
         ("order_import", entry::order_export),
+        ("prompt_config", entry::prompt_config),
         ("profile_text", entry::profile_text),
     ] {
         let Ok(files) = std::fs::read_dir(dir.join(target)) else {

@@ -216,9 +216,12 @@ pub fn emit(host: &Element, name: &str, detail: &str) {
     }
 }
 
-/// The one listener function of a Prompts instance, for every event and the timer.
-pub fn handler(f: impl FnMut(JsValue) + 'static) -> js_sys::Function {
-    let c = Closure::<dyn FnMut(JsValue)>::new(f);
+/// The one listener function of a Prompts instance, for every event and the timer. `Fn`,
+/// not `FnMut`: the page may re-enter it (our own focus move or DOM change fires focusin,
+/// focusout…) and wasm-bindgen throws into the page when an `FnMut` closure is re-entered;
+/// the state's borrow drops such a nested call instead (lib.rs `with`).
+pub fn handler(f: impl Fn(JsValue) + 'static) -> js_sys::Function {
+    let c = Closure::<dyn Fn(JsValue)>::new(f);
     let f = c.as_ref().unchecked_ref::<js_sys::Function>().clone();
     // Lives as long as the page: the listeners hold it (a dropped closure would throw).
     c.forget();

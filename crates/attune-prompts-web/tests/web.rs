@@ -6,6 +6,8 @@
 //!
 //! Run: wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver crates/attune-prompts-web
 
+#![cfg(target_arch = "wasm32")]
+
 use attune_prompts_web::Prompts;
 use js_sys::Function;
 use wasm_bindgen::JsValue;
