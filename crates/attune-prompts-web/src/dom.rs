@@ -9,7 +9,7 @@ use attune_core::prompts::Value;
 use attune_dom::{document, window};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{CustomEvent, CustomEventInit, Event, HtmlElement, KeyboardEvent, MouseEvent};
+use web_sys::{CustomEvent, CustomEventInit, Event};
 
 pub use attune_dom::{add, attr, attr_of, el, now, query, query_all, text_el};
 pub use web_sys::Element;
@@ -125,14 +125,15 @@ pub fn focus_inside(host: &Element) -> bool {
         .is_some()
 }
 
+// Focus, events and flags through property reads and method calls (Reflect, already
+// imported): each typed web-sys accessor or `instanceof` check is one more import and glue
+// function.
 pub fn focus(e: &Element) {
-    attune_dom::focus(e)
+    attune_dom::call(e, "focus", &[]);
 }
 
 pub fn blur(e: &Element) {
-    if let Some(h) = e.dyn_ref::<HtmlElement>() {
-        let _ = h.blur();
-    }
+    attune_dom::call(e, "blur", &[]);
 }
 
 pub fn connected(e: &Element) -> bool {
@@ -174,35 +175,40 @@ pub fn prop(e: &Element, name: &str) -> String {
 }
 
 pub fn editable(e: &Element) -> bool {
-    e.dyn_ref::<HtmlElement>()
-        .is_some_and(|h| h.is_content_editable())
+    attune_dom::get(e, "isContentEditable").as_bool() == Some(true)
 }
 
 // ---- events ---------------------------------------------------------------------------
 
+/// An event (the listener's argument), or `None` (the timer calls it with nothing).
 pub fn as_event(v: &JsValue) -> Option<&Event> {
-    v.dyn_ref::<Event>()
+    v.is_object().then(|| v.unchecked_ref::<Event>())
 }
 
 pub fn kind(e: &Event) -> String {
-    e.type_()
+    attune_dom::get(e, "type").as_string().unwrap_or_default()
 }
 
+/// The event's target if it is an element (it has a tag name).
 pub fn target(e: &Event) -> Option<Element> {
-    e.target().and_then(|t| t.dyn_into::<Element>().ok())
+    let t = attune_dom::get(e, "target");
+    attune_dom::get(&t, "tagName")
+        .is_string()
+        .then(|| t.unchecked_into::<Element>())
 }
 
 /// The pointer left the window through its top edge (a `mouseout` to nowhere).
 pub fn left_through_top(e: &Event) -> bool {
-    e.dyn_ref::<MouseEvent>()
-        .is_some_and(|m| m.related_target().is_none() && m.client_y() <= 0)
+    attune_dom::get(e, "relatedTarget").is_null()
+        && attune_dom::get(e, "clientY")
+            .as_f64()
+            .is_some_and(|y| y <= 0.0)
 }
 
 /// An Escape key press that no page handler has taken.
 pub fn escape(e: &Event) -> bool {
-    e.dyn_ref::<KeyboardEvent>()
-        .is_some_and(|k| k.key() == "Escape")
-        && !e.default_prevented()
+    attune_dom::get(e, "key").as_string().as_deref() == Some("Escape")
+        && attune_dom::get(e, "defaultPrevented").as_bool() != Some(true)
 }
 
 /// Dispatches `name` (bubbling, composed) on `host` with `detail` (JSON text).
