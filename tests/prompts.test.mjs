@@ -480,7 +480,7 @@ test('search with no results, via track(); the JS API config; forget() erases th
   await page.goto(env.origin + '/api.html');
   await ready(page);
   await page.clock.runFor(1_000);
-  assert.equal(t.requests.some((u) => u.endsWith('/attune-prompts.js')), false, 'no prompt code without a prompt config');
+  assert.equal(t.requests.some((u) => u.includes('/pkg/prompts/')), false, 'no prompt code without a prompt config');
   await page.evaluate(() =>
     window.attune.prompts({ rules: [{ id: 'none', when: 'no_results', show: 'help', title: 'No match', text: 'Try one word.' }] }),
   );
@@ -655,7 +655,7 @@ test('a memory stored before the engine moved from Wasm to JS still holds; a dam
 });
 
 // The prompts follow consent changes: js/attune.js's sync() hands the module the same config
-// again, which attune-prompts.js takes as "only storage changed".
+// again, which the prompts module (crates/attune-prompts-web) takes as "only storage changed".
 test('consent given later stores the prompt memory; withdrawn, it is erased and stays so', async () => {
   const t = await open();
   const { page } = t;
