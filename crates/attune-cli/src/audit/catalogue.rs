@@ -416,6 +416,13 @@ pub const REFLECT_DANGER: &[&str] = &[
     "Function",
 ];
 
+/// Properties whose write makes a request, navigates or injects markup or CSS.
+pub const WRITE_DANGER: &[&str] = &[
+    "location", "src", "href", "srcset", "srcdoc", "innerHTML", "outerHTML", "action",
+    "formAction", "ping", "cookie", "cssText", "poster", "background", "codebase", "archive",
+    "lowsrc", "imageSrcset", "imagesrcset", "attributionSrc", "httpEquiv", "manifest",
+];
+
 /// Names of the global object itself: `window.fetch` is `fetch`.
 pub const GLOBAL_NAMES: &[&str] = &[
     "window",

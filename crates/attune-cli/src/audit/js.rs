@@ -17,7 +17,7 @@ use oxc_allocator::Allocator;
 use oxc_ast::ast::*;
 use oxc_ast_visit::{walk, Visit};
 use oxc_semantic::{Scoping, SemanticBuilder, SymbolId};
-use oxc_span::{GetSpan, SourceType, Span};
+use oxc_span::{SourceType, Span};
 use oxc_syntax::scope::ScopeFlags;
 
 use super::catalogue::{DOCUMENT_PROPS, GLOBAL_NAMES, WINDOW_PROPS};
@@ -53,7 +53,9 @@ pub enum Write<'a> {
     Index(&'a Write<'a>, Option<usize>),
     /// Argument `i` of every call of the local function `f`.
     Arg(SymbolId, usize),
-    /// The default of a parameter or pattern (`function f(x = window)`), a value too.
+    /// A number (`x++`).
+    Number,
+    /// A value the audit cannot see (a callback's parameter, `for … in`, `catch`).
     Unknown,
 }
 
@@ -66,6 +68,11 @@ pub struct LocalFn<'a> {
     /// parameters take values the audit cannot see.
     pub escapes: bool,
     pub exported: bool,
+    /// Exported as `default` or `initSync`: the glue's init, called by the loader (which
+    /// is judged where it calls it).
+    pub init: bool,
+    /// What it returns (`return x`, an arrow's expression body).
+    pub returns: Vec<&'a Expression<'a>>,
 }
 
 /// A parsed file with its scopes and the bindings of every symbol.
@@ -128,6 +135,7 @@ pub fn parse<'a>(arena: &'a Allocator, source: &'a str) -> Js<'a> {
     let mut b = Binder {
         js: &mut js,
         exporting: false,
+        current: Vec::new(),
     };
     b.visit_program(program);
     // A function referenced other than as a callee escapes.
@@ -151,6 +159,8 @@ pub fn is_entry_name(name: &str) -> bool {
 struct Binder<'j, 'a> {
     js: &'j mut Js<'a>,
     exporting: bool,
+    /// The local function whose body is being read (for its returns).
+    current: Vec<Option<SymbolId>>,
 }
 
 impl<'a> Binder<'_, 'a> {
@@ -315,6 +325,7 @@ impl<'a> Visit<'a> for Binder<'_, 'a> {
                         self.js.fns.entry(s).or_default().exported = true;
                     }
                     // Visit the function's body without binding its parameters again.
+                    self.current.push(Some(s));
                     match init.without_parentheses() {
                         Expression::FunctionExpression(f) => {
                             if let Some(body) = &f.body {
@@ -322,10 +333,14 @@ impl<'a> Visit<'a> for Binder<'_, 'a> {
                             }
                         }
                         Expression::ArrowFunctionExpression(f) => {
+                            if let Some(e) = f.get_expression() {
+                                self.js.fns.entry(s).or_default().returns.push(e);
+                            }
                             self.visit_arrow_function_body(&f.body)
                         }
                         _ => {}
                     }
+                    self.current.pop();
                     return;
                 }
             }
@@ -343,9 +358,11 @@ impl<'a> Visit<'a> for Binder<'_, 'a> {
         self.params(sym, &it.params);
         let exporting = self.exporting;
         self.exporting = false;
+        self.current.push(sym);
         if let Some(body) = &it.body {
             self.visit_function_body(body);
         }
+        self.current.pop();
         self.exporting = exporting;
         let _ = flags;
     }
@@ -353,7 +370,17 @@ impl<'a> Visit<'a> for Binder<'_, 'a> {
     fn visit_arrow_function_expression(&mut self, it: &ArrowFunctionExpression<'a>) {
         let it: &'a ArrowFunctionExpression<'a> = unsafe { &*(it as *const _) };
         self.params(None, &it.params);
+        self.current.push(None);
         self.visit_arrow_function_body(&it.body);
+        self.current.pop();
+    }
+
+    fn visit_return_statement(&mut self, it: &ReturnStatement<'a>) {
+        let it: &'a ReturnStatement<'a> = unsafe { &*(it as *const _) };
+        if let (Some(Some(f)), Some(a)) = (self.current.last(), &it.argument) {
+            self.js.fns.entry(*f).or_default().returns.push(a);
+        }
+        walk::walk_return_statement(self, it);
     }
 
     fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
@@ -416,7 +443,7 @@ impl<'a> Visit<'a> for Binder<'_, 'a> {
     fn visit_update_expression(&mut self, it: &UpdateExpression<'a>) {
         if let SimpleAssignmentTarget::AssignmentTargetIdentifier(id) = &it.argument {
             let s = self.symbol_of(id);
-            self.add(s, Write::Unknown);
+            self.add(s, Write::Number);
         }
         walk::walk_update_expression(self, it);
     }
@@ -454,7 +481,10 @@ impl<'a> Visit<'a> for Binder<'_, 'a> {
         for s in &it.specifiers {
             if let ModuleExportName::IdentifierReference(id) = &s.local {
                 if let Some(sym) = self.symbol_of(id) {
-                    self.js.fns.entry(sym).or_default().exported = true;
+                    let init = matches!(s.exported.name().as_str(), "default" | "initSync");
+                    let f = self.js.fns.entry(sym).or_default();
+                    f.exported = true;
+                    f.init |= init;
                 }
             }
         }
@@ -673,7 +703,7 @@ impl<'a> Js<'a> {
         }
         match *w {
             Write::Expr(e) => Some(vec![e]),
-            Write::Unknown => None,
+            Write::Unknown | Write::Number => None,
             Write::Arg(f, i) => {
                 let f = self.fns.get(&f)?;
                 if f.escapes || f.exported || f.calls.is_empty() {
@@ -782,26 +812,126 @@ impl<'a> Js<'a> {
                 out.insert(Val::Other);
                 out
             }
-            Write::Arg(..) | Write::Unknown => other(),
+            Write::Arg(..) | Write::Unknown | Write::Number => other(),
         }
     }
 
     /// Whether a binding takes its value from a parameter of an exported function (or a
     /// property of one): a value the importing file supplies.
     pub fn from_exported_param(&self, w: &Write<'a>) -> bool {
+        self.supplied(w, 0)
+    }
+
+    fn supplied(&self, w: &Write<'a>, d: u32) -> bool {
+        if d > 8 {
+            return false;
+        }
         match *w {
-            Write::Arg(f, _) => self.fns.get(&f).is_some_and(|f| f.exported),
-            Write::Key(i, _) | Write::Index(i, _) => self.from_exported_param(i),
+            Write::Arg(f, i) => self.fns.get(&f).is_some_and(|f| {
+                f.init
+                    || !f.escapes
+                        && !f.exported
+                        && !f.calls.is_empty()
+                        && f.calls.iter().all(|args| {
+                            args.get(i)
+                                .and_then(|a| a.as_expression())
+                                .is_some_and(|e| self.supplied(&Write::Expr(e), d + 1))
+                        })
+            }),
+            Write::Key(i, _) | Write::Index(i, _) => self.supplied(i, d + 1),
             Write::Expr(e) => match inner(e) {
                 Expression::Identifier(id) => self.symbol(id).is_some_and(|s| {
-                    self.exported_params.contains(&s)
-                        || self.writes.get(&s).is_some_and(|ws| {
-                            ws.iter().any(|w| matches!(w, Write::Arg(..)) && self.from_exported_param(w))
-                        })
+                    self.writes.get(&s).is_some_and(|ws| {
+                        ws.iter().any(|w| matches!(w, Write::Arg(..)) && self.supplied(w, d + 1))
+                    })
                 }),
                 _ => false,
             },
-            Write::Unknown => false,
+            Write::Unknown | Write::Number => false,
+        }
+    }
+
+    /// Whether `e` can only be a number (or a string of digits): no property name, URL or
+    /// CSS function can come of it.
+    pub fn numeric(&self, e: &Expression<'a>, d: u32) -> bool {
+        if d > 10 {
+            return false;
+        }
+        use BinaryOperator as B;
+        match inner(e) {
+            Expression::NumericLiteral(_) | Expression::BigIntLiteral(_) => true,
+            Expression::UpdateExpression(_) => true,
+            Expression::UnaryExpression(u) => matches!(
+                u.operator,
+                UnaryOperator::UnaryNegation | UnaryOperator::UnaryPlus | UnaryOperator::BitwiseNot
+            ),
+            Expression::BinaryExpression(b) => match b.operator {
+                B::Addition => self.numeric(&b.left, d + 1) && self.numeric(&b.right, d + 1),
+                B::Subtraction | B::Multiplication | B::Division | B::Remainder
+                | B::Exponential | B::ShiftLeft | B::ShiftRight | B::ShiftRightZeroFill
+                | B::BitwiseOR | B::BitwiseXOR | B::BitwiseAnd => true,
+                _ => false,
+            },
+            Expression::ConditionalExpression(c) => {
+                self.numeric(&c.consequent, d + 1) && self.numeric(&c.alternate, d + 1)
+            }
+            Expression::CallExpression(c) => {
+                let arg0 = c.arguments.first().and_then(|a| a.as_expression());
+                match inner(&c.callee) {
+                    Expression::Identifier(id) if self.symbol(id).is_none() => match id.name.as_str() {
+                        "Number" | "parseInt" | "parseFloat" => true,
+                        "String" => arg0.is_some_and(|a| self.numeric(a, d + 1)),
+                        _ => false,
+                    },
+                    Expression::Identifier(id) => self.symbol(id).is_some_and(|s| {
+                        self.fns.get(&s).is_some_and(|f| {
+                            !f.returns.is_empty() && f.returns.iter().all(|r| self.numeric(r, d + 1))
+                        })
+                    }),
+                    Expression::StaticMemberExpression(m) => {
+                        matches!(m.property.name.as_str(), "toFixed" | "toPrecision")
+                            || matches!(inner(&m.object), Expression::Identifier(o) if o.name == "Math" && self.symbol(o).is_none())
+                    }
+                    _ => false,
+                }
+            }
+            Expression::StaticMemberExpression(m) => m.property.name == "length",
+            Expression::Identifier(id) => self.symbol(id).is_some_and(|s| {
+                let ws = self.writes.get(&s).map(Vec::as_slice).unwrap_or(&[]);
+                !ws.is_empty()
+                    && !self.busy.borrow().contains(&s)
+                    && {
+                        self.busy.borrow_mut().insert(s);
+                        let ok = ws.iter().all(|w| match w {
+                            Write::Number => true,
+                            Write::Expr(x) => self.numeric(x, d + 1),
+                            _ => false,
+                        });
+                        self.busy.borrow_mut().remove(&s);
+                        ok
+                    }
+            }),
+            _ => false,
+        }
+    }
+
+    /// Whether `e` is the Wasm instance's exports (or a member of them): a value passed
+    /// there is handed to the Wasm.
+    pub fn is_wasm_exports(&self, e: &Expression<'a>, d: u32) -> bool {
+        if d > 8 {
+            return false;
+        }
+        match inner(e) {
+            Expression::StaticMemberExpression(m) => {
+                m.property.name == "exports" || self.is_wasm_exports(&m.object, d + 1)
+            }
+            Expression::ComputedMemberExpression(m) => self.is_wasm_exports(&m.object, d + 1),
+            Expression::Identifier(id) => self.symbol(id).is_some_and(|s| {
+                self.writes.get(&s).is_some_and(|ws| {
+                    ws.iter().any(|w| matches!(w, Write::Expr(x) if self.is_wasm_exports(x, d + 1)))
+                })
+            }),
+            _ => false,
         }
     }
 

@@ -66,6 +66,8 @@ pub struct Checker<'c, 'a> {
     pub strings: &'c BTreeSet<String>,
     /// Whether anything from the catalogue was listed (for a glue function).
     pub listed_any: bool,
+    /// Names narrowed by an enclosing test (`if (k === 'a' || k === 'b')`).
+    narrow: Vec<(oxc_semantic::SymbolId, BTreeSet<String>)>,
     /// Import entries are judged only when the Wasm imports them.
     pub skip_entries: bool,
     class_depth: u32,
@@ -82,33 +84,42 @@ fn globals(v: &Vals) -> impl Iterator<Item = &Vec<String>> {
     })
 }
 
+/// DOM constructors: their prototypes hold every element's setters and methods.
+fn dom_constructor(name: &str) -> bool {
+    (name.starts_with("HTML") || name.starts_with("SVG"))
+        && !INERT_GLOBALS.contains(&name)
+        || matches!(
+            name,
+            "Element" | "Node" | "Document" | "Window" | "EventTarget" | "Location" | "Navigator"
+                | "History" | "FontFace" | "Worklet" | "CSS" | "DOMParser" | "Range"
+                | "CSSStyleDeclaration" | "StyleSheet" | "XSLTProcessor" | "Function"
+                | "Reflect" | "ServiceWorkerContainer"
+        )
+}
+
 /// A global value that must not flow beyond what the audit follows: the global object,
-/// the document, navigator, location, network-capable constructors and functions, their
-/// prototypes, and members the audit cannot name.
+/// the document, navigator, location, network-capable constructors and functions, DOM
+/// prototypes, and members of those the audit cannot name.
 fn dangerous(p: &[String]) -> bool {
     let Some(first) = p.first() else {
         return true;
     };
-    if p.iter().any(|s| s == "*" || s == "prototype") {
-        return true;
-    }
     let last = p.last().map(String::as_str).unwrap_or("");
-    if GUARDED.contains(&last) || network(last).is_some() || is_sink(last) {
+    if GUARDED.contains(&last) && !(p.len() > 1 && last == "style" && false) || network(last).is_some() || is_sink(last) {
         return true;
     }
-    if p.len() == 1 {
-        if INERT_GLOBALS.contains(&first.as_str()) {
-            return false;
+    let container = |q: &[String]| {
+        q.is_empty()
+            || matches!(q, [x] if matches!(x.as_str(), "document" | "navigator" | "location" | "history"))
+            || dom_constructor(&q[0]) && (q.len() == 1 || q.iter().any(|s| s == "prototype"))
+    };
+    for (i, seg) in p.iter().enumerate() {
+        if seg == "*" && container(&p[..i]) {
+            return true;
         }
-        return first.starts_with("HTML")
-            || first.starts_with("SVG")
-            || matches!(
-                first.as_str(),
-                "Element" | "Node" | "Document" | "Window" | "EventTarget" | "Location"
-                    | "Navigator" | "History" | "FontFace" | "Worklet" | "CSS"
-                    | "DOMParser" | "Range" | "CSSStyleDeclaration" | "StyleSheet"
-                    | "CSSStyleSheet" | "XSLTProcessor" | "Notification"
-            );
+    }
+    if dom_constructor(first) && (p.len() == 1 || p.iter().any(|s| s == "prototype")) {
+        return true;
     }
     false
 }
@@ -134,6 +145,7 @@ impl<'c, 'a> Checker<'c, 'a> {
             generic,
             strings,
             listed_any: false,
+            narrow: Vec::new(),
             skip_entries: matches!(mode, Mode::TopLevel),
             class_depth: 0,
         }
@@ -320,7 +332,20 @@ impl<'c, 'a> Checker<'c, 'a> {
             }
             _ => {}
         }
-        if !local_fn {
+        let to_wasm = match callee_in {
+            Expression::StaticMemberExpression(m) => self.js.is_wasm_exports(&m.object, 0),
+            _ => false,
+        };
+        if to_wasm {
+            // Handed to the Wasm (the externref table): what the Wasm can do with it is
+            // judged through its imports.
+            for a in args.iter().filter_map(|a| a.as_expression()) {
+                if globals(&self.js.eval(a)).any(|p| p.is_empty()) {
+                    let s = self.site(a.span());
+                    self.generic.global.push(s);
+                }
+            }
+        } else if !local_fn {
             self.args_escape(args, "passed to a function");
         }
         for (name, obj) in names {
@@ -588,7 +613,7 @@ impl<'c, 'a> Checker<'c, 'a> {
         if self.import_mode() {
             return; // the Wasm's data is checked for url( as a whole
         }
-        if self.js.strings(v).is_none() {
+        if self.js.strings(v).is_none() && !self.js.numeric(v, 0) {
             self.violate(
                 "CSS from data",
                 span,
@@ -677,6 +702,23 @@ impl<'c, 'a> Checker<'c, 'a> {
         e: &Expression<'a>,
         d: u32,
     ) -> std::result::Result<(ChannelKind, String), String> {
+        match self.url_kind_in(e, d) {
+            Ok(Some(k)) => Ok(k),
+            Ok(None) => Err(format!(
+                "{}: only what the importing file passes",
+                self.js.text(e.span())
+            )),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `Ok(None)`: a value supplied by the file importing the glue's init, judged where
+    /// that file calls it (`glue_init`).
+    fn url_kind_in(
+        &mut self,
+        e: &Expression<'a>,
+        d: u32,
+    ) -> std::result::Result<Option<(ChannelKind, String)>, String> {
         let e = inner(e);
         let text = self.js.text(e.span());
         if d > 8 {
@@ -693,10 +735,10 @@ impl<'c, 'a> Checker<'c, 'a> {
                             let kinds: Option<BTreeSet<ChannelKind>> =
                                 specs.iter().map(|s| self.own_file(s)).collect();
                             return match kinds {
-                                Some(k) if k.len() == 1 => Ok((
+                                Some(k) if k.len() == 1 => Ok(Some((
                                     *k.iter().next().expect("one"),
                                     specs.into_iter().collect::<Vec<_>>().join(", "),
-                                )),
+                                ))),
                                 _ => Err(format!("{text}: not a file of this bundle")),
                             };
                         }
@@ -705,17 +747,17 @@ impl<'c, 'a> Checker<'c, 'a> {
             }
         }
         if self.model_derived(e, 0) {
-            return Ok((
+            return Ok(Some((
                 ChannelKind::Model,
                 format!("{text} (the script tag's data-model attribute)"),
-            ));
+            )));
         }
         if let Some(specs) = self.js.strings(e) {
             let kinds: Option<BTreeSet<ChannelKind>> =
                 specs.iter().map(|s| self.own_file(s)).collect();
             return match kinds {
                 Some(k) if k == BTreeSet::from([ChannelKind::OwnWasm]) => {
-                    Ok((ChannelKind::OwnWasm, specs.into_iter().collect::<Vec<_>>().join(", ")))
+                    Ok(Some((ChannelKind::OwnWasm, specs.into_iter().collect::<Vec<_>>().join(", "))))
                 }
                 _ => Err(specs
                     .iter()
@@ -730,6 +772,7 @@ impl<'c, 'a> Checker<'c, 'a> {
             };
             let name = id.name.to_string();
             let mut found = None;
+            let mut supplied = false;
             let writes = self.js.writes.get(&sym).cloned().unwrap_or_default();
             for w in &writes {
                 let exprs = match self.js.write_exprs(w, 0) {
@@ -738,6 +781,7 @@ impl<'c, 'a> Checker<'c, 'a> {
                         // The glue's init takes its URL from the importing file, which is
                         // judged where it calls it (`glue_init`).
                         if self.js.from_exported_param(w) {
+                            supplied = true;
                             continue;
                         }
                         return Err(format!("{name}: a value the audit cannot trace"));
@@ -755,15 +799,20 @@ impl<'c, 'a> Checker<'c, 'a> {
                     if matches!(xi, Expression::Identifier(o) if self.js.symbol(o) == Some(sym)) {
                         continue;
                     }
-                    match self.url_kind(x, d + 1) {
-                        Ok(k) => {
+                    match self.url_kind_in(x, d + 1) {
+                        Ok(Some(k)) => {
                             found.get_or_insert(k);
                         }
+                        Ok(None) => supplied = true,
                         Err(e) => return Err(format!("{name} = {e}")),
                     }
                 }
             }
-            return found.ok_or_else(|| format!("{name}: no URL the audit can trace"));
+            return match (found, supplied) {
+                (Some(k), _) => Ok(Some(k)),
+                (None, true) => Ok(None),
+                (None, false) => Err(format!("{name}: no URL the audit can trace")),
+            };
         }
         Err(text)
     }
@@ -926,12 +975,27 @@ impl<'c, 'a> Checker<'c, 'a> {
             if self.import_mode() {
                 let s = self.site(span);
                 self.generic.reflect_set.push(s);
-            } else {
+            } else if globals(&obj).any(|p| dangerous(p)) {
                 self.violate(
                     "computed property write",
                     span,
-                    format!("{target_text} = …: a property named by data can be a URL or location"),
+                    format!("{target_text} = …: a property of a browser global named by data"),
                 );
+            } else {
+                // A property named by data: judged by the names the file holds.
+                let held: Vec<String> = self
+                    .strings
+                    .iter()
+                    .filter(|s| WRITE_DANGER.contains(&s.as_str()))
+                    .cloned()
+                    .collect();
+                for h in held {
+                    self.violate(
+                        &format!("[{h:?}] = …"),
+                        span,
+                        format!("{target_text} = …: a property named by data, and the file holds this name"),
+                    );
+                }
             }
             return;
         };
@@ -972,13 +1036,56 @@ impl<'c, 'a> Checker<'c, 'a> {
     /// `window[k]` with `k` one of several constants (not all harmless): a name chosen at
     /// run time, reported as one violation rather than judged per name.
     fn computed_choice(&self, obj: &Vals, keys: &BTreeSet<String>, key: &Expression<'a>) -> bool {
-        is_global(obj)
+        globals(obj).any(|p| dangerous(p))
             && !self.import_mode()
             && !(keys.len() == 1 && matches!(inner(key), Expression::StringLiteral(_)))
             && !keys.iter().all(|k| harmless_global(k))
     }
 
+    /// The constants a property key may be: as `strings`, or as narrowed by a test.
+    fn key_strings(&self, k: &Expression<'a>) -> Option<BTreeSet<String>> {
+        if let Expression::Identifier(id) = inner(k) {
+            if let Some(sym) = self.js.symbol(id) {
+                if let Some((_, set)) = self.narrow.iter().rev().find(|(s, _)| *s == sym) {
+                    return Some(set.clone());
+                }
+            }
+        }
+        self.js.strings(k)
+    }
+
+    /// `x === 'a' || x === 'b'`: the symbol and the constants it equals when the test holds.
+    fn equalities(&self, test: &Expression<'a>) -> Option<(oxc_semantic::SymbolId, BTreeSet<String>)> {
+        match inner(test) {
+            Expression::LogicalExpression(l) if l.operator == LogicalOperator::Or => {
+                let (a, mut x) = self.equalities(&l.left)?;
+                let (b, y) = self.equalities(&l.right)?;
+                (a == b).then(|| {
+                    x.extend(y);
+                    (a, x)
+                })
+            }
+            Expression::BinaryExpression(b)
+                if matches!(b.operator, BinaryOperator::StrictEquality | BinaryOperator::Equality) =>
+            {
+                let (id, lit) = match (inner(&b.left), inner(&b.right)) {
+                    (Expression::Identifier(id), Expression::StringLiteral(s))
+                    | (Expression::StringLiteral(s), Expression::Identifier(id)) => (id, s),
+                    _ => return None,
+                };
+                Some((self.js.symbol(id)?, BTreeSet::from([lit.value.to_string()])))
+            }
+            _ => None,
+        }
+    }
+
     fn member_keys(&self, m: &MemberExpression<'a>) -> (Vals, Option<BTreeSet<String>>) {
+        if let MemberExpression::ComputedMemberExpression(c) = m {
+            if self.js.numeric(&c.expression, 0) {
+                return (self.js.eval(&c.object), Some(BTreeSet::new()));
+            }
+            return (self.js.eval(&c.object), self.key_strings(&c.expression));
+        }
         match m {
             MemberExpression::StaticMemberExpression(s) => (
                 self.js.eval(&s.object),
@@ -1059,7 +1166,7 @@ impl<'a> Visit<'a> for Checker<'_, 'a> {
                 }
             }
             None => {
-                let dangerous_obj = globals(&obj).any(|p| dangerous(p) || p.len() <= 1);
+                let dangerous_obj = globals(&obj).any(|p| dangerous(p));
                 if self.import_mode() {
                     if is_global(&obj) || obj.contains(&Val::Other) {
                         let s = self.site(it.span);
@@ -1334,6 +1441,22 @@ impl<'a> Visit<'a> for Checker<'_, 'a> {
     fn visit_throw_statement(&mut self, it: &ThrowStatement<'a>) {
         self.escape(&it.argument, "thrown");
         walk::walk_throw_statement(self, it);
+    }
+
+    fn visit_if_statement(&mut self, it: &IfStatement<'a>) {
+        self.visit_expression(&it.test);
+        let n = self.equalities(&it.test);
+        let pushed = n.is_some();
+        if let Some(n) = n {
+            self.narrow.push(n);
+        }
+        self.visit_statement(&it.consequent);
+        if pushed {
+            self.narrow.pop();
+        }
+        if let Some(alt) = &it.alternate {
+            self.visit_statement(alt);
+        }
     }
 
     fn visit_with_statement(&mut self, it: &WithStatement<'a>) {
