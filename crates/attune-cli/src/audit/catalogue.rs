@@ -423,6 +423,15 @@ pub const WRITE_DANGER: &[&str] = &[
     "lowsrc", "imageSrcset", "imagesrcset", "attributionSrc", "httpEquiv", "manifest",
 ];
 
+/// Methods that reach the network, navigate or run code when called.
+pub const CALL_DANGER: &[&str] = &[
+    "fetch", "fetchLater", "open", "sendBeacon", "write", "writeln", "submit",
+    "requestSubmit", "eval", "setTimeout", "setInterval", "postMessage", "importScripts",
+    "assign", "navigate", "insertAdjacentHTML", "setHTMLUnsafe", "createContextualFragment",
+    "registerProtocolHandler", "setAttribute", "setAttributeNS", "createElement",
+    "createElementNS", "register", "addModule",
+];
+
 /// Names of the global object itself: `window.fetch` is `fetch`.
 pub const GLOBAL_NAMES: &[&str] = &[
     "window",

@@ -85,6 +85,11 @@ pub struct Js<'a> {
     /// Parameters of functions that are exported: their values come from the importing
     /// file (the glue's init is called by the loader).
     pub exported_params: HashSet<SymbolId>,
+    /// Per symbol: the method names and properties read on it (`x.push(…)` → "push"),
+    /// and what `x.push(…)` was given: a local array only filled by `push` and read by
+    /// `splice`/`slice`/`length`/iteration holds exactly what was pushed.
+    pub uses: HashMap<SymbolId, Vec<&'a str>>,
+    pub pushes: HashMap<SymbolId, Vec<&'a Expression<'a>>>,
     /// The glue's Wasm imports: `__wbg_…: function (…) {…}`, by import name.
     pub entries: Vec<(&'a str, &'a Function<'a>)>,
     pub errors: Vec<String>,
@@ -125,6 +130,8 @@ pub fn parse<'a>(arena: &'a Allocator, source: &'a str) -> Js<'a> {
         writes: HashMap::new(),
         fns: HashMap::new(),
         exported_params: HashSet::new(),
+        uses: HashMap::new(),
+        pushes: HashMap::new(),
         entries: Vec::new(),
         errors,
         arena,
@@ -455,7 +462,37 @@ impl<'a> Visit<'a> for Binder<'_, 'a> {
                 self.js.fns.entry(s).or_default().calls.push(&it.arguments);
             }
         }
+        if let Expression::StaticMemberExpression(m) = it.callee.without_parentheses() {
+            if let Expression::Identifier(id) = m.object.without_parentheses() {
+                if let Some(s) = self.symbol_of(id) {
+                    match m.property.name.as_str() {
+                        "push" => {
+                            for a in &it.arguments {
+                                match a.as_expression() {
+                                    Some(e) => self.js.pushes.entry(s).or_default().push(e),
+                                    None => self.js.uses.entry(s).or_default().push("(spread)"),
+                                }
+                            }
+                        }
+                        "splice" if it.arguments.len() > 2 => {
+                            self.js.uses.entry(s).or_default().push("(insert)")
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
         walk::walk_call_expression(self, it);
+    }
+
+    fn visit_static_member_expression(&mut self, it: &StaticMemberExpression<'a>) {
+        if let Expression::Identifier(id) = it.object.without_parentheses() {
+            if let Some(s) = self.symbol_of(id) {
+                let name: &'a str = self.js.arena.alloc_str(it.property.name.as_str());
+                self.js.uses.entry(s).or_default().push(name);
+            }
+        }
+        walk::walk_static_member_expression(self, it);
     }
 
     fn visit_object_property(&mut self, it: &ObjectProperty<'a>) {
@@ -724,6 +761,10 @@ impl<'a> Js<'a> {
             Write::Index(inner_w, idx) => {
                 let mut out = Vec::new();
                 for x in self.write_exprs(inner_w, d + 1)? {
+                    if let (Some(pushed), None) = (self.pushed(x), idx) {
+                        out.extend(pushed);
+                        continue;
+                    }
                     for arr in self.resolve_literal(x, d)? {
                         let Expression::ArrayExpression(arr) = arr else {
                             return None;
@@ -771,6 +812,38 @@ impl<'a> Js<'a> {
                 Some(out)
             }
         }
+    }
+
+    /// The elements of a local array only ever filled by `push` (`x`, `x.splice(…)`,
+    /// `x.slice(…)`): what was pushed.
+    fn pushed(&self, x: &'a Expression<'a>) -> Option<Vec<&'a Expression<'a>>> {
+        let x = match inner(x) {
+            Expression::CallExpression(c) => match inner(&c.callee) {
+                Expression::StaticMemberExpression(m)
+                    if matches!(m.property.name.as_str(), "splice" | "slice") =>
+                {
+                    &m.object
+                }
+                _ => return None,
+            },
+            e => e,
+        };
+        let Expression::Identifier(id) = inner(x) else {
+            return None;
+        };
+        let sym = self.symbol(id)?;
+        let writes = self.writes.get(&sym)?;
+        let empty = matches!(writes.as_slice(), [Write::Expr(e)]
+            if matches!(inner(e), Expression::ArrayExpression(a) if a.elements.is_empty()));
+        let uses = self.uses.get(&sym).map(Vec::as_slice).unwrap_or(&[]);
+        let refs = self.scoping.get_resolved_reference_ids(sym).len();
+        // Every reference is a member use (`x.push`, `x.length`, …): the array goes nowhere.
+        let ok_uses = uses
+            .iter()
+            .all(|u| matches!(*u, "push" | "splice" | "slice" | "length"));
+        (empty && ok_uses && uses.len() >= refs && refs > 0).then(|| {
+            self.pushes.get(&sym).cloned().unwrap_or_default()
+        })
     }
 
     /// `x` as the array or object literals it is bound to (through constants).

@@ -281,15 +281,33 @@ impl<'c, 'a> Checker<'c, 'a> {
                         if self.import_mode() {
                             let s = self.site(span);
                             self.generic.call.push(s);
-                        } else if !is_global(&obj) {
+                        } else if globals(&obj).any(|p| dangerous(p)) {
                             self.violate(
                                 "computed method call",
                                 span,
                                 format!(
-                                    "{}: a method named by data can be any browser API",
+                                    "{}: a method of a browser global named by data",
                                     self.js.text(callee.span())
                                 ),
                             );
+                        } else {
+                            // A method named by data: judged by the names the file holds.
+                            let held: Vec<String> = self
+                                .strings
+                                .iter()
+                                .filter(|s| CALL_DANGER.contains(&s.as_str()))
+                                .cloned()
+                                .collect();
+                            for h in held {
+                                self.violate(
+                                    &format!("[{h:?}](…)"),
+                                    span,
+                                    format!(
+                                        "{}: a method named by data, and the file holds this name",
+                                        self.js.text(callee.span())
+                                    ),
+                                );
+                            }
                         }
                     }
                 }
@@ -458,8 +476,22 @@ impl<'c, 'a> Checker<'c, 'a> {
         fn ok<'a>(c: &mut Checker<'_, 'a>, e: &Expression<'a>) -> bool {
             match inner(e) {
                 Expression::Identifier(id) if id.name == "undefined" => true,
+                Expression::UnaryExpression(u) if u.operator == UnaryOperator::Void => true,
                 Expression::ConditionalExpression(x) => {
                     ok(c, &x.consequent) && ok(c, &x.alternate)
+                }
+                // `a && b` is `a` only when `a` is falsy (no URL but the page's own).
+                Expression::LogicalExpression(l) if l.operator == LogicalOperator::And => {
+                    ok(c, &l.right)
+                }
+                Expression::Identifier(id) if c.js.symbol(id).is_some() => {
+                    let sym = c.js.symbol(id).expect("resolved");
+                    let writes = c.js.writes.get(&sym).cloned().unwrap_or_default();
+                    !writes.is_empty()
+                        && writes.iter().all(|w| {
+                            c.js.write_exprs(w, 0)
+                                .is_some_and(|xs| xs.iter().all(|x| ok(c, x)))
+                        })
                 }
                 Expression::CallExpression(call) => {
                     matches!(inner(&call.callee), Expression::Identifier(id) if id.name == "fetch")
