@@ -314,7 +314,13 @@ impl<'c, 'a> Checker<'c, 'a> {
             }
             Expression::Identifier(id) => {
                 if let Some(sym) = self.js.symbol(id) {
-                    local_fn = self.js.fns.contains_key(&sym);
+                    // A local function whose every use is a direct call: its parameters
+                    // take exactly these arguments, and are followed there.
+                    local_fn = self
+                        .js
+                        .fns
+                        .get(&sym)
+                        .is_some_and(|f| !f.escapes && !f.exported);
                 }
                 let v = self.js.eval(callee_in);
                 if v.contains(&Val::Other) && self.import_mode() && !local_fn {
@@ -339,8 +345,8 @@ impl<'c, 'a> Checker<'c, 'a> {
                     }
                 }
             }
-            Expression::CallExpression(_) | Expression::ChainExpression(_) => {
-                // `f()()`, `(0, x.y)()`: judged by the value.
+            _ => {
+                // `f()()`, `(0, x.y)()`, `(a || fetch)()`: judged by the value.
                 let v = self.js.eval(callee_in);
                 for p in globals(&v) {
                     if let Some((last, rest)) = p.split_last() {
@@ -348,7 +354,6 @@ impl<'c, 'a> Checker<'c, 'a> {
                     }
                 }
             }
-            _ => {}
         }
         let to_wasm = match callee_in {
             Expression::StaticMemberExpression(m) => self.js.is_wasm_exports(&m.object, 0),
@@ -419,7 +424,7 @@ impl<'c, 'a> Checker<'c, 'a> {
             }
             "setAttribute" | "setAttributeNS" => {
                 let at = usize::from(name == "setAttributeNS");
-                self.set_attribute(Self::arg(args, at), span)
+                self.set_attribute(Self::arg(args, at), Self::arg(args, at + 1), span)
             }
             "createElement" | "createElementNS" => {
                 let at = usize::from(name == "createElementNS");
@@ -577,13 +582,47 @@ impl<'c, 'a> Checker<'c, 'a> {
         });
     }
 
-    fn set_attribute(&mut self, name: Option<&Expression<'a>>, span: Span) {
+    /// `el.src = v`, `el.href = v`, `setAttribute('src', v)` in JS: the page's code names
+    /// the URL, so it must be one the audit can read (a constant, or a `blob:` URL made
+    /// here); a URL computed from data could carry it anywhere. (The Wasm's own `src` and
+    /// `href` are the catalog image and link channels, judged by its literals.)
+    fn url_write(&mut self, attr: &str, value: &Expression<'a>, span: Span) {
+        let kind = if attr == "src" { ChannelKind::CatalogImage } else { ChannelKind::Link };
+        if self.import_mode() {
+            self.channel(kind, span, format!("element.{attr} set by the Wasm"));
+            return;
+        }
+        let blob = matches!(inner(value), Expression::CallExpression(c)
+            if matches!(inner(&c.callee), Expression::StaticMemberExpression(m)
+                if m.property.name == "createObjectURL"));
+        match self.js.strings(value) {
+            Some(urls) => {
+                let shown = urls.into_iter().collect::<Vec<_>>().join(", ");
+                self.channel(kind, span, format!("{attr} = {shown}"))
+            }
+            None if blob => self.channel(kind, span, format!("{attr} = a blob: URL made here")),
+            None => self.violate(
+                &format!("{attr} = …"),
+                span,
+                format!(
+                    "{}: an element URL computed from data is requested (or followed) with the data in it",
+                    self.js.text(value.span())
+                ),
+            ),
+        }
+    }
+
+    fn set_attribute(&mut self, name: Option<&Expression<'a>>, value: Option<&Expression<'a>>, span: Span) {
         let names = name.and_then(|n| self.js.strings(n));
         match names {
             Some(names) => {
                 for n in names {
                     let s = self.site(span);
-                    check_attr(&n, &s, self.report);
+                    let l = n.to_ascii_lowercase();
+                    match (l.as_str(), value) {
+                        ("src" | "href", Some(v)) if !self.import_mode() => self.url_write(&l, v, span),
+                        _ => check_attr(&n, &s, self.report),
+                    }
                 }
             }
             None if self.import_mode() => {
@@ -645,7 +684,15 @@ impl<'c, 'a> Checker<'c, 'a> {
         if self.import_mode() {
             return; // the Wasm's data is checked for url( as a whole
         }
-        if self.js.strings(v).is_none() && !self.js.numeric(v, 0) {
+        if let Some(texts) = self.js.strings(v) {
+            for t in texts {
+                if let Some(needle) = css_loads(&t) {
+                    self.violate(&format!("CSS {needle}"), span, "a stylesheet string can load a URL");
+                }
+            }
+            return;
+        }
+        if !self.js.numeric(v, 0) {
             self.violate(
                 "CSS from data",
                 span,
@@ -1002,7 +1049,13 @@ impl<'c, 'a> Checker<'c, 'a> {
     }
 
     /// `target = value` where the target is a member: the property's name decides.
-    fn judge_set(&mut self, obj: Vals, key: Option<BTreeSet<String>>, value: &Expression<'a>, span: Span, target_text: &str) {
+    fn judge_set(&mut self, obj: Vals, key: Option<BTreeSet<String>>, value: &Expression<'a>, span: Span, target_text: &str, target_obj: Option<&Expression<'a>>) {
+        // `new Image().src = …` is reported as `new Image()`.
+        if let Some(Expression::NewExpression(n)) = target_obj.map(inner) {
+            if matches!(inner(&n.callee), Expression::Identifier(id) if matches!(id.name.as_str(), "Image" | "Audio")) {
+                return;
+            }
+        }
         let Some(keys) = key else {
             if self.import_mode() {
                 let s = self.site(span);
@@ -1044,8 +1097,7 @@ impl<'c, 'a> Checker<'c, 'a> {
                 {
                     self.violate(&format!("location.{k}"), span, "navigates to a URL")
                 }
-                "src" => self.channel(ChannelKind::CatalogImage, span, "element.src set by the bundle"),
-                "href" => self.channel(ChannelKind::Link, span, "element.href set by the bundle"),
+                "src" | "href" => self.url_write(k, value, span),
                 "cookie" => self.violate(
                     "document.cookie (write)",
                     span,
@@ -1348,7 +1400,7 @@ impl<'a> Visit<'a> for Checker<'_, 'a> {
                 if let Some(m) = t.as_member_expression() {
                     let (obj, keys) = self.member_keys(m);
                     let text = self.js.text(m.span());
-                    self.judge_set(obj, keys, &it.right, it.span, &text);
+                    self.judge_set(obj, keys, &it.right, it.span, &text, Some(m.object()));
                     self.escape(&it.right, "stored in an object");
                 } else if it.operator == AssignmentOperator::Assign {
                     // Destructuring assignment: keys reached; values followed in js.rs.
