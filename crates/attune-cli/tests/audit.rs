@@ -571,3 +571,51 @@ fn every_hostile_line_fails_in_the_loader_and_in_the_glue() {
     let passed = passed.into_inner().unwrap();
     assert!(passed.is_empty(), "{} of {n} hostile cases PASSED:\n{}", passed.len(), passed.join("\n"));
 }
+
+#[test]
+fn every_hostile_glue_function_fails_when_the_wasm_imports_it() {
+    const IMPORT: &str = "__wbg_hostile_0123456789abcdef";
+    let cases: Vec<(String, String, String)> =
+        std::fs::read_to_string(crate_fixtures().join("hostile/entries.txt"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| {
+                let mut p = l.splitn(3, '|').map(str::trim);
+                let (c, lits, body) = (p.next().unwrap(), p.next().unwrap(), p.next().unwrap());
+                (c.to_string(), lits.to_string(), body.to_string())
+            })
+            .collect();
+    assert!(cases.len() >= 25, "{}", cases.len());
+    let mut passed = Vec::new();
+    for (i, (c, lits, body)) in cases.iter().enumerate() {
+        let dir = tmp(&format!("entry-{i}"));
+        copy_dir(&crate_fixtures().join("websys"), &dir);
+        let glue = dir.join("pkg/attune_web.js");
+        let text = std::fs::read_to_string(&glue).unwrap();
+        let text = text.replacen(
+            "__proto__: null,",
+            &format!("__proto__: null,\n        {IMPORT}: function(arg0, arg1, arg2) {{ {body} }},"),
+            1,
+        );
+        std::fs::write(&glue, text).unwrap();
+        let mut desc = format!("import ./attune_web_bg.js {IMPORT}\n");
+        for l in lits.split(',').filter(|l| !l.is_empty()) {
+            desc.push_str(&format!("literal {l}\n"));
+        }
+        std::fs::write(dir.join("pkg/attune_web_bg.wasm"), build_wasm(&desc)).unwrap();
+        let r = run_dir(&dir);
+        let hit = r.violations.iter().any(|v| {
+            v.site.via.as_deref() == Some(IMPORT) || v.site.file.ends_with("attune_web_bg.wasm")
+        });
+        if !hit {
+            passed.push(format!("[{c}] {body}: {:#?}", r.violations));
+        }
+        // The same glue function, not imported by the Wasm, is unreachable: no violation.
+        std::fs::write(dir.join("pkg/attune_web_bg.wasm"), build_wasm("literal x\n")).unwrap();
+        let r = run_dir(&dir);
+        assert!(r.passed(), "[{c}] {body}: reported although the Wasm does not import it: {:#?}", r.violations);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    assert!(passed.is_empty(), "hostile glue functions that PASSED:\n{}", passed.join("\n"));
+}

@@ -462,6 +462,9 @@ pub const WINDOW_PROPS: &[&str] = &[
 /// Properties that give a document from any node.
 pub const DOCUMENT_PROPS: &[&str] = &["document", "ownerDocument", "contentDocument"];
 
+/// Properties that give the location object (of a window or a document) from any object.
+pub const LOCATION_PROPS: &[&str] = &["location"];
+
 /// Globals whose value may flow anywhere (as an argument, into an array, returned): none of
 /// them reaches the network, whatever is done with it.
 pub const INERT_GLOBALS: &[&str] = &[
@@ -504,7 +507,9 @@ pub const CSS_URL_PROPS: &[&str] = &[
 /// nothing; empty = it is dangerous by itself.
 pub fn fetch_attributes(tag: &str) -> &'static [&'static str] {
     match tag {
-        "script" | "embed" | "track" => &["src"],
+        // An inline <script> runs its text: dangerous by itself.
+        "script" => &[],
+        "embed" | "track" => &["src"],
         "iframe" | "frame" => &["src", "srcdoc"],
         "object" => &["data"],
         "applet" => &["code", "archive", "codebase"],

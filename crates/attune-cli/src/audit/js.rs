@@ -20,7 +20,7 @@ use oxc_semantic::{Scoping, SemanticBuilder, SymbolId};
 use oxc_span::{SourceType, Span};
 use oxc_syntax::scope::ScopeFlags;
 
-use super::catalogue::{DOCUMENT_PROPS, GLOBAL_NAMES, WINDOW_PROPS};
+use super::catalogue::{DOCUMENT_PROPS, GLOBAL_NAMES, LOCATION_PROPS, WINDOW_PROPS};
 
 /// What an expression may evaluate to.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -1102,6 +1102,9 @@ pub fn member(v: &Vals, key: Option<&str>) -> Vals {
             }
             (_, Some(k)) if DOCUMENT_PROPS.contains(&k) => {
                 out.insert(Val::Global(vec!["document".into()]));
+            }
+            (_, Some(k)) if LOCATION_PROPS.contains(&k) => {
+                out.insert(Val::Global(vec!["location".into()]));
             }
             _ => {
                 out.insert(Val::Other);
