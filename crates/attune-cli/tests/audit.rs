@@ -663,3 +663,67 @@ fn every_hostile_glue_function_fails_when_the_wasm_imports_it() {
         passed.join("\n")
     );
 }
+
+/// A wasm-bindgen snippet (`#[wasm_bindgen(module = "/js/timer.js")]`): the glue imports it
+/// from `pkg/snippets/…`, the Wasm reaches it through the glue, and the snippet's own code
+/// is audited like any file of the bundle.
+fn snippet_bundle(name: &str, snippet: &str) -> Report {
+    const IMPORT: &str = "__wbg_after_0123456789abcdef";
+    let dir = tmp(name);
+    copy_dir(&crate_fixtures().join("websys"), &dir);
+    let js = dir.join("pkg/snippets/fixture-web-0123/js");
+    std::fs::create_dir_all(&js).unwrap();
+    std::fs::write(js.join("timer.js"), snippet).unwrap();
+    let glue = dir.join("pkg/attune_web.js");
+    let text = std::fs::read_to_string(&glue).unwrap().replacen(
+        "__proto__: null,",
+        &format!("__proto__: null,\n        {IMPORT}: function(arg0, arg1) {{ return after(arg0, arg1); }},"),
+        1,
+    );
+    let text =
+        format!("import {{ after }} from './snippets/fixture-web-0123/js/timer.js';\n{text}");
+    std::fs::write(&glue, text).unwrap();
+    std::fs::write(
+        dir.join("pkg/attune_web_bg.wasm"),
+        build_wasm(&format!("import ./attune_web_bg.js {IMPORT}\n")),
+    )
+    .unwrap();
+    let r = run_dir(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    r
+}
+
+#[test]
+fn wasm_bindgen_snippets_are_part_of_the_bundle() {
+    let r = snippet_bundle(
+        "snippet-ok",
+        "export function after(ms, f) { return setTimeout(() => f(), ms); }\n",
+    );
+    assert!(r.passed(), "{:#?}", r.violations);
+    assert!(
+        r.files.iter().any(|f| f.path.ends_with("timer.js")),
+        "the snippet is not listed"
+    );
+    assert!(r
+        .channels
+        .iter()
+        .any(|c| c.kind == ChannelKind::OwnModule && c.detail.contains("snippets/")));
+    let r = snippet_bundle(
+        "snippet-leak",
+        "export function after(u) { return fetch(u); }\n",
+    );
+    let v: Vec<(String, String)> = r
+        .violations
+        .iter()
+        .map(|v| {
+            (
+                v.api.clone(),
+                v.site.file.rsplit('/').next().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        v.contains(&("fetch".to_string(), "timer.js".to_string())),
+        "{v:#?}"
+    );
+}

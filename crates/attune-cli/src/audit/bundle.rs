@@ -324,7 +324,8 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
         js: &shipped_js,
         wasm: &shipped_wasm,
     };
-    let mut generic = Generic::default();
+    // What each Wasm module can reach by names held as data, judged by its own literals.
+    let mut generics: Vec<Generic> = wasm_files.iter().map(|_| Generic::default()).collect();
     let mut summaries: Vec<WasmSummary> = wasm_files
         .iter()
         .zip(&facts)
@@ -372,6 +373,7 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
             ));
         }
         let strings: BTreeSet<String> = lits.into_iter().map(|(l, _)| l).collect();
+        let mut top_generic = Generic::default();
         {
             let mut c = Checker::new(
                 &parsed,
@@ -380,10 +382,15 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
                 &shipped_set,
                 Mode::TopLevel,
                 &mut report,
-                &mut generic,
+                &mut top_generic,
                 &strings,
             );
             c.visit_program(parsed.program);
+        }
+        for (w, g) in generics.iter_mut().enumerate() {
+            if glue_of[w] == Some(i) {
+                g.merge(&top_generic);
+            }
         }
         // The glue functions the Wasm imports, each judged as reached from the Wasm.
         for (w, f) in facts.iter().enumerate() {
@@ -416,7 +423,7 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
                             &shipped_set,
                             Mode::Import(&imp.name),
                             &mut report,
-                            &mut generic,
+                            &mut generics[w],
                             &strings,
                         );
                         c.skip_entries = false;
@@ -487,7 +494,9 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
     }
     report.wasm = summaries;
 
-    judge_generic(&mut report, &generic, &facts);
+    for (g, f) in generics.iter().zip(&facts) {
+        judge_generic(&mut report, g, f);
+    }
     for (l, site) in &js_literals {
         if let Some(needle) = css_loads(l) {
             report.violate(
@@ -544,23 +553,16 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
 }
 
 /// Generic capabilities (names held as data), judged by the Wasm's literals.
-fn judge_generic(report: &mut Report, generic: &Generic, facts: &[wasm::WasmFacts]) {
-    let literals: BTreeSet<String> = facts
-        .iter()
-        .flat_map(|f| f.literals.iter().cloned())
-        .collect();
-    let wasm_file = report
-        .wasm
-        .first()
-        .map(|w| w.file.clone())
-        .unwrap_or_default();
+fn judge_generic(report: &mut Report, generic: &Generic, facts: &wasm::WasmFacts) {
+    let literals = &facts.literals;
+    let wasm_file = facts_file(report, facts);
     let first = |v: &Vec<Site>| v.first().cloned();
     if let Some(site) = first(&generic.create_element) {
         // An element made from a name the Wasm holds loads something only if the Wasm can
         // also give it the attribute that makes it load (a <link> without `rel` is inert),
         // through a name-generic setAttribute or property write.
         let can_set = !generic.set_attribute.is_empty() || !generic.reflect_set.is_empty();
-        for l in &literals {
+        for l in literals {
             let low = l.to_ascii_lowercase();
             if FETCHING_TAGS.contains(&low.as_str()) {
                 let needs = fetch_attributes(&low);
@@ -597,7 +599,7 @@ fn judge_generic(report: &mut Report, generic: &Generic, facts: &[wasm::WasmFact
         }
     }
     if let Some(site) = first(&generic.set_attribute) {
-        for l in &literals {
+        for l in literals {
             if is_danger_attr(l) {
                 report.violate(
                     &format!("setAttribute({l:?})"),
@@ -620,7 +622,7 @@ fn judge_generic(report: &mut Report, generic: &Generic, facts: &[wasm::WasmFact
         }
     }
     if let Some(site) = first(&generic.reflect_set) {
-        for l in &literals {
+        for l in literals {
             if REFLECT_DANGER.contains(&l.as_str())
                 || URL_ATTRS.contains(&l.as_str()) && l != "data"
             {
@@ -643,7 +645,8 @@ fn judge_generic(report: &mut Report, generic: &Generic, facts: &[wasm::WasmFact
             "the Wasm can read any global by name and call it: every API is reachable",
         );
     }
-    for f in facts {
+    {
+        let f = facts;
         for needle in ["url(", "@import", "image-set("] {
             if f.data
                 .windows(needle.len())
@@ -662,6 +665,17 @@ fn judge_generic(report: &mut Report, generic: &Generic, facts: &[wasm::WasmFact
             }
         }
     }
+}
+
+/// The report's name of the module `facts` were read from.
+fn facts_file(report: &Report, facts: &wasm::WasmFacts) -> String {
+    report
+        .wasm
+        .iter()
+        .find(|w| w.literals == facts.literals.len() && w.exports.len() == facts.exports.len())
+        .or(report.wasm.first())
+        .map(|w| w.file.clone())
+        .unwrap_or_default()
 }
 
 fn notes(report: &mut Report, no_referrer: bool) {

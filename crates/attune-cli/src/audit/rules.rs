@@ -37,7 +37,7 @@ pub enum Mode<'m> {
 }
 
 /// Capabilities whose reach depends on names held as data (in the Wasm).
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Generic {
     pub create_element: Vec<Site>,
     pub set_attribute: Vec<Site>,
@@ -136,6 +136,17 @@ fn dangerous(p: &[String]) -> bool {
         return true;
     }
     false
+}
+
+impl Generic {
+    pub fn merge(&mut self, o: &Generic) {
+        self.create_element.extend(o.create_element.iter().cloned());
+        self.set_attribute.extend(o.set_attribute.iter().cloned());
+        self.reflect_get.extend(o.reflect_get.iter().cloned());
+        self.reflect_set.extend(o.reflect_set.iter().cloned());
+        self.call.extend(o.call.iter().cloned());
+        self.global.extend(o.global.iter().cloned());
+    }
 }
 
 impl<'c, 'a> Checker<'c, 'a> {
@@ -340,8 +351,14 @@ impl<'c, 'a> Checker<'c, 'a> {
                         .get(&sym)
                         .is_some_and(|f| !f.escapes && !f.exported);
                 }
+                // A function imported from a file of the bundle (a wasm-bindgen snippet)
+                // is read where it is defined.
+                let imported = self
+                    .js
+                    .symbol(id)
+                    .is_some_and(|s| self.js.scoping.symbol_flags(s).is_import());
                 let v = self.js.eval(callee_in);
-                if v.contains(&Val::Other) && self.import_mode() && !local_fn {
+                if v.contains(&Val::Other) && self.import_mode() && !local_fn && !imported {
                     let s = self.site(span);
                     self.generic.call.push(s);
                 }
@@ -1561,11 +1578,12 @@ impl<'a> Visit<'a> for Checker<'_, 'a> {
                     let s = self.site(a.span());
                     self.generic.global.push(s);
                 }
-                for p in globals(&v) {
-                    if !p.is_empty() && dangerous(p) {
-                        self.escape(a, "returned");
-                        break;
-                    }
+                // Any other powerful object handed to the Wasm (a location, a document):
+                // the Wasm can use it only through its imports, which are judged; with
+                // name-generic access it counts as a global.
+                if globals(&v).any(|p| !p.is_empty() && dangerous(p)) {
+                    let s = self.site(a.span());
+                    self.generic.global.push(s);
                 }
             } else {
                 self.escape(a, "returned");
