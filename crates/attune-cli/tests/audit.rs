@@ -1,8 +1,15 @@
-//! `attune audit` against the fixture bundles in tests/fixtures/audit/: a clean one that
-//! must pass, and leaky ones that must fail naming the API, the file and the line. Each
-//! fixture's `.wasm` is committed and described by its `pkg/wasm.txt`; the first test
-//! rebuilds every binary from its description and checks they match, so the binaries are
-//! what the text says. (The real bundle is audited by tests/e2e/privacy-audit.test.mjs.)
+//! `attune audit` against fixture bundles:
+//! - tests/fixtures/audit/ (repository root): a clean bundle that must pass, and leaky ones
+//!   that must fail naming the API, the file and the line. Each fixture's `.wasm` is
+//!   committed and described by its `pkg/wasm.txt`; the first test rebuilds every binary
+//!   from its description and checks they match, so the binaries are what the text says.
+//! - crates/attune-cli/tests/fixtures/websys/: the demo's loader with a real wasm-bindgen
+//!   0.2.130 web-sys glue and .wasm (and a second module under pkg/prompts/), and
+//!   websys-min/, the same minified by esbuild (identifiers included): both must pass.
+//! - crates/attune-cli/tests/fixtures/hostile/: ways to reach the network, each added to
+//!   the loader and to the glue (corpus.txt, corpus.min.txt) or as a glue function the Wasm
+//!   imports (entries.txt): every one must fail.
+//! (The real bundle is audited by tests/e2e/privacy-audit.test.mjs.)
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -9,6 +9,10 @@
 //! through the heap: a global value stored in an object, an array or passed to code the
 //! audit cannot see "escapes", and `rules.rs` makes that a violation. So an alias either
 //! is traced here or is reported there. Nothing here reports; nothing here panics.
+//!
+//! Lifetimes: the program is allocated in the arena for `'a`, so every node a visitor is
+//! lent lives for `'a`; the visitors extend the borrow to `'a` (`unsafe { &*(it as *const
+//! _) }`) to keep references to nodes in the tables, which never outlive the arena.
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -82,9 +86,6 @@ pub struct Js<'a> {
     pub scoping: Scoping,
     pub writes: HashMap<SymbolId, Vec<Write<'a>>>,
     pub fns: HashMap<SymbolId, LocalFn<'a>>,
-    /// Parameters of functions that are exported: their values come from the importing
-    /// file (the glue's init is called by the loader).
-    pub exported_params: HashSet<SymbolId>,
     /// Per symbol: the method names and properties read on it (`x.push(…)` → "push"),
     /// and what `x.push(…)` was given: a local array only filled by `push` and read by
     /// `splice`/`slice`/`length`/iteration holds exactly what was pushed.
@@ -132,7 +133,6 @@ pub fn parse<'a>(arena: &'a Allocator, source: &'a str) -> Js<'a> {
         scoping,
         writes: HashMap::new(),
         fns: HashMap::new(),
-        exported_params: HashSet::new(),
         uses: HashMap::new(),
         pushes: HashMap::new(),
         entries: Vec::new(),
@@ -297,13 +297,6 @@ impl<'a> Binder<'_, 'a> {
             }
             if let Some(init) = &p.initializer {
                 self.bind(&p.pattern, Write::Expr(init));
-            }
-            if self.exporting {
-                for id in p.pattern.get_binding_identifiers() {
-                    if let Some(s) = id.symbol_id.get() {
-                        self.js.exported_params.insert(s);
-                    }
-                }
             }
         }
         if let Some(rest) = &params.rest {

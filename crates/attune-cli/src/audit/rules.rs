@@ -20,7 +20,6 @@ use oxc_ast::ast::*;
 use oxc_ast_visit::{walk, Visit};
 use oxc_span::{GetSpan, Span};
 use oxc_syntax::operator::{AssignmentOperator, UnaryOperator};
-use oxc_syntax::scope::ScopeFlags;
 
 use super::bundle::resolve;
 use super::catalogue::*;
@@ -70,7 +69,6 @@ pub struct Checker<'c, 'a> {
     narrow: Vec<(oxc_semantic::SymbolId, BTreeSet<String>)>,
     /// Import entries are judged only when the Wasm imports them.
     pub skip_entries: bool,
-    class_depth: u32,
 }
 
 fn is_global(v: &Vals) -> bool {
@@ -173,7 +171,6 @@ impl<'c, 'a> Checker<'c, 'a> {
             listed_any: false,
             narrow: Vec::new(),
             skip_entries: matches!(mode, Mode::TopLevel),
-            class_depth: 0,
         }
     }
 
@@ -505,7 +502,6 @@ impl<'c, 'a> Checker<'c, 'a> {
                 }
             }
             "default" | "initSync" if !import && !args.is_empty() => self.glue_init(args, span),
-            "Worker" | "SharedWorker" => {} // reached: already a violation
             _ => {}
         }
     }
@@ -1288,13 +1284,7 @@ impl<'a> Visit<'a> for Checker<'_, 'a> {
                 let s = self.site(it.span);
                 self.generic.global.push(s);
             }
-            if name == "location" {
-                // Reads are fine; writes are judged at the assignment.
-            }
             self.reach(name, None, it.span);
-            if name == "eval" {
-                // listed in SINKS: already a violation
-            }
         }
     }
 
@@ -1565,10 +1555,6 @@ impl<'a> Visit<'a> for Checker<'_, 'a> {
         walk::walk_object_property(self, it);
     }
 
-    fn visit_spread_element(&mut self, it: &SpreadElement<'a>) {
-        walk::walk_spread_element(self, it);
-    }
-
     fn visit_return_statement(&mut self, it: &ReturnStatement<'a>) {
         if let Some(a) = &it.argument {
             if self.import_mode() {
@@ -1652,22 +1638,6 @@ impl<'a> Visit<'a> for Checker<'_, 'a> {
         }
         walk::walk_method_definition(self, it);
     }
-
-    fn visit_class(&mut self, it: &Class<'a>) {
-        self.class_depth += 1;
-        walk::walk_class(self, it);
-        self.class_depth -= 1;
-    }
-
-    fn visit_unary_expression(&mut self, it: &UnaryExpression<'a>) {
-        // `typeof fetch`, `delete x.y`, `void 0`: reading a name's type reaches nothing.
-        let _ = it.operator == UnaryOperator::Typeof;
-        walk::walk_unary_expression(self, it);
-    }
-
-    fn visit_function(&mut self, it: &Function<'a>, flags: ScopeFlags) {
-        walk::walk_function(self, it, flags);
-    }
 }
 
 impl Checker<'_, '_> {
@@ -1700,8 +1670,6 @@ pub fn check_attr(name: &str, site: &Site, report: &mut Report) {
         report.channel(ChannelKind::CatalogImage, site, "setAttribute('src')");
     } else if l == "href" {
         report.channel(ChannelKind::Link, site, "setAttribute('href')");
-    } else if l == "style" {
-        // An inline style attribute is CSS: only constants the audit has read.
     }
 }
 
