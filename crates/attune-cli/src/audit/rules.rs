@@ -491,6 +491,35 @@ impl<'c, 'a> Checker<'c, 'a> {
                     }
                 }
             }
+            "constructor" => self.violate(
+                "Function constructor",
+                span,
+                "x.constructor(…) reaches the Function constructor from any function: it runs code from a string",
+            ),
+            "createAttribute" | "createAttributeNS" | "getAttributeNode" | "getAttributeNodeNS" => {
+                // An attribute node's value is set apart from its name: a URL attribute's
+                // node is a URL written from anywhere.
+                let at = usize::from(name.ends_with("NS"));
+                match Self::arg(args, at).and_then(|a| self.js.strings(a)) {
+                    Some(names) => {
+                        for n in names {
+                            let l = n.to_ascii_lowercase();
+                            if is_danger_attr(&l) || l == "src" || l == "href" {
+                                self.violate(
+                                    &format!("{name}('{n}')"),
+                                    span,
+                                    "the node of an attribute that requests a URL or runs code",
+                                );
+                            }
+                        }
+                    }
+                    None => self.violate(
+                        &format!("{name}(…)"),
+                        span,
+                        "an attribute node named by data",
+                    ),
+                }
+            }
             "getItem" | "setItem" | "removeItem" => {
                 let area = if obj_is("sessionStorage") {
                     "sessionStorage"
@@ -1167,9 +1196,8 @@ impl<'c, 'a> Checker<'c, 'a> {
                     "cookies are sent to the server with every request",
                 ),
                 "cssText" => self.css_value(value, span),
-                k if CSS_URL_PROPS.contains(&k) && objs.iter().any(|o| o == "style") => {
-                    self.css_value(value, span)
-                }
+                // On any object: a style declaration is reached from any element.
+                k if CSS_URL_PROPS.contains(&k) => self.css_value(value, span),
                 k if URL_ATTRS.contains(&k) && k != "data" => self.violate(
                     &format!(".{k} ="),
                     span,
