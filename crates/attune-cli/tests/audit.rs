@@ -9,7 +9,8 @@
 //! - crates/attune-cli/tests/fixtures/hostile/: ways to reach the network, each added to
 //!   the loader and to the glue (corpus.txt, corpus.min.txt) or as a glue function the Wasm
 //!   imports (entries.txt): every one must fail.
-//! (The real bundle is audited by tests/e2e/privacy-audit.test.mjs.)
+//!
+//! The real bundle is audited by tests/e2e/privacy-audit.test.mjs.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

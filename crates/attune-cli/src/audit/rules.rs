@@ -460,7 +460,27 @@ impl<'c, 'a> Checker<'c, 'a> {
             }
             "createElement" | "createElementNS" => {
                 let at = usize::from(name == "createElementNS");
+                if at == 1 {
+                    // SVG's <image>, <use> and <feImage> load their href.
+                    if let Some(tags) = Self::arg(args, 1).and_then(|t| self.js.strings(t)) {
+                        for t in tags {
+                            if matches!(t.to_ascii_lowercase().as_str(), "image" | "use" | "feimage") {
+                                self.violate(
+                                    &format!("createElementNS(…, '{t}')"),
+                                    span,
+                                    "an SVG element that loads its href",
+                                );
+                            }
+                        }
+                    }
+                }
                 self.create_element(Self::arg(args, at), span)
+            }
+            // CSSStyleSheet.replace(text) (String.prototype.replace takes two arguments).
+            "replace" if args.len() == 1 => {
+                if let Some(v) = Self::arg(args, 0) {
+                    self.css_value(v, span);
+                }
             }
             "insertRule" | "replaceSync" | "setProperty" => {
                 let at = usize::from(name == "setProperty");
@@ -689,6 +709,7 @@ impl<'c, 'a> Checker<'c, 'a> {
                     let s = self.site(span);
                     let l = n.to_ascii_lowercase();
                     match (l.as_str(), value) {
+                        ("style", Some(v)) => self.css_value(v, span),
                         ("src" | "href", Some(v)) if !self.import_mode() => {
                             self.url_write(&l, v, span)
                         }
@@ -2029,6 +2050,13 @@ mod tests {
         fails("sheet.replaceSync(location.hash);", "CSS from data");
         fails("el.style.setProperty('background', v);", "CSS from data");
         fails("with (window) { x(); }", "with");
+        fails("el.setAttribute('style', data);", "CSS from data");
+        fails("sheet.replace(data);", "CSS from data");
+        fails(
+            "document.createElementNS('http://www.w3.org/2000/svg', 'image');",
+            "createElementNS(…, 'image')",
+        );
+        passes("el.setAttribute('style', 'color:red'); s.replace('a', 'b');");
     }
 
     #[test]
