@@ -1,8 +1,16 @@
-//! `attune audit` against the fixture bundles in tests/fixtures/audit/: a clean one that
-//! must pass, and leaky ones that must fail naming the API, the file and the line. Each
-//! fixture's `.wasm` is committed and described by its `pkg/wasm.txt`; the first test
-//! rebuilds every binary from its description and checks they match, so the binaries are
-//! what the text says. (The real bundle is audited by tests/e2e/privacy-audit.test.mjs.)
+//! `attune audit` against fixture bundles:
+//! - tests/fixtures/audit/ (repository root): a clean bundle that must pass, and leaky ones
+//!   that must fail naming the API, the file and the line. Each fixture's `.wasm` is
+//!   committed and described by its `pkg/wasm.txt`; the first test rebuilds every binary
+//!   from its description and checks they match, so the binaries are what the text says.
+//! - crates/attune-cli/tests/fixtures/websys/: the demo's loader with a real wasm-bindgen
+//!   0.2.130 web-sys glue and .wasm (and a second module under pkg/prompts/), and
+//!   websys-min/, the same minified by esbuild (identifiers included): both must pass.
+//! - crates/attune-cli/tests/fixtures/hostile/: ways to reach the network, each added to
+//!   the loader and to the glue (corpus.txt, corpus.min.txt) or as a glue function the Wasm
+//!   imports (entries.txt): every one must fail.
+//!
+//! The real bundle is audited by tests/e2e/privacy-audit.test.mjs.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -417,4 +425,313 @@ fn by_default_the_served_bundle_is_audited_not_wasm_packs_copy() {
     let c = args(Some(tmp.join("pkg")), Some(tmp.join("js/attune.js")));
     assert_eq!(c.loader_path(), tmp.join("js/attune.js"));
     let _ = std::fs::remove_dir_all(&tmp);
+}
+
+// ---------------------------------------------------------------------------------------
+// The web-sys bundle (tests/fixtures/websys: the demo's loader, a wasm-bindgen 0.2.130 glue
+// and .wasm built from src/attune_web.rs, and a second module under pkg/prompts/ built from
+// src/attune_prompts.rs; websys-min: the same, minified by esbuild --minify, identifiers
+// included) and the hostile corpus (tests/fixtures/hostile).
+
+fn crate_fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("attune-audit-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn run_dir(dir: &Path) -> Report {
+    audit(&dir.join("attune.js"), &dir.join("pkg"), &[]).unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+#[test]
+fn the_websys_bundle_passes_readable_and_identifier_minified() {
+    for case in ["websys", "websys-min"] {
+        let r = run_dir(&crate_fixtures().join(case));
+        assert!(r.passed(), "{case}: {:#?}", r.violations);
+        // Two Wasm modules, each import mapped to its own glue's function.
+        assert_eq!(r.wasm.len(), 2, "{case}");
+        for w in &r.wasm {
+            let glue = if w.file.contains("prompts") {
+                "attune_prompts.js"
+            } else {
+                "attune_web.js"
+            };
+            assert!(w.imports.len() > 10, "{case}: {}", w.file);
+            for (_, name, to) in &w.imports {
+                assert!(
+                    to.contains(glue),
+                    "{case}: {name} maps to {to:?}, not {glue}"
+                );
+            }
+        }
+        let kinds: BTreeSet<ChannelKind> = r.channels.iter().map(|c| c.kind).collect();
+        for k in [
+            ChannelKind::Model,
+            ChannelKind::OwnWasm,
+            ChannelKind::OwnModule,
+            ChannelKind::CatalogImage,
+        ] {
+            assert!(kinds.contains(&k), "{case}: no {k:?} in {kinds:?}");
+        }
+        let modules: BTreeSet<&str> = r
+            .channels
+            .iter()
+            .filter(|c| c.kind == ChannelKind::OwnModule)
+            .map(|c| c.detail.as_str())
+            .collect();
+        assert!(
+            modules.contains("import('./pkg/prompts/attune_prompts.js')"),
+            "{case}: {modules:?}"
+        );
+        // The own .wasm of each glue (relative to import.meta.url) and the loader's SRI fetch.
+        let wasm: BTreeSet<&str> = r
+            .channels
+            .iter()
+            .filter(|c| c.kind == ChannelKind::OwnWasm)
+            .map(|c| c.detail.as_str())
+            .collect();
+        assert_eq!(
+            wasm,
+            BTreeSet::from([
+                "./pkg/attune_web_bg.wasm",
+                "attune_prompts_bg.wasm",
+                "attune_web_bg.wasm"
+            ]),
+            "{case}"
+        );
+        let keys: BTreeSet<&str> = r.storage_keys.iter().map(|k| k.key.as_str()).collect();
+        assert!(
+            keys.contains("attune:v1") && keys.contains("attune:prompts"),
+            "{case}: {keys:?}"
+        );
+    }
+}
+
+/// `(category, code)` lines of a corpus file.
+fn corpus(file: &str) -> Vec<(String, String)> {
+    std::fs::read_to_string(crate_fixtures().join("hostile").join(file))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let (c, code) = l.split_once(" | ").expect("category | code");
+            (c.to_string(), code.to_string())
+        })
+        .collect()
+}
+
+/// Appends `code` (in a block, unless it is an export) to `file` of a copy of `bundle`, and
+/// returns the violations found on the appended line of that file.
+fn hostile_in(bundle: &str, file: &str, code: &str, dir: &Path) -> Vec<String> {
+    let _ = std::fs::remove_dir_all(dir);
+    copy_dir(&crate_fixtures().join(bundle), dir);
+    let path = dir.join(file);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    let line = text.lines().count() as u32 + 1;
+    let block = if code.starts_with("export") || code.starts_with('{') {
+        code.to_string()
+    } else {
+        format!("{{ {code} }}")
+    };
+    text.push_str(&block);
+    text.push('\n');
+    std::fs::write(&path, text).unwrap();
+    let r = run_dir(dir);
+    r.violations
+        .iter()
+        .filter(|v| v.site.file.ends_with(file) && v.site.line == line)
+        .map(|v| v.api.clone())
+        .collect()
+}
+
+#[test]
+fn every_hostile_line_fails_in_the_loader_and_in_the_glue() {
+    let readable = corpus("corpus.txt");
+    let minified = corpus("corpus.min.txt");
+    assert!(readable.len() >= 40, "{}", readable.len());
+    assert_eq!(readable.len(), minified.len());
+    let mut jobs = Vec::new();
+    for (c, code) in &readable {
+        for file in ["attune.js", "pkg/attune_web.js"] {
+            jobs.push(("websys", file, c.clone(), code.clone()));
+        }
+        jobs.push(("websys-min", "attune.js", c.clone(), code.clone()));
+    }
+    for (c, code) in &minified {
+        jobs.push(("websys-min", "pkg/attune_web.js", c.clone(), code.clone()));
+    }
+    let n = jobs.len();
+    let jobs = std::sync::Mutex::new(jobs.into_iter().enumerate().collect::<Vec<_>>());
+    let passed = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let (jobs, passed) = (&jobs, &passed);
+            s.spawn(move || loop {
+                let Some((i, (bundle, file, c, code))) = jobs.lock().unwrap().pop() else {
+                    break;
+                };
+                let dir = tmp(&format!("hostile-{t}"));
+                if hostile_in(bundle, file, &code, &dir).is_empty() {
+                    passed
+                        .lock()
+                        .unwrap()
+                        .push(format!("#{i} {bundle}/{file} [{c}] {code}"));
+                }
+                let _ = std::fs::remove_dir_all(&dir);
+            });
+        }
+    });
+    let passed = passed.into_inner().unwrap();
+    assert!(
+        passed.is_empty(),
+        "{} of {n} hostile cases PASSED:\n{}",
+        passed.len(),
+        passed.join("\n")
+    );
+}
+
+#[test]
+fn every_hostile_glue_function_fails_when_the_wasm_imports_it() {
+    const IMPORT: &str = "__wbg_hostile_0123456789abcdef";
+    let cases: Vec<(String, String, String)> =
+        std::fs::read_to_string(crate_fixtures().join("hostile/entries.txt"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| {
+                let mut p = l.splitn(3, '|').map(str::trim);
+                let (c, lits, body) = (p.next().unwrap(), p.next().unwrap(), p.next().unwrap());
+                (c.to_string(), lits.to_string(), body.to_string())
+            })
+            .collect();
+    assert!(cases.len() >= 25, "{}", cases.len());
+    let mut passed = Vec::new();
+    for (i, (c, lits, body)) in cases.iter().enumerate() {
+        let dir = tmp(&format!("entry-{i}"));
+        copy_dir(&crate_fixtures().join("websys"), &dir);
+        let glue = dir.join("pkg/attune_web.js");
+        let text = std::fs::read_to_string(&glue).unwrap();
+        let text = text.replacen(
+            "__proto__: null,",
+            &format!(
+                "__proto__: null,\n        {IMPORT}: function(arg0, arg1, arg2) {{ {body} }},"
+            ),
+            1,
+        );
+        std::fs::write(&glue, text).unwrap();
+        let mut desc = format!("import ./attune_web_bg.js {IMPORT}\n");
+        for l in lits.split(',').filter(|l| !l.is_empty()) {
+            desc.push_str(&format!("literal {l}\n"));
+        }
+        std::fs::write(dir.join("pkg/attune_web_bg.wasm"), build_wasm(&desc)).unwrap();
+        let r = run_dir(&dir);
+        let hit = r.violations.iter().any(|v| {
+            v.site.via.as_deref() == Some(IMPORT) || v.site.file.ends_with("attune_web_bg.wasm")
+        });
+        if !hit {
+            passed.push(format!("[{c}] {body}: {:#?}", r.violations));
+        }
+        // The same glue function, not imported by the Wasm, is unreachable: no violation.
+        std::fs::write(
+            dir.join("pkg/attune_web_bg.wasm"),
+            build_wasm("literal x\n"),
+        )
+        .unwrap();
+        let r = run_dir(&dir);
+        assert!(
+            r.passed(),
+            "[{c}] {body}: reported although the Wasm does not import it: {:#?}",
+            r.violations
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    assert!(
+        passed.is_empty(),
+        "hostile glue functions that PASSED:\n{}",
+        passed.join("\n")
+    );
+}
+
+/// A wasm-bindgen snippet (`#[wasm_bindgen(module = "/js/timer.js")]`): the glue imports it
+/// from `pkg/snippets/…`, the Wasm reaches it through the glue, and the snippet's own code
+/// is audited like any file of the bundle.
+fn snippet_bundle(name: &str, snippet: &str) -> Report {
+    const IMPORT: &str = "__wbg_after_0123456789abcdef";
+    let dir = tmp(name);
+    copy_dir(&crate_fixtures().join("websys"), &dir);
+    let js = dir.join("pkg/snippets/fixture-web-0123/js");
+    std::fs::create_dir_all(&js).unwrap();
+    std::fs::write(js.join("timer.js"), snippet).unwrap();
+    let glue = dir.join("pkg/attune_web.js");
+    let text = std::fs::read_to_string(&glue).unwrap().replacen(
+        "__proto__: null,",
+        &format!("__proto__: null,\n        {IMPORT}: function(arg0, arg1) {{ return after(arg0, arg1); }},"),
+        1,
+    );
+    let text =
+        format!("import {{ after }} from './snippets/fixture-web-0123/js/timer.js';\n{text}");
+    std::fs::write(&glue, text).unwrap();
+    std::fs::write(
+        dir.join("pkg/attune_web_bg.wasm"),
+        build_wasm(&format!("import ./attune_web_bg.js {IMPORT}\n")),
+    )
+    .unwrap();
+    let r = run_dir(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    r
+}
+
+#[test]
+fn wasm_bindgen_snippets_are_part_of_the_bundle() {
+    let r = snippet_bundle(
+        "snippet-ok",
+        "export function after(ms, f) { return setTimeout(() => f(), ms); }\n",
+    );
+    assert!(r.passed(), "{:#?}", r.violations);
+    assert!(
+        r.files.iter().any(|f| f.path.ends_with("timer.js")),
+        "the snippet is not listed"
+    );
+    assert!(r
+        .channels
+        .iter()
+        .any(|c| c.kind == ChannelKind::OwnModule && c.detail.contains("snippets/")));
+    let r = snippet_bundle(
+        "snippet-leak",
+        "export function after(u) { return fetch(u); }\n",
+    );
+    let v: Vec<(String, String)> = r
+        .violations
+        .iter()
+        .map(|v| {
+            (
+                v.api.clone(),
+                v.site.file.rsplit('/').next().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        v.contains(&("fetch".to_string(), "timer.js".to_string())),
+        "{v:#?}"
+    );
 }
