@@ -104,6 +104,17 @@ fn flush() {
 
 static SHEET: Sheet = Sheet::new(CSS);
 
+#[wasm_bindgen]
+extern "C" {
+    /// A `Date`, for `toLocaleDateString()` in the shopper's own locale.
+    #[wasm_bindgen(js_name = Date)]
+    type Day;
+    #[wasm_bindgen(constructor, js_class = "Date")]
+    fn new(ms: f64) -> Day;
+    #[wasm_bindgen(method, js_class = "Date", js_name = toLocaleDateString)]
+    fn local_date(this: &Day) -> String;
+}
+
 #[inline(never)]
 fn shadow(host: &Element) -> Option<ShadowRoot> {
     let root = dom::shadow(host, &SHEET)?;
@@ -291,8 +302,7 @@ fn privacy(s: &mut State, host: &Element) -> Result<(), &'static str> {
         }
     }
     if let Some(first) = events.first() {
-        let date = js_sys::Date::new(&JsValue::from_f64(first.at_ms));
-        let day = dom::call(&date, "toLocaleDateString", &[]).as_string().unwrap_or_default();
+        let day = Day::new(first.at_ms).local_date();
         let days = js_string(&JsValue::from_f64(s.days));
         stored.push(concat(&["since ", &day, "; deleted after ", &days, " days"]));
     }
@@ -359,7 +369,8 @@ fn privacy(s: &mut State, host: &Element) -> Result<(), &'static str> {
         (if s.paused { "Resume personalization" } else { "Pause personalization" }, "pause"),
         ("Erase everything", "erase"),
     ] {
-        let b = text_el("button", "action", label);
+        // `::part(action)` themes them; the attribute holds two names ("action button").
+        let b = text_el("button", "action button", label);
         attr(&b, "data-a", act);
         add(&actions, &b);
     }
@@ -450,10 +461,7 @@ fn download(data: &JsValue) {
     if let Some(h) = a.dyn_ref::<web_sys::HtmlElement>() {
         h.click();
     }
-    let revoke = Closure::once_into_js(move || {
-        let _ = web_sys::Url::revoke_object_url(&url);
-    });
-    dom::timeout(revoke.unchecked_ref(), 10_000);
+    // The blob: URL lives as long as the page (a few KB; revoked with it).
 }
 
 /// The privacy view in a modal dialog over the placement ("Your data").
@@ -505,4 +513,4 @@ button{font:inherit;font-size:.8rem;color:var(--attune-muted,#5f6368);background
 [part=price]{font-weight:600}[part=reason]{font-size:.8rem;color:var(--attune-muted,#5f6368)}
 [part=dismiss]{position:absolute;top:.25rem;right:.25rem;width:1.75rem;height:1.75rem;border-radius:50%;background:#fffd;text-decoration:none;font-size:1rem}
 [part=dialog]{max-width:36rem;border-radius:var(--attune-radius,.5rem)}[part=subheading]{font-size:1rem;margin:1rem 0 .25rem}
-[part=action]{color:inherit;border:1px solid;border-radius:var(--attune-radius,.5rem);margin:1rem .5rem 0 0;text-decoration:none}"#;
+[part~=action]{color:inherit;border:1px solid;border-radius:var(--attune-radius,.5rem);margin:1rem .5rem 0 0;text-decoration:none}"#;

@@ -7,7 +7,7 @@
 
 use attune_dom as dom;
 use dom::get;
-use js_sys::{Array, Function};
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Event, HtmlInputElement};
@@ -34,6 +34,16 @@ fn lookup(table: &[(&str, &'static str)], key: &str) -> Option<&'static str> {
 
 #[wasm_bindgen]
 extern "C" {
+    /// IAB TCF v2's API, called only where the page defines it.
+    #[wasm_bindgen(js_name = __tcfapi, catch)]
+    fn tcfapi(command: &str, version: u32, callback: &JsValue) -> Result<(), JsValue>;
+    /// Shopify's Customer Privacy API (`Shopify.customerPrivacy`).
+    type CustomerPrivacy;
+    #[wasm_bindgen(method, catch, js_name = preferencesProcessingAllowed)]
+    fn preferences_processing_allowed(this: &CustomerPrivacy) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = currentVisitorConsent)]
+    fn current_visitor_consent(this: &CustomerPrivacy) -> Result<JsValue, JsValue>;
+
     #[wasm_bindgen(js_name = String, catch)]
     fn string_of(v: &JsValue) -> Result<String, JsValue>;
     #[wasm_bindgen(js_name = Number, catch)]
@@ -349,8 +359,7 @@ pub fn page_event(e: &Event) {
 /// until they answer, nothing is stored.
 pub fn consent_frameworks() {
     let w: JsValue = dom::window().into();
-    let tcf = get(&w, "__tcfapi");
-    if let Some(tcf) = tcf.dyn_ref::<Function>() {
+    if get(&w, "__tcfapi").is_function() {
         with(|s| s.set_source("tcf", None));
         let cb = Closure::<dyn FnMut(JsValue, JsValue)>::new(|t: JsValue, ok: JsValue| {
             let status = get(&t, "eventStatus").as_string().unwrap_or_default();
@@ -363,7 +372,7 @@ pub fn consent_frameworks() {
                 });
             }
         });
-        let _ = tcf.call3(&w, &"addEventListener".into(), &JsValue::from_f64(2.0), &cb.into_js_value());
+        let _ = tcfapi("addEventListener", 2, &cb.into_js_value());
     }
     if shopify().is_some() {
         with(|s| s.set_source("shopify", None));
@@ -386,11 +395,12 @@ pub fn shopify_consent(e: Option<&Event>) {
     let v = if detail.is_truthy() {
         get(&detail, "preferencesAllowed")
     } else {
-        let allowed = dom::call(&sp, "preferencesProcessingAllowed", &[]);
+        let sp: &CustomerPrivacy = sp.unchecked_ref();
+        let allowed = sp.preferences_processing_allowed().unwrap_or(JsValue::UNDEFINED);
         if allowed.is_truthy() {
             allowed
         } else {
-            let prefs = get(&dom::call(&sp, "currentVisitorConsent", &[]), "preferences");
+            let prefs = get(&sp.current_visitor_consent().unwrap_or(JsValue::UNDEFINED), "preferences");
             if prefs.as_string().as_deref() == Some("no") { JsValue::FALSE } else { JsValue::UNDEFINED }
         }
     };

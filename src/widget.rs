@@ -15,7 +15,7 @@ use js_sys::{Array, Function};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{BroadcastChannel, Element, Event, StorageEvent};
+use web_sys::{Element, Event, StorageEvent};
 
 use crate::engine::{Ask, Engine};
 use crate::{render, signals};
@@ -23,6 +23,8 @@ use crate::{render, signals};
 /// The profile's localStorage key, and the key of the first stored format (migrated).
 pub const KEY: &str = "attune";
 const OLD: &str = "attune:v1";
+/// Set and removed at once when the shopper withdraws consent: other tabs follow.
+const WITHDRAWN: &str = "attune:withdrawn";
 /// A gap longer than this between two events starts a new visit.
 const VISIT_GAP_MS: f64 = 30.0 * 60_000.0;
 /// Events queued before the model loaded, at most.
@@ -40,8 +42,15 @@ extern "C" {
     #[wasm_bindgen(method, catch)]
     fn forget(this: &Prompter) -> Result<(), JsValue>;
 
+    /// `Intl.NumberFormat`: prices in the page's locale.
+    #[wasm_bindgen(js_namespace = Intl, js_name = NumberFormat)]
+    pub type NumberFormat;
     #[wasm_bindgen(js_namespace = Intl, js_name = NumberFormat, catch)]
-    fn number_format(locales: &JsValue, options: &JsValue) -> Result<JsValue, JsValue>;
+    fn number_format(locales: &JsValue, options: &JsValue) -> Result<NumberFormat, JsValue>;
+    #[wasm_bindgen(method)]
+    fn format(this: &NumberFormat, n: f64) -> String;
+    #[wasm_bindgen(method, js_name = resolvedOptions)]
+    fn resolved_options(this: &NumberFormat) -> JsValue;
 }
 
 /// The visit: the n-th visit of this shopper, when it started, the latest event.
@@ -63,14 +72,13 @@ pub struct Page {
 
 /// Prices: the page's number format and the model's minor units per major unit.
 pub struct Money {
-    format: JsValue,
+    format: Option<NumberFormat>,
     pub per_major: f64,
 }
 
 impl Money {
     pub fn show(&self, minor: u32) -> String {
-        let v = JsValue::from_f64(minor as f64 / self.per_major);
-        dom::call(&self.format, "format", &[&v]).as_string().unwrap_or_default()
+        self.format.as_ref().map(|f| f.format(minor as f64 / self.per_major)).unwrap_or_default()
     }
 }
 
@@ -137,7 +145,6 @@ pub struct State {
     pub notes: Vec<(Element, String)>,
     /// Placements whose heading takes focus after their next render ("not interested").
     pub refocus: Vec<Element>,
-    channel: Option<BroadcastChannel>,
 }
 
 static STATE: Local<Option<State>> = Local::new(None);
@@ -208,10 +215,6 @@ impl Widget {
             currency: data("data-currency"),
         };
         let now = dom::now();
-        let channel = BroadcastChannel::new(KEY).ok();
-        if let Some(c) = &channel {
-            dom::listen(c, "message", &listener(), false, false);
-        }
         let state = State {
             engine: Engine::empty(),
             tag: tag_settings,
@@ -238,7 +241,6 @@ impl Widget {
             outbox: Vec::new(),
             notes: Vec::new(),
             refocus: Vec::new(),
-            channel,
         };
         STATE.with(|s| *s = Some(state));
         with(|s| {
@@ -379,22 +381,22 @@ fn money(currency: &str, digits: Option<i32>) -> Money {
     let set = |k: &str, v: JsValue| {
         let _ = js_sys::Reflect::set(&options, &JsValue::from_str(k), &v);
     };
-    let mut format = JsValue::UNDEFINED;
+    let mut format = None;
     let code = currency.trim();
     if !code.is_empty() {
         set("style", JsValue::from_str("currency"));
         set("currency", JsValue::from_str(code));
         match number_format(&JsValue::UNDEFINED, &options) {
-            Ok(f) => format = f,
+            Ok(f) => format = Some(f),
             Err(_) => dom::warn("unknown currency code; prices are shown without a currency"),
         }
     }
-    if format.is_undefined() {
+    if format.is_none() {
         let plain = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&plain, &JsValue::from_str("minimumFractionDigits"), &JsValue::from_f64(2.0));
-        format = number_format(&JsValue::UNDEFINED, &plain).unwrap_or(JsValue::UNDEFINED);
+        format = number_format(&JsValue::UNDEFINED, &plain).ok();
     }
-    let resolved = dom::call(&format, "resolvedOptions", &[]);
+    let resolved = format.as_ref().map(|f| f.resolved_options()).unwrap_or(JsValue::UNDEFINED);
     let shown = get(&resolved, "minimumFractionDigits").as_f64().unwrap_or(2.0) as i32;
     Money { format, per_major: 10f64.powi(digits.unwrap_or(shown).clamp(0, 6)) }
 }
@@ -526,13 +528,15 @@ impl State {
 
     fn set_consent(&mut self, granted: bool) {
         self.set_source("page", Some(granted));
+        self.sync();
         if !granted {
-            // Other open tabs stop writing at once and drop what they hold.
-            if let Some(c) = &self.channel {
-                let _ = c.post_message(&JsValue::from_str("withdrawn"));
+            // Other open tabs stop writing at once and drop what they hold: they hear it as
+            // a storage event of a key that is removed again at once (nothing stays).
+            if let Ok(s) = dom::storage(false) {
+                let _ = s.set_item(WITHDRAWN, "withdrawn");
+                let _ = s.remove_item(WITHDRAWN);
             }
         }
-        self.sync();
     }
 
     /// Another tab's shopper withdrew consent through `attune.consent(false)`.
@@ -696,6 +700,10 @@ impl State {
     /// Another tab changed the stored profile: follow it.
     pub fn storage_changed(&mut self, e: &StorageEvent) {
         let key = e.key();
+        if key.as_deref() == Some(WITHDRAWN) && e.new_value().is_some() {
+            self.withdrawn_elsewhere();
+            return;
+        }
         if self.persist && (key.is_none() || key.as_deref() == Some(KEY)) {
             if let Some(o) = self.read() {
                 self.load(&o, false);
@@ -898,12 +906,6 @@ pub fn on_event(e: Event) {
         "storage" => {
             if let Some(se) = e.dyn_ref::<StorageEvent>() {
                 with(|s| s.storage_changed(se));
-            }
-        }
-        "message" => {
-            let data = get(&e, "data");
-            if data.as_string().as_deref() == Some("withdrawn") {
-                with(|s| s.withdrawn_elsewhere());
             }
         }
         "visitorConsentCollected" => signals::shopify_consent(Some(&e)),

@@ -168,6 +168,20 @@ fn bundle_files(dir: &Path, depth: u32, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// The bundle's JS file a Wasm import module names when it is a wasm-bindgen snippet
+/// (`./snippets/<crate>-<hash>/inline0.js`, relative to the `.wasm` and its glue).
+fn snippet_source(wasm: &Path, module: &str, sources: &[Source]) -> Option<usize> {
+    let rel = module.strip_prefix("./")?;
+    if !rel.starts_with("snippets/") || rel.contains("..") {
+        return None;
+    }
+    let want = wasm.parent()?.join(rel);
+    let want = std::fs::canonicalize(&want).ok()?;
+    sources
+        .iter()
+        .position(|s| std::fs::canonicalize(&s.path).ok().as_deref() == Some(want.as_path()))
+}
+
 /// One JS file of the bundle.
 struct Source {
     /// Where it is on disk, and as shown in the report.
@@ -394,24 +408,28 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
         }
         // The glue functions the Wasm imports, each judged as reached from the Wasm.
         for (w, f) in facts.iter().enumerate() {
-            if glue_of[w] != Some(i) {
-                continue;
-            }
             let glue_entries: BTreeMap<&str, &oxc_ast::ast::Function> =
                 parsed.entries.iter().map(|(n, f)| (*n, *f)).collect();
             for imp in &f.imports {
+                let glue_module = imp.module.starts_with("./") && imp.module.ends_with("_bg.js")
+                    || imp.module == "wbg"
+                    || imp.module == "__wbindgen_placeholder__";
+                // A wasm-bindgen snippet (`./snippets/…`, next to the glue): read where it
+                // is defined, like a glue function.
+                let snippet = if glue_module { None } else { snippet_source(&wasm_files[w], &imp.module, &sources) };
+                let home = if snippet.is_some() { snippet } else { glue_of[w] };
+                if home != Some(i) {
+                    continue;
+                }
                 let site = Site {
                     file: summaries[w].file.clone(),
                     line: 0,
                     via: Some(imp.name.clone()),
                 };
-                let glue_module = imp.module.starts_with("./") && imp.module.ends_with("_bg.js")
-                    || imp.module == "wbg"
-                    || imp.module == "__wbindgen_placeholder__";
                 let mut maps_to = String::new();
                 if imp.kind != "func" {
                     maps_to = format!("({} import)", imp.kind);
-                } else if !glue_module {
+                } else if !glue_module && snippet.is_none() {
                     report.violate(&format!("{}::{}", imp.module, imp.name), &site, "a Wasm import from outside the bundle's glue: the page must supply it, so it can be anything");
                 } else if let Some(func) = glue_entries.get(imp.name.as_str()) {
                     let before: BTreeSet<_> = report.apis.keys().cloned().collect();

@@ -362,6 +362,14 @@ impl<'a> Visit<'a> for Binder<'_, 'a> {
             let f = self.js.fns.entry(s).or_default();
             f.exported |= self.exporting;
         }
+        // A wasm-bindgen snippet (`inline_js`): its exported functions are the Wasm's
+        // imports from that module, as `__wbg_…` entries are from the glue.
+        if self.exporting {
+            if let Some(id) = &it.id {
+                let name: &'a str = self.js.arena.alloc_str(id.name.as_str());
+                self.js.entries.push((name, it));
+            }
+        }
         self.params(sym, &it.params);
         let exporting = self.exporting;
         self.exporting = false;
