@@ -9,7 +9,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { giftShopModel, html, launch, open, requirePrerequisites, serve, settle, shown, stored, storedEvents } from './harness.mjs';
+import { allKeys, giftShopModel, html, launch, open, requirePrerequisites, serve, settle, shown, stored, storedEvents } from './harness.mjs';
 
 const DAY = 86_400_000;
 let env;
@@ -209,4 +209,31 @@ for (const [name, init, warning, after] of FAULTS) {
       await t.close();
     }
   });
+}
+
+// Issue 12: a consent withdrawal through attune.consent(false) in one tab is honoured by the
+// other open tabs at once: they stop writing and drop what they hold (before, tab B went on
+// storing until it was reloaded). Nothing of the withdrawal itself stays in storage.
+test('a consent withdrawal in one tab stops the other open tabs storing, at once', async () => {
+  const a = await open(browser, env.origin + '/p.html');
+  const b = await open(browser, env.origin + '/p.html', { context: a.context });
+  try {
+    await b.p.evaluate(() => window.attune.track({ type: 'view', item: 'L2' }));
+    await settle(a.p, '#rec', 1);
+    assert.deepEqual(await storedEvents(a.p), [['view', 'L2']], 'both tabs store with consent');
+    await a.p.evaluate(() => window.attune.consent(false));
+    await b.p.waitForFunction(() => window.attune.context().stored === false);
+    assert.equal((await b.p.evaluate(() => window.attune.context())).consent, 'denied', 'B follows the withdrawal');
+    assert.equal(await b.p.evaluate(() => window.attune.export().events.length), 0, 'B dropped what it held');
+    await b.p.evaluate(() => window.attune.track({ type: 'view', item: 'M2' }));
+    assert.deepEqual(await allKeysOf(b.p), [], 'B writes nothing after the withdrawal');
+  } finally {
+    await b.close();
+    await a.close();
+  }
+});
+
+async function allKeysOf(p) {
+  const k = await allKeys(p);
+  return [...k.local, ...k.session].filter((x) => x.startsWith('attune'));
 }
