@@ -15,7 +15,9 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::assemble::{attach_families, describe, model_parts, similarity_text};
-use crate::import::{import_any, read_catalog_priced, Format, ImportOptions, ImportStats};
+use crate::import::{
+    export_currency, import_any, read_catalog_priced, Format, ImportOptions, ImportStats,
+};
 use crate::tune::{TuneOptions, TuneReport};
 
 #[derive(Clone, Debug)]
@@ -65,6 +67,12 @@ impl BuildReport {
             opt(&c.title),
             opt(&c.price)
         );
+        if !c.layout.is_empty() {
+            t += &format!(
+                "layout:            {} (detected from the header)\n",
+                c.layout
+            );
+        }
         t += &format!("lines read:        {:>9}\n", s.lines);
         t += &format!(
             "  kept:            {:>9}  ({} without a customer: guest orders)\n",
@@ -72,6 +80,12 @@ impl BuildReport {
         );
         t += &format!("  skipped:         {:>9}\n", s.skipped());
         t += &format!("    cancellation:  {:>9}\n", s.skipped_cancelled);
+        if !c.layout.is_empty() || s.skipped_status > 0 {
+            t += &format!(
+                "    order status:  {:>9}  (refunded, voided, cancelled or failed orders)\n",
+                s.skipped_status
+            );
+        }
         t += &format!("    quantity <= 0: {:>9}\n", s.skipped_quantity);
         t += &format!(
             "    non-product:   {:>9}  (rules: {})\n",
@@ -86,6 +100,18 @@ impl BuildReport {
             s.skipped_bad_item_id
         );
         t += &format!("    no time:       {:>9}\n", s.skipped_missing_time);
+        if s.named_items > 0 {
+            t += &format!(
+                "no SKU:            {:>9}  (lines identified by the product name instead)\n",
+                s.named_items
+            );
+        }
+        if s.prices_other_currency > 0 {
+            t += &format!(
+                "other currency:    {:>9}  (lines whose price was not used)\n",
+                s.prices_other_currency
+            );
+        }
         t += &format!("customers:         {:>9}\n", self.customers);
         t += &format!(
             "orders:            {:>9}  ({} guest)\n",
@@ -134,9 +160,17 @@ impl BuildReport {
 pub fn run_build(args: &BuildArgs) -> Result<BuildReport> {
     let start = Instant::now();
     // Prices are stored with the currency's own minor unit (ISO 4217): ¥1500 as 1500.
-    let price_digits = crate::price::digits(args.currency.as_deref());
+    // A shop export names its currency (Shopify `Currency`, WooCommerce `order_currency`):
+    // used when --currency is not given.
+    let currency = match (&args.currency, args.format) {
+        (Some(c), _) => Some(c.clone()),
+        (None, Format::Csv) => export_currency(&args.interactions)?,
+        (None, _) => None,
+    };
+    let price_digits = crate::price::digits(currency.as_deref());
     let import = ImportOptions {
         price_digits,
+        currency: currency.clone(),
         ..args.import.clone()
     };
     let imported = import_any(&args.interactions, args.format, &import)?;
@@ -167,7 +201,7 @@ pub fn run_build(args: &BuildArgs) -> Result<BuildReport> {
     }
     attach_families(&mut parts, &imported.interactions, &chosen);
     // No timestamps or paths in the meta: the same input gives the same bytes.
-    if let Some(c) = &args.currency {
+    if let Some(c) = &currency {
         parts.meta.push(("currency".into(), c.clone()));
     }
     if !parts.prices.is_empty() {

@@ -2,6 +2,11 @@
 //! item ids, a derived catalog (most frequent description, median unit price) and a count
 //! of every line skipped and why. Also reads the optional `--catalog` CSV.
 //!
+//! A Shopify orders export and a WooCommerce order export (WebToffee's "Order Export &
+//! Order Import for WooCommerce") are recognised by their headers ([`detect_layout`]) and
+//! read as they come: their rows are turned into one normalised line per line item
+//! ([`ShopRows`]) before the same cleaning as any other export.
+//!
 //! Columns are found by name, case-insensitively; only user and item are required.
 //! Orders: the order column when there is one; otherwise one user's lines with the same
 //! timestamp form an order; otherwise (or for a line without a user) each line is its
@@ -172,6 +177,9 @@ pub struct ImportOptions {
     /// Decimals of the currency's minor unit (ISO 4217, `price::digits`): prices are
     /// stored as `major × 10^price_digits`.
     pub price_digits: u32,
+    /// The model's currency (ISO 4217), when known: a shop export's lines priced in
+    /// another currency keep their co-purchases but not their prices.
+    pub currency: Option<String>,
     /// Show a progress bar (only drawn when stderr is a terminal).
     pub progress: bool,
 }
@@ -182,6 +190,7 @@ impl Default for ImportOptions {
             columns: ColumnNames::default(),
             skip_items: SkipItems::Detect,
             price_digits: crate::price::DEFAULT_DIGITS,
+            currency: None,
             progress: false,
         }
     }
@@ -202,11 +211,18 @@ pub struct ImportStats {
     pub skipped_missing_item: u64,
     pub skipped_bad_item_id: u64,
     pub skipped_missing_time: u64,
+    /// Lines of refunded, voided, cancelled or failed orders (shop exports' order status).
+    pub skipped_status: u64,
+    /// Shopify lines without a `Lineitem sku`, identified by their `Lineitem name`.
+    pub named_items: u64,
+    /// Kept lines whose price is in another currency than the model's (price not used).
+    pub prices_other_currency: u64,
 }
 
 impl ImportStats {
     pub fn skipped(&self) -> u64 {
         self.skipped_cancelled
+            + self.skipped_status
             + self.skipped_quantity
             + self.skipped_non_product
             + self.skipped_missing_item
@@ -218,6 +234,8 @@ impl ImportStats {
 /// Which header each role was found under.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Detected {
+    /// The shop export recognised from the header; empty for any other CSV.
+    pub layout: String,
     pub user: String,
     pub item: String,
     pub time: Option<String>,
@@ -500,6 +518,396 @@ fn field<'r>(
     })
 }
 
+/// A shop platform's order export, recognised by its header (no column flags needed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// Any other CSV: columns found by name ([`USER_NAMES`], [`ITEM_NAMES`], …).
+    Generic,
+    /// Shopify admin → Orders → Export: one row per line item; the order-level columns
+    /// (Email, Financial Status, Created at, Cancelled at, Currency) are written only on
+    /// an order's first row and carried here to its other rows (same `Name`).
+    Shopify,
+    /// WooCommerce orders exported by WebToffee's "Order Export & Order Import for
+    /// WooCommerce" plugin: one row per order, each item in a `line_item_N` column
+    /// (`name:…|product_id:…|sku:…|quantity:…|total:…|sub_total:…`).
+    WooCommerce,
+}
+
+/// Headers a Shopify orders export always has (lowercased).
+pub const SHOPIFY_HEADER: &[&str] = &[
+    "name",
+    "email",
+    "financial status",
+    "created at",
+    "lineitem quantity",
+    "lineitem name",
+    "lineitem price",
+    "lineitem sku",
+];
+
+/// Headers a WebToffee WooCommerce order export always has (besides `line_item_1`, …).
+pub const WOOCOMMERCE_HEADER: &[&str] = &[
+    "order_id",
+    "order_number",
+    "order_date",
+    "status",
+    "order_currency",
+];
+
+/// Shopify financial statuses whose orders are not purchases.
+const SHOPIFY_DROPPED: &[&str] = &["refunded", "voided"];
+/// WooCommerce order statuses whose orders are not purchases (`wc-` prefix optional).
+const WOOCOMMERCE_DROPPED: &[&str] = &["cancelled", "refunded", "failed"];
+
+impl Layout {
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Generic => "",
+            Layout::Shopify => "Shopify orders export",
+            Layout::WooCommerce => "WooCommerce order export (WebToffee)",
+        }
+    }
+
+    /// The source columns behind each normalised field, for the summary and errors.
+    fn field_names(self) -> [&'static str; SHOP_FIELDS] {
+        match self {
+            Layout::Shopify => [
+                "Name",
+                "Email",
+                "Created at",
+                "Lineitem sku",
+                "Lineitem quantity",
+                "Lineitem name",
+                "Lineitem price",
+                "Financial Status/Cancelled at",
+                "Currency",
+            ],
+            _ => [
+                "order_id",
+                "billing_email",
+                "order_date",
+                "line_item sku",
+                "line_item quantity",
+                "line_item name",
+                "line_item sub_total/quantity",
+                "status",
+                "order_currency",
+            ],
+        }
+    }
+}
+
+/// Which shop export a header is ([`Layout::Generic`] for anything else).
+pub fn detect_layout(headers: &[String]) -> Layout {
+    let h: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
+    let has_all = |want: &[&str]| want.iter().all(|w| h.iter().any(|x| x == w));
+    if has_all(SHOPIFY_HEADER) {
+        Layout::Shopify
+    } else if has_all(WOOCOMMERCE_HEADER) && h.iter().any(|x| line_item_column(x)) {
+        Layout::WooCommerce
+    } else {
+        Layout::Generic
+    }
+}
+
+fn line_item_column(h: &str) -> bool {
+    h.strip_prefix("line_item_")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The normalised record a shop export's line item becomes.
+const SHOP_FIELDS: usize = 9;
+const F_ORDER: usize = 0;
+const F_USER: usize = 1;
+const F_TIME: usize = 2;
+const F_ITEM: usize = 3;
+const F_QTY: usize = 4;
+const F_TITLE: usize = 5;
+const F_PRICE: usize = 6;
+const F_STATUS: usize = 7;
+const F_CURRENCY: usize = 8;
+
+/// Turns a shop export's rows into normalised line-item records (fields `F_*`), one
+/// source row at a time; every record keeps its source line for errors.
+struct ShopRows {
+    layout: Layout,
+    /// Source column of each normalised field (Shopify; `None` = absent).
+    cols: [Option<usize>; SHOP_FIELDS],
+    /// Shopify: the source column of `Cancelled at`.
+    cancelled_col: Option<usize>,
+    /// WooCommerce: the `line_item_N` columns, in order, and the e-mail fallback.
+    line_items: Vec<usize>,
+    customer_email_col: Option<usize>,
+    /// Shopify: the current order's `Name` and its order-level values.
+    order: Vec<u8>,
+    carried: [Vec<u8>; SHOP_FIELDS],
+    pending: std::collections::VecDeque<(csv::ByteRecord, u64)>,
+    raw: csv::ByteRecord,
+    price_digits: u32,
+    named_items: u64,
+}
+
+/// Shopify's order-level fields: only on an order's first row.
+const CARRIED: &[usize] = &[F_USER, F_TIME, F_STATUS, F_CURRENCY];
+
+impl ShopRows {
+    fn new(layout: Layout, headers: &[String], price_digits: u32) -> ShopRows {
+        let col = |name: &str| headers.iter().position(|h| normalise_header(h) == name);
+        let mut cols = [None; SHOP_FIELDS];
+        let mut line_items = Vec::new();
+        match layout {
+            Layout::Shopify => {
+                for (f, name) in [
+                    (F_ORDER, "name"),
+                    (F_USER, "email"),
+                    (F_TIME, "created at"),
+                    (F_ITEM, "lineitem sku"),
+                    (F_QTY, "lineitem quantity"),
+                    (F_TITLE, "lineitem name"),
+                    (F_PRICE, "lineitem price"),
+                    (F_STATUS, "financial status"),
+                    (F_CURRENCY, "currency"),
+                ] {
+                    cols[f] = col(name);
+                }
+            }
+            _ => {
+                cols[F_ORDER] = col("order_id");
+                cols[F_USER] = col("billing_email");
+                cols[F_TIME] = col("order_date");
+                cols[F_STATUS] = col("status");
+                cols[F_CURRENCY] = col("order_currency");
+                line_items = (0..headers.len())
+                    .filter(|&i| line_item_column(&normalise_header(&headers[i])))
+                    .collect();
+            }
+        }
+        ShopRows {
+            layout,
+            cols,
+            cancelled_col: col("cancelled at"),
+            line_items,
+            customer_email_col: col("customer_email"),
+            order: Vec::new(),
+            carried: Default::default(),
+            pending: Default::default(),
+            raw: csv::ByteRecord::new(),
+            price_digits,
+            named_items: 0,
+        }
+    }
+
+    /// The next normalised record and its source line; `None` at the end of the file.
+    fn next<R: Read>(
+        &mut self,
+        rdr: &mut csv::Reader<R>,
+        rec: &mut csv::ByteRecord,
+        path: &Path,
+    ) -> Result<Option<u64>> {
+        loop {
+            if let Some((r, line)) = self.pending.pop_front() {
+                *rec = r;
+                return Ok(Some(line));
+            }
+            match rdr.read_byte_record(&mut self.raw) {
+                Ok(true) => {}
+                Ok(false) => return Ok(None),
+                Err(e) => {
+                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    bail!("{}: line {line}: malformed CSV: {e}", path.display());
+                }
+            }
+            let line = self.raw.position().map(|p| p.line()).unwrap_or(0);
+            if self
+                .raw
+                .iter()
+                .all(|f| f.iter().all(u8::is_ascii_whitespace))
+            {
+                continue; // blank line
+            }
+            match self.layout {
+                Layout::Shopify => self.shopify_row(line),
+                _ => self.woocommerce_row(line),
+            }
+        }
+    }
+
+    fn get(&self, col: Option<usize>) -> &[u8] {
+        col.and_then(|c| self.raw.get(c))
+            .unwrap_or(b"")
+            .trim_ascii()
+    }
+
+    fn shopify_row(&mut self, line: u64) {
+        let mut f: [Vec<u8>; SHOP_FIELDS] = Default::default();
+        for (i, v) in f.iter_mut().enumerate() {
+            *v = self.get(self.cols[i]).to_vec();
+        }
+        // Cancelled at (order-level too) turns the status into "cancelled".
+        let cancelled = self.get(self.cancelled_col);
+        if !cancelled.is_empty() {
+            f[F_STATUS] = b"cancelled".to_vec();
+        }
+        if f[F_ORDER] != self.order {
+            self.order = f[F_ORDER].clone();
+            for &c in CARRIED {
+                self.carried[c] = f[c].clone();
+            }
+        } else {
+            for &c in CARRIED {
+                if f[c].is_empty() {
+                    f[c] = self.carried[c].clone();
+                } else if c == F_STATUS {
+                    self.carried[c] = f[c].clone();
+                }
+            }
+        }
+        if f[F_ITEM].is_empty() && !f[F_TITLE].is_empty() {
+            // No SKU: the product's name stands in (whitespace → `_`: ids carry none).
+            let name = String::from_utf8_lossy(&f[F_TITLE]);
+            f[F_ITEM] = name
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join("_")
+                .into_bytes();
+            self.named_items += 1;
+        }
+        self.pending
+            .push_back((csv::ByteRecord::from(f.to_vec()), line));
+    }
+
+    fn woocommerce_row(&mut self, line: u64) {
+        let mut user = self.get(self.cols[F_USER]).to_vec();
+        if user.is_empty() {
+            user = self.get(self.customer_email_col).to_vec();
+        }
+        let status = self.get(self.cols[F_STATUS]);
+        let status = status.strip_prefix(b"wc-").unwrap_or(status).to_vec();
+        let order = self.get(self.cols[F_ORDER]).to_vec();
+        let time = self.get(self.cols[F_TIME]).to_vec();
+        let currency = self.get(self.cols[F_CURRENCY]).to_vec();
+        let mut any = false;
+        for &c in &self.line_items {
+            let cell = String::from_utf8_lossy(self.raw.get(c).unwrap_or(b"")).into_owned();
+            if cell.trim().is_empty() {
+                continue;
+            }
+            any = true;
+            let item = WooItem::parse(&cell);
+            let id = if !item.sku.is_empty() {
+                item.sku
+            } else if item.product_id.trim_start_matches('0').is_empty() {
+                ""
+            } else {
+                item.product_id
+            };
+            let price = unit_price(item.sub_total, item.quantity, self.price_digits);
+            let mut f: [Vec<u8>; SHOP_FIELDS] = Default::default();
+            f[F_ORDER] = order.clone();
+            f[F_USER] = user.clone();
+            f[F_TIME] = time.clone();
+            f[F_ITEM] = id.as_bytes().to_vec();
+            f[F_QTY] = item.quantity.as_bytes().to_vec();
+            f[F_TITLE] = item.name.as_bytes().to_vec();
+            f[F_PRICE] = price.into_bytes();
+            f[F_STATUS] = status.clone();
+            f[F_CURRENCY] = currency.clone();
+            self.pending
+                .push_back((csv::ByteRecord::from(f.to_vec()), line));
+        }
+        if !any {
+            // An order without items: one record without an item id (counted as such).
+            let mut f: [Vec<u8>; SHOP_FIELDS] = Default::default();
+            f[F_ORDER] = order;
+            f[F_USER] = user;
+            f[F_TIME] = time;
+            f[F_QTY] = b"1".to_vec();
+            f[F_STATUS] = status;
+            self.pending
+                .push_back((csv::ByteRecord::from(f.to_vec()), line));
+        }
+    }
+}
+
+/// One WebToffee `line_item_N` cell: `key:value` pairs separated by `|`, name first.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct WooItem<'a> {
+    name: &'a str,
+    product_id: &'a str,
+    sku: &'a str,
+    quantity: &'a str,
+    sub_total: &'a str,
+}
+
+impl<'a> WooItem<'a> {
+    fn parse(cell: &'a str) -> WooItem<'a> {
+        let mut it = WooItem::default();
+        for part in cell.split('|') {
+            let Some((k, v)) = part.split_once(':') else {
+                continue;
+            };
+            let v = v.trim();
+            match k.trim() {
+                "name" => it.name = v,
+                "product_id" => it.product_id = v,
+                "sku" => it.sku = v,
+                "quantity" => it.quantity = v,
+                "sub_total" => it.sub_total = v,
+                _ => {}
+            }
+        }
+        it
+    }
+}
+
+/// A line's unit price as a decimal (`sub_total / quantity`, before coupons, rounded half
+/// up in minor units); empty when either is not a number.
+fn unit_price(sub_total: &str, quantity: &str, digits: u32) -> String {
+    let (Some(total), Ok(q)) = (parse_price(sub_total, digits), quantity.parse::<u32>()) else {
+        return String::new();
+    };
+    if q == 0 {
+        return String::new();
+    }
+    let unit = (u64::from(total) * 2 + u64::from(q)) / (2 * u64::from(q));
+    crate::price::major_text(unit as u32, digits)
+}
+
+/// The currency of a shop export (Shopify `Currency`, WooCommerce `order_currency`): the
+/// first order's, uppercased; `None` for other layouts or when the column is empty.
+/// Reads only as far as the first value.
+pub fn export_currency(path: &Path) -> Result<Option<String>> {
+    let (reader, _) = open_input(path)?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(reader);
+    let Ok(headers) = rdr.byte_headers() else {
+        return Ok(None);
+    };
+    let headers: Vec<String> = headers
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).into_owned())
+        .collect();
+    let want = match detect_layout(&headers) {
+        Layout::Generic => return Ok(None),
+        Layout::Shopify => "currency",
+        Layout::WooCommerce => "order_currency",
+    };
+    let Some(col) = headers.iter().position(|h| normalise_header(h) == want) else {
+        return Ok(None);
+    };
+    let mut rec = csv::ByteRecord::new();
+    while let Ok(true) = rdr.read_byte_record(&mut rec) {
+        let v = String::from_utf8_lossy(rec.get(col).unwrap_or(b""));
+        let v = v.trim();
+        if !v.is_empty() {
+            return Ok(Some(v.to_ascii_uppercase()));
+        }
+    }
+    Ok(None)
+}
+
 enum OrderKey {
     Named(usize),
     UserTime(u32),
@@ -528,23 +936,71 @@ pub fn import_interactions(path: &Path, opts: &ImportOptions) -> Result<Imported
         );
     }
     let c = &opts.columns;
-    let user_col = find_column(&headers, c.user.as_deref(), USER_NAMES, "user", path)?;
-    let item_col = find_column(&headers, c.item.as_deref(), ITEM_NAMES, "item", path)?;
-    let user_col = require(user_col, &headers, USER_NAMES, "user", "--user-col", path)?;
-    let item_col = require(item_col, &headers, ITEM_NAMES, "item", "--item-col", path)?;
-    let time_col = find_column(&headers, c.time.as_deref(), TIME_NAMES, "time", path)?;
-    let order_col = find_column(&headers, c.order.as_deref(), ORDER_NAMES, "order", path)?;
-    let qty_col = find_column(
-        &headers,
-        c.quantity.as_deref(),
-        QUANTITY_NAMES,
-        "quantity",
-        path,
-    )?;
-    let title_col = find_column(&headers, None, TITLE_NAMES, "title", path)?;
-    let price_col = find_column(&headers, None, PRICE_NAMES, "price", path)?;
+    let explicit = c.user.is_some()
+        || c.item.is_some()
+        || c.time.is_some()
+        || c.order.is_some()
+        || c.quantity.is_some();
+    // Column flags turn the shop-export detection off: the file is read as named.
+    let layout = if explicit {
+        Layout::Generic
+    } else {
+        detect_layout(&headers)
+    };
+    let (skip_patterns, skip_source) = skip_rules(&opts.skip_items, &headers);
+    let mut shop = None;
+    let headers: Vec<String> = if layout == Layout::Generic {
+        headers
+    } else {
+        shop = Some(ShopRows::new(layout, &headers, opts.price_digits));
+        layout.field_names().iter().map(|s| s.to_string()).collect()
+    };
+    // (user, item, time, order, quantity, title, price, status, currency) columns.
+    let (
+        user_col,
+        item_col,
+        time_col,
+        order_col,
+        qty_col,
+        title_col,
+        price_col,
+        status_col,
+        currency_col,
+    ) = if shop.is_some() {
+        (
+            F_USER,
+            F_ITEM,
+            Some(F_TIME),
+            Some(F_ORDER),
+            Some(F_QTY),
+            Some(F_TITLE),
+            Some(F_PRICE),
+            Some(F_STATUS),
+            Some(F_CURRENCY),
+        )
+    } else {
+        let user_col = find_column(&headers, c.user.as_deref(), USER_NAMES, "user", path)?;
+        let item_col = find_column(&headers, c.item.as_deref(), ITEM_NAMES, "item", path)?;
+        let user_col = require(user_col, &headers, USER_NAMES, "user", "--user-col", path)?;
+        let item_col = require(item_col, &headers, ITEM_NAMES, "item", "--item-col", path)?;
+        let time_col = find_column(&headers, c.time.as_deref(), TIME_NAMES, "time", path)?;
+        let order_col = find_column(&headers, c.order.as_deref(), ORDER_NAMES, "order", path)?;
+        let qty_col = find_column(
+            &headers,
+            c.quantity.as_deref(),
+            QUANTITY_NAMES,
+            "quantity",
+            path,
+        )?;
+        let title_col = find_column(&headers, None, TITLE_NAMES, "title", path)?;
+        let price_col = find_column(&headers, None, PRICE_NAMES, "price", path)?;
+        (
+            user_col, item_col, time_col, order_col, qty_col, title_col, price_col, None, None,
+        )
+    };
     let name = |i: usize| headers[i].trim().to_string();
     let columns = Detected {
+        layout: layout.name().to_string(),
         user: name(user_col),
         item: name(item_col),
         time: time_col.map(name),
@@ -559,7 +1015,6 @@ pub fn import_interactions(path: &Path, opts: &ImportOptions) -> Result<Imported
         .max()
         .unwrap_or(0);
 
-    let (skip_patterns, skip_source) = skip_rules(&opts.skip_items, &headers);
     let mut stats = ImportStats {
         skip_rules: SkipRules {
             source: skip_source,
@@ -578,16 +1033,27 @@ pub fn import_interactions(path: &Path, opts: &ImportOptions) -> Result<Imported
 
     let mut rec = csv::ByteRecord::new();
     loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(stats.lines + 2);
-                bail!("{}: line {line}: malformed CSV: {e}", path.display());
+        let shop_line = match shop.as_mut() {
+            Some(rows) => match rows.next(&mut rdr, &mut rec, path)? {
+                Some(line) => Some(line),
+                None => break,
+            },
+            None => {
+                match rdr.read_byte_record(&mut rec) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => {
+                        let line = e.position().map(|p| p.line()).unwrap_or(stats.lines + 2);
+                        bail!("{}: line {line}: malformed CSV: {e}", path.display());
+                    }
+                }
+                None
             }
-        }
+        };
         stats.lines += 1;
-        let line = rec.position().map(|p| p.line()).unwrap_or(stats.lines + 1);
+        let line = shop_line
+            .or_else(|| rec.position().map(|p| p.line()))
+            .unwrap_or(stats.lines + 1);
         if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
             stats.lines -= 1; // blank line
             continue;
@@ -602,9 +1068,22 @@ pub fn import_interactions(path: &Path, opts: &ImportOptions) -> Result<Imported
             );
         }
         let item = field(&rec, item_col, path, line, &columns.item)?;
-        if let Some(oc) = order_col {
+        if let Some(oc) = order_col.filter(|_| shop.is_none()) {
             if is_cancellation(field(&rec, oc, path, line, &name(oc))?) {
                 stats.skipped_cancelled += 1;
+                continue;
+            }
+        }
+        if let Some(sc) = status_col {
+            let status = field(&rec, sc, path, line, &name(sc))?.to_ascii_lowercase();
+            let dropped = match layout {
+                Layout::Shopify => {
+                    SHOPIFY_DROPPED.contains(&status.as_str()) || status == "cancelled"
+                }
+                _ => WOOCOMMERCE_DROPPED.contains(&status.as_str()),
+            };
+            if dropped {
+                stats.skipped_status += 1;
                 continue;
             }
         }
@@ -730,7 +1209,17 @@ pub fn import_interactions(path: &Path, opts: &ImportOptions) -> Result<Imported
                     .or_insert(0) += 1;
             }
         }
-        if let Some(pc) = price_col {
+        let other_currency = match (currency_col, opts.currency.as_deref()) {
+            (Some(cc), Some(model)) => {
+                let c = field(&rec, cc, path, line, &name(cc))?;
+                !c.is_empty() && !c.eq_ignore_ascii_case(model.trim())
+            }
+            _ => false,
+        };
+        if other_currency {
+            stats.prices_other_currency += 1;
+        }
+        if let Some(pc) = price_col.filter(|_| !other_currency) {
             if let Some(p) = rec
                 .get(pc)
                 .and_then(|b| std::str::from_utf8(b).ok())
@@ -744,6 +1233,9 @@ pub fn import_interactions(path: &Path, opts: &ImportOptions) -> Result<Imported
         stats.kept += 1;
     }
     pb.finish_and_clear();
+    if let Some(rows) = &shop {
+        stats.named_items = rows.named_items;
+    }
     for o in &mut orders {
         o.items.sort_unstable();
         o.items.dedup();
@@ -1296,6 +1788,9 @@ C536379,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-1,2010-12-03 09:41:00,2.55,14
         assert_eq!(ok("2010-12-01T09:26:00+01:00"), Some(1_291_191_960));
         assert_eq!(ok("2010-12-01T09:26:00+0100"), Some(1_291_191_960));
         assert_eq!(ok("2010-12-01 09:26:00 +01:00"), Some(1_291_191_960));
+        // Shopify's `Created at`: a space, then the offset without a colon.
+        assert_eq!(ok("2010-12-01 03:26:00 -0500"), Some(1_291_191_960));
+        assert_eq!(ok("2024-03-05 14:22:10 -0500"), ok("2024-03-05T19:22:10Z"));
         assert_eq!(ok("2010-12-01T08:26:00.250Z"), Some(1_291_191_960));
         assert_eq!(ok("12/1/2010 8:26"), Some(1_291_191_960));
         assert_eq!(ok("12/01/2010 08:26:00"), Some(1_291_191_960));
