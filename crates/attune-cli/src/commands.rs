@@ -14,9 +14,9 @@ use attune_core::Model;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::assemble::{attach_families, describe, model_parts, similarity_text};
+use crate::assemble::{attach_families, describe, hide_items, model_parts, similarity_text};
 use crate::import::{
-    export_currency, import_any, read_catalog_priced, Format, ImportOptions, ImportStats,
+    export_currency, import_any, read_catalog_in, Format, ImportOptions, ImportStats,
 };
 use crate::tune::{TuneOptions, TuneReport};
 
@@ -43,6 +43,8 @@ pub struct BuildReport {
     pub model_bytes: usize,
     pub catalog_rows: u64,
     pub catalog_unknown: u64,
+    /// What the catalog was read as and what it changed (empty without `--catalog`).
+    pub catalog_note: String,
     pub columns: crate::import::Detected,
     /// The settings the model was built with (after tuning).
     pub settings: BuildSettings,
@@ -135,6 +137,7 @@ impl BuildReport {
                 "catalog rows:      {:>9}  ({} ids not in the orders, ignored)\n",
                 self.catalog_rows, self.catalog_unknown
             );
+            t += &format!("  read as:         {}\n", self.catalog_note);
         }
         t += &format!(
             "model:             {:>9} bytes  ({:.1} bytes/item) -> {}\n",
@@ -162,7 +165,7 @@ pub fn run_build(args: &BuildArgs) -> Result<BuildReport> {
     // Prices are stored with the currency's own minor unit (ISO 4217): ¥1500 as 1500.
     // A shop export names its currency (Shopify `Currency`, WooCommerce `order_currency`):
     // used when --currency is not given.
-    let currency = match (&args.currency, args.format) {
+    let mut currency = match (&args.currency, args.format) {
         (Some(c), _) => Some(c.clone()),
         (None, Format::Csv) => export_currency(&args.interactions)?,
         (None, _) => None,
@@ -182,10 +185,32 @@ pub fn run_build(args: &BuildArgs) -> Result<BuildReport> {
     )?;
     let mut catalog_rows = 0;
     let mut catalog_unknown = 0;
+    let mut catalog_note = String::new();
     if let Some(path) = &args.catalog {
-        let cat = read_catalog_priced(path, &parts.ids, price_digits)?;
+        let cat = read_catalog_in(path, &parts.ids, price_digits, currency.as_deref())?;
         catalog_rows = cat.rows;
         catalog_unknown = cat.unknown_ids;
+        if let (None, Some(named)) = (&currency, &cat.currency) {
+            // The feed names the currency nothing else did: fine while the prices read so
+            // far were stored with its exponent.
+            if crate::price::digits(Some(named)) != price_digits {
+                anyhow::bail!(
+                    "{}: the prices are in {named}; give --currency {named} so they are \
+                     stored with its minor unit",
+                    path.display()
+                );
+            }
+            currency = Some(named.clone());
+        }
+        catalog_note = format!(
+            "{}; {} out of stock (never recommended), {} sale prices, {} variants \
+             (item_group_id: read, not yet used)",
+            cat.format.name(),
+            cat.out_of_stock.iter().filter(|&&o| o).count(),
+            cat.sale_prices,
+            cat.variants
+        );
+        hide_items(&mut parts, &cat.out_of_stock);
         if let Some(v) = cat.titles {
             parts.titles = v;
         }
@@ -263,6 +288,7 @@ pub fn run_build(args: &BuildArgs) -> Result<BuildReport> {
         model_bytes: bytes.len(),
         catalog_rows,
         catalog_unknown,
+        catalog_note,
         columns: imported.columns.clone(),
         settings: chosen,
         tune,

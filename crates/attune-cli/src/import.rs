@@ -1,6 +1,7 @@
 //! Order-export import: a CSV (or .csv.gz) with a header → cleaned `Interactions`, the
 //! item ids, a derived catalog (most frequent description, median unit price) and a count
-//! of every line skipped and why. Also reads the optional `--catalog` CSV.
+//! of every line skipped and why. Also reads the optional `--catalog`: a CSV, or a Google
+//! Merchant Center product feed as TSV or RSS 2.0 XML ([`read_catalog_in`]).
 //!
 //! A Shopify orders export and a WooCommerce order export (WebToffee's "Order Export &
 //! Order Import for WooCommerce") are recognised by their headers ([`detect_layout`]) and
@@ -1473,10 +1474,47 @@ pub struct Catalog {
     pub prices: Option<Vec<u32>>,
     pub urls: Option<Vec<String>>,
     pub images: Option<Vec<String>>,
+    /// Per item: the feed says `out_of_stock` (never recommended). Empty when the file
+    /// has no availability.
+    pub out_of_stock: Vec<bool>,
+    /// The currency the prices name (`15.00 USD`), when they name one.
+    pub currency: Option<String>,
+    /// What the file was read as ([`CatalogFormat`]).
+    pub format: CatalogFormat,
     /// Rows whose id is not in the model (ignored).
     pub unknown_ids: u64,
     pub rows: u64,
+    /// Model items whose `sale_price` was used instead of `price`.
+    pub sale_prices: u64,
+    /// Model items with an `item_group_id` (variants: read, not yet used by the model).
+    pub variants: u64,
 }
+
+/// The layouts `--catalog` reads, told apart by their first bytes and header.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CatalogFormat {
+    /// A CSV with a header: id plus any of title, price, url, image.
+    #[default]
+    Csv,
+    /// A Google Merchant Center product feed as a tab-separated file with a header row
+    /// (also a CSV with the feed's own column names, e.g. `image_link`).
+    FeedTable,
+    /// A Google Merchant Center product feed as RSS 2.0 XML, `g:` fields per `<item>`.
+    FeedXml,
+}
+
+impl CatalogFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            CatalogFormat::Csv => "CSV",
+            CatalogFormat::FeedTable => "Google Merchant Center feed (TSV)",
+            CatalogFormat::FeedXml => "Google Merchant Center feed (RSS 2.0 XML)",
+        }
+    }
+}
+
+/// The Google Merchant Center namespace of the `g:` fields.
+pub const GOOGLE_NS: &str = "http://base.google.com/ns/1.0";
 
 /// Reads a catalog CSV (id plus any of title/price/url/image, found by name), prices with
 /// 2 decimals (see [`read_catalog_priced`]).
@@ -1484,39 +1522,226 @@ pub fn read_catalog(path: &Path, ids: &[String]) -> Result<Catalog> {
     read_catalog_priced(path, ids, crate::price::DEFAULT_DIGITS)
 }
 
-/// Reads a catalog CSV; prices in minor units with `price_digits` decimals.
+/// Reads a catalog; prices in minor units with `price_digits` decimals.
 pub fn read_catalog_priced(path: &Path, ids: &[String], price_digits: u32) -> Result<Catalog> {
-    let (reader, _) = open_input(path)?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(reader);
-    let headers: Vec<String> = rdr
-        .byte_headers()
-        .with_context(|| format!("{}: cannot read the header line", path.display()))?
-        .iter()
-        .map(|h| String::from_utf8_lossy(h).into_owned())
-        .collect();
-    let id_col = find_column(&headers, None, ID_NAMES, "id", path)?;
-    let id_col = require(id_col, &headers, ID_NAMES, "id", "an id column", path)?;
-    let title_col = find_column(&headers, None, TITLE_NAMES, "title", path)?;
-    let price_col = find_column(&headers, None, PRICE_NAMES, "price", path)?;
-    let url_col = find_column(&headers, None, URL_NAMES, "url", path)?;
-    let image_col = find_column(&headers, None, IMAGE_NAMES, "image", path)?;
+    read_catalog_in(path, ids, price_digits, None)
+}
+
+/// Reads a catalog CSV or a Google Merchant Center feed (TSV, or RSS 2.0 XML when the
+/// file starts with `<`). A price naming its currency (`15.00 USD`) must name `currency`
+/// when one is given; all must name the same one.
+pub fn read_catalog_in(
+    path: &Path,
+    ids: &[String],
+    price_digits: u32,
+    currency: Option<&str>,
+) -> Result<Catalog> {
+    let (mut reader, _) = open_input(path)?;
+    let mut head = vec![0u8; 4096];
+    let got = read_fully(&mut reader, &mut head)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    head.truncate(got);
+    let body = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&head);
+    let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    let first_line = body.split(|&b| b == b'\n').next().unwrap_or(b"");
+    let tab = first_line.contains(&b'\t');
+    let reader = std::io::Cursor::new(head.clone()).chain(reader);
     let index: HashMap<&str, usize> = ids
         .iter()
         .enumerate()
         .map(|(i, s)| (s.as_str(), i))
         .collect();
-    let n = ids.len();
-    let mut cat = Catalog {
-        titles: title_col.map(|_| vec![String::new(); n]),
-        prices: price_col.map(|_| vec![NO_PRICE; n]),
-        urls: url_col.map(|_| vec![String::new(); n]),
-        images: image_col.map(|_| vec![String::new(); n]),
-        ..Default::default()
+    let mut sink = CatalogSink {
+        cat: Catalog::default(),
+        index,
+        n: ids.len(),
+        price_digits,
+        currency,
     };
+    if first == Some(b'<') {
+        sink.cat.format = CatalogFormat::FeedXml;
+        read_feed_xml(reader, path, &mut sink)?;
+    } else {
+        read_catalog_table(reader, tab, path, &mut sink)?;
+    }
+    Ok(sink.cat)
+}
+
+/// One catalog row's fields, whichever layout it came from.
+#[derive(Default)]
+struct Entry<'a> {
+    id: &'a str,
+    title: Option<&'a str>,
+    price: Option<&'a str>,
+    sale_price: Option<&'a str>,
+    /// A `sale_price_effective_date` is given: the sale is dated.
+    sale_dated: bool,
+    url: Option<&'a str>,
+    image: Option<&'a str>,
+    availability: Option<&'a str>,
+    item_group: Option<&'a str>,
+}
+
+struct CatalogSink<'i, 'c> {
+    cat: Catalog,
+    index: HashMap<&'i str, usize>,
+    n: usize,
+    price_digits: u32,
+    currency: Option<&'c str>,
+}
+
+impl CatalogSink<'_, '_> {
+    /// Adds one row; `at(field)` names where it came from for errors.
+    fn add(&mut self, e: &Entry, at: &dyn Fn(&str) -> String) -> Result<()> {
+        self.cat.rows += 1;
+        let Some(&i) = self.index.get(e.id) else {
+            self.cat.unknown_ids += 1;
+            return Ok(());
+        };
+        let n = self.n;
+        if let Some(t) = e.title {
+            self.cat
+                .titles
+                .get_or_insert_with(|| vec![String::new(); n])[i] = t.to_string();
+        }
+        if let Some(p) = e.price {
+            let mut v = self.price(p, &at("price"))?;
+            if let Some(s) = e.sale_price.filter(|s| !s.is_empty()) {
+                let sale = self.price(s, &at("sale_price"))?;
+                // A dated sale may be over by the time the model is served, and a build
+                // must not depend on the day it runs: the regular price then.
+                if !e.sale_dated && sale != NO_PRICE {
+                    v = sale;
+                    self.cat.sale_prices += 1;
+                }
+            }
+            self.cat.prices.get_or_insert_with(|| vec![NO_PRICE; n])[i] = v;
+        }
+        if let Some(u) = e.url {
+            self.cat.urls.get_or_insert_with(|| vec![String::new(); n])[i] = u.to_string();
+        }
+        if let Some(u) = e.image {
+            self.cat
+                .images
+                .get_or_insert_with(|| vec![String::new(); n])[i] = u.to_string();
+        }
+        if let Some(a) = e.availability {
+            if self.cat.out_of_stock.is_empty() {
+                self.cat.out_of_stock = vec![false; n];
+            }
+            let a = a.trim().to_ascii_lowercase().replace(' ', "_");
+            // in_stock, preorder and backorder can be bought: kept.
+            self.cat.out_of_stock[i] = a == "out_of_stock";
+        }
+        if e.item_group.is_some_and(|g| !g.is_empty()) {
+            self.cat.variants += 1;
+        }
+        Ok(())
+    }
+
+    /// A price in minor units: empty → `NO_PRICE`; `15.00`, `15.00 USD` or `USD 15.00`.
+    fn price(&mut self, p: &str, at: &str) -> Result<u32> {
+        if p.is_empty() {
+            return Ok(NO_PRICE);
+        }
+        let (number, code) = split_currency(p);
+        if let Some(code) = code {
+            match (self.currency, &self.cat.currency) {
+                (Some(model), _) if !model.trim().eq_ignore_ascii_case(code) => bail!(
+                    "{at}: price {p:?} is in {code}, but the model's currency is {} \
+                     (--currency)",
+                    model.trim().to_ascii_uppercase()
+                ),
+                (None, Some(seen)) if !seen.eq_ignore_ascii_case(code) => bail!(
+                    "{at}: price {p:?} is in {code}, earlier prices in {seen}: one model \
+                     has one currency"
+                ),
+                _ => {
+                    self.cat
+                        .currency
+                        .get_or_insert_with(|| code.to_ascii_uppercase());
+                }
+            }
+        }
+        parse_price(number, self.price_digits)
+            .ok_or_else(|| anyhow::anyhow!("{at}: price {p:?} is not a non-negative number"))
+    }
+}
+
+/// `15.00 USD` → (`15.00`, `USD`); `USD 15.00` likewise; `15.00` → (`15.00`, none).
+fn split_currency(p: &str) -> (&str, Option<&str>) {
+    let is_code = |s: &str| s.len() == 3 && s.bytes().all(|b| b.is_ascii_alphabetic());
+    let mut parts = p.split_whitespace();
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(a), Some(b), None) if is_code(b) => (a, Some(b)),
+        (Some(a), Some(b), None) if is_code(a) => (b, Some(a)),
+        _ => (p, None),
+    }
+}
+
+/// A CSV catalog or a feed's TSV: columns by name, a `g:` prefix ignored.
+fn read_catalog_table(
+    reader: impl Read,
+    tab: bool,
+    path: &Path,
+    sink: &mut CatalogSink,
+) -> Result<()> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .delimiter(if tab { b'\t' } else { b',' })
+        .from_reader(reader);
+    let headers: Vec<String> = rdr
+        .byte_headers()
+        .with_context(|| format!("{}: cannot read the header line", path.display()))?
+        .iter()
+        .map(|h| {
+            let h = String::from_utf8_lossy(h);
+            let t = h.trim().trim_start_matches('\u{feff}');
+            t.strip_prefix("g:").unwrap_or(t).to_string()
+        })
+        .collect();
+    let has = |name: &str| headers.iter().any(|h| normalise_header(h) == name);
+    let feed = tab || has("image_link");
+    if feed {
+        sink.cat.format = CatalogFormat::FeedTable;
+    }
+    let col = |names: &[&str]| find_column(&headers, None, names, "", path);
+    let id_col = col(ID_NAMES)?;
+    let id_col = require(id_col, &headers, ID_NAMES, "id", "an id column", path)?;
+    // A feed's `description` is prose; its `title` is the name.
+    let title_col = if feed {
+        col(&["title"])?
+    } else {
+        col(TITLE_NAMES)?
+    };
+    let price_col = col(PRICE_NAMES)?;
+    let url_col = col(URL_NAMES)?;
+    let image_col = if feed {
+        col(&["image_link"])?
+    } else {
+        col(IMAGE_NAMES)?
+    };
+    let sale_col = col(&["sale_price"])?.filter(|_| feed);
+    let sale_date_col = col(&["sale_price_effective_date"])?.filter(|_| feed);
+    let avail_col = col(&["availability"])?.filter(|_| feed);
+    let group_col = col(&["item_group_id"])?.filter(|_| feed);
+    let n = sink.n;
+    // A column present gives every item a value (empty when its row is missing).
+    if title_col.is_some() {
+        sink.cat.titles = Some(vec![String::new(); n]);
+    }
+    if price_col.is_some() {
+        sink.cat.prices = Some(vec![NO_PRICE; n]);
+    }
+    if url_col.is_some() {
+        sink.cat.urls = Some(vec![String::new(); n]);
+    }
+    if image_col.is_some() {
+        sink.cat.images = Some(vec![String::new(); n]);
+    }
     let mut rec = csv::ByteRecord::new();
+    let mut row = 0u64;
     loop {
         match rdr.read_byte_record(&mut rec) {
             Ok(true) => {}
@@ -1526,38 +1751,153 @@ pub fn read_catalog_priced(path: &Path, ids: &[String], price_digits: u32) -> Re
                 bail!("{}: line {line}: malformed CSV: {e}", path.display());
             }
         }
-        cat.rows += 1;
-        let line = rec.position().map(|p| p.line()).unwrap_or(cat.rows + 1);
-        let id = field(&rec, id_col, path, line, headers[id_col].trim())?;
-        let Some(&i) = index.get(id) else {
-            cat.unknown_ids += 1;
-            continue;
+        row += 1;
+        let line = rec.position().map(|p| p.line()).unwrap_or(row + 1);
+        let get = |c: Option<usize>| -> Result<Option<&str>> {
+            match c {
+                Some(c) => field(&rec, c, path, line, headers[c].trim()).map(Some),
+                None => Ok(None),
+            }
         };
-        if let (Some(c), Some(v)) = (title_col, cat.titles.as_mut()) {
-            v[i] = field(&rec, c, path, line, headers[c].trim())?.to_string();
-        }
-        if let (Some(c), Some(v)) = (price_col, cat.prices.as_mut()) {
-            let p = field(&rec, c, path, line, headers[c].trim())?;
-            v[i] = if p.is_empty() {
-                NO_PRICE
-            } else {
-                parse_price(p, price_digits).ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "{}: line {line}, column {}: price {p:?} is not a non-negative number",
-                        path.display(),
-                        headers[c].trim()
-                    )
-                })?
-            };
-        }
-        if let (Some(c), Some(v)) = (url_col, cat.urls.as_mut()) {
-            v[i] = field(&rec, c, path, line, headers[c].trim())?.to_string();
-        }
-        if let (Some(c), Some(v)) = (image_col, cat.images.as_mut()) {
-            v[i] = field(&rec, c, path, line, headers[c].trim())?.to_string();
-        }
+        let e = Entry {
+            id: field(&rec, id_col, path, line, headers[id_col].trim())?,
+            title: get(title_col)?,
+            price: get(price_col)?,
+            sale_price: get(sale_col)?,
+            sale_dated: get(sale_date_col)?.is_some_and(|d| !d.is_empty()),
+            url: get(url_col)?,
+            image: get(image_col)?,
+            availability: get(avail_col)?,
+            item_group: get(group_col)?,
+        };
+        let at = |name: &str| {
+            let column = match name {
+                "sale_price" => sale_col,
+                _ => price_col,
+            }
+            .map_or(name, |c| headers[c].trim());
+            format!("{}: line {line}, column {column}", path.display())
+        };
+        sink.add(&e, &at)?;
     }
-    Ok(cat)
+    Ok(())
+}
+
+/// A feed's RSS 2.0 XML: each `<item>` (or Atom `<entry>`) holds its fields as direct
+/// children, `g:` ones in [`GOOGLE_NS`] and RSS's own `title`, `link`, `description`
+/// without a namespace; `g:title`/`g:link` win over the RSS ones. Nested fields
+/// (`g:shipping`) and other namespaces are ignored.
+fn read_feed_xml(reader: impl Read, path: &Path, sink: &mut CatalogSink) -> Result<()> {
+    use quick_xml::events::Event;
+    use quick_xml::name::{Namespace, ResolveResult};
+    let mut xml = quick_xml::NsReader::from_reader(BufReader::new(reader));
+    let mut buf = Vec::new();
+    // Inside an item: depth below it, the open field and its text, the fields so far.
+    let mut in_item = false;
+    let mut depth = 0usize;
+    let mut key: Option<(String, bool)> = None;
+    let mut text = String::new();
+    let mut fields: Vec<(String, bool, String)> = Vec::new();
+    let mut items = 0u64;
+    let bad = |e: &dyn std::fmt::Display, pos: u64| {
+        anyhow::anyhow!("{}: byte {pos}: malformed XML: {e}", path.display())
+    };
+    loop {
+        let pos = xml.buffer_position();
+        let (ns, event) = xml
+            .read_resolved_event_into(&mut buf)
+            .map_err(|e| bad(&e, pos))?;
+        let google = matches!(ns, ResolveResult::Bound(Namespace(n)) if n == GOOGLE_NS);
+        let plain = matches!(ns, ResolveResult::Unbound);
+        match event {
+            Event::Start(e) => {
+                let local = e.local_name();
+                let local: &str = local.as_ref();
+                let local = local.to_string();
+                if !in_item {
+                    if (local == "item" || local == "entry") && (plain || google) {
+                        in_item = true;
+                        depth = 0;
+                        fields.clear();
+                    }
+                } else {
+                    depth += 1;
+                    if depth == 1 && (google || plain) {
+                        key = Some((local, google));
+                        text.clear();
+                    }
+                }
+            }
+            Event::End(_) if in_item => {
+                if depth == 0 {
+                    in_item = false;
+                    items += 1;
+                    add_xml_item(&fields, items, path, sink)?;
+                } else {
+                    if depth == 1 {
+                        if let Some((k, g)) = key.take() {
+                            fields.push((k, g, text.trim().to_string()));
+                        }
+                    }
+                    depth -= 1;
+                }
+            }
+            Event::Text(t) if key.is_some() && depth == 1 => text.push_str(&t.xml10_content()),
+            Event::CData(t) if key.is_some() && depth == 1 => text.push_str(&t.xml10_content()),
+            Event::GeneralRef(r) if key.is_some() && depth == 1 => {
+                let name = r.xml10_content();
+                match r.resolve_char_ref().map_err(|e| bad(&e, pos))? {
+                    Some(ch) => text.push(ch),
+                    None => match quick_xml::escape::resolve_predefined_entity(&name) {
+                        Some(s) => text.push_str(s),
+                        None => bail!(
+                            "{}: byte {pos}: unknown XML entity &{name};",
+                            path.display()
+                        ),
+                    },
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    if in_item {
+        bail!("{}: the XML ends inside an <item>", path.display());
+    }
+    Ok(())
+}
+
+fn add_xml_item(
+    fields: &[(String, bool, String)],
+    item: u64,
+    path: &Path,
+    sink: &mut CatalogSink,
+) -> Result<()> {
+    // The g: field when there is one, else RSS's own element of that name.
+    let get = |name: &str| -> Option<&str> {
+        fields
+            .iter()
+            .find(|f| f.1 && f.0 == name)
+            .or_else(|| fields.iter().find(|f| !f.1 && f.0 == name))
+            .map(|f| f.2.as_str())
+    };
+    let Some(id) = get("id").filter(|id| !id.is_empty()) else {
+        bail!("{}: item {item} has no g:id", path.display());
+    };
+    let e = Entry {
+        id,
+        title: get("title"),
+        price: get("price"),
+        sale_price: get("sale_price"),
+        sale_dated: get("sale_price_effective_date").is_some_and(|d| !d.is_empty()),
+        url: get("link"),
+        image: get("image_link"),
+        availability: get("availability"),
+        item_group: get("item_group_id"),
+    };
+    let at = |name: &str| format!("{}: item {item} (g:id {id}), g:{name}", path.display());
+    sink.add(&e, &at)
 }
 
 #[cfg(test)]
