@@ -1783,7 +1783,7 @@ fn read_catalog_table(
     Ok(())
 }
 
-/// A feed's RSS 2.0 XML: each `<item>` (or Atom `<entry>`) holds its fields as direct
+/// A feed's RSS 2.0 XML: each `<item>` holds its fields as direct
 /// children, `g:` ones in [`GOOGLE_NS`] and RSS's own `title`, `link`, `description`
 /// without a namespace; `g:title`/`g:link` win over the RSS ones. Nested fields
 /// (`g:shipping`) and other namespaces are ignored.
@@ -1815,7 +1815,7 @@ fn read_feed_xml(reader: impl Read, path: &Path, sink: &mut CatalogSink) -> Resu
                 let local: &str = local.as_ref();
                 let local = local.to_string();
                 if !in_item {
-                    if (local == "item" || local == "entry") && (plain || google) {
+                    if local == "item" && (plain || google) {
                         in_item = true;
                         depth = 0;
                         fields.clear();
