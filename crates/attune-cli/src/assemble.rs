@@ -67,8 +67,8 @@ pub fn hide_items(parts: &mut ModelParts, hidden: &[bool]) -> usize {
         }
         let mut kept = 0usize;
         let mut start = offsets[0] as usize;
-        for row in 1..offsets.len() {
-            let end = offsets[row] as usize;
+        for off in offsets.iter_mut().skip(1) {
+            let end = *off as usize;
             for k in start..end {
                 if !is_hidden(targets[k]) {
                     targets[kept] = targets[k];
@@ -77,7 +77,7 @@ pub fn hide_items(parts: &mut ModelParts, hidden: &[bool]) -> usize {
                 }
             }
             start = end;
-            offsets[row] = kept as u32;
+            *off = kept as u32;
         }
         targets.truncate(kept);
         weights.truncate(kept);

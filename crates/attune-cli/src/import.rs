@@ -1649,7 +1649,7 @@ impl CatalogSink<'_, '_> {
             match (self.currency, &self.cat.currency) {
                 (Some(model), _) if !model.trim().eq_ignore_ascii_case(code) => bail!(
                     "{at}: price {p:?} is in {code}, but the model's currency is {} \
-                     (--currency)",
+                     (--currency, or the order export's currency column)",
                     model.trim().to_ascii_uppercase()
                 ),
                 (None, Some(seen)) if !seen.eq_ignore_ascii_case(code) => bail!(
