@@ -830,7 +830,10 @@ impl ShopRows {
     }
 }
 
-/// One WebToffee `line_item_N` cell: `key:value` pairs separated by `|`, name first.
+/// One WebToffee `line_item_N` cell: `key:value` pairs separated by `|`, `name` first and
+/// `product_id` second (the exporter's fixed order), then sku, quantity, total, sub_total,
+/// tax and the item's meta. A `|` inside the product's name is kept: the name runs to
+/// `|product_id:`.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct WooItem<'a> {
     name: &'a str,
@@ -843,13 +846,23 @@ struct WooItem<'a> {
 impl<'a> WooItem<'a> {
     fn parse(cell: &'a str) -> WooItem<'a> {
         let mut it = WooItem::default();
-        for part in cell.split('|') {
+        let rest = match cell.trim_start().strip_prefix("name:") {
+            Some(after) => {
+                let end = after
+                    .find("|product_id:")
+                    .or_else(|| after.find('|'))
+                    .unwrap_or(after.len());
+                it.name = after[..end].trim();
+                &after[end..]
+            }
+            None => cell,
+        };
+        for part in rest.split('|') {
             let Some((k, v)) = part.split_once(':') else {
                 continue;
             };
             let v = v.trim();
             match k.trim() {
-                "name" => it.name = v,
                 "product_id" => it.product_id = v,
                 "sku" => it.sku = v,
                 "quantity" => it.quantity = v,
@@ -2260,6 +2273,33 @@ C536379,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-1,2010-12-03 09:41:00,2.55,14
                 .map(String::from)
                 .collect::<Vec<_>>()
         ));
+    }
+
+    #[test]
+    fn woocommerce_line_items() {
+        let it = WooItem::parse(
+            "name:Mug | Blue: Large|product_id:13|sku:MUG-1B|quantity:3|total:30.00|\
+             sub_total:31.00|tax:2.00|tax_data:{\"total\":{\"1\":\"2\"}}|pa_colour:blue",
+        );
+        assert_eq!(
+            it,
+            WooItem {
+                name: "Mug | Blue: Large",
+                product_id: "13",
+                sku: "MUG-1B",
+                quantity: "3",
+                sub_total: "31.00",
+            }
+        );
+        assert_eq!(WooItem::parse("").name, "");
+        assert_eq!(WooItem::parse("name:Solo").name, "Solo");
+        // sub_total / quantity in minor units, half up: 31.00 / 3 = 10.333… → 10.33.
+        assert_eq!(unit_price("31.00", "3", 2), "10.33");
+        assert_eq!(unit_price("0.05", "2", 2), "0.03");
+        assert_eq!(unit_price("1500", "2", 0), "750");
+        assert_eq!(unit_price("10.00", "0", 2), "");
+        assert_eq!(unit_price("", "1", 2), "");
+        assert_eq!(unit_price("10.00", "1.5", 2), "");
     }
 
     #[test]
