@@ -95,6 +95,28 @@ pub fn order_export(data: &[u8]) {
     }
 }
 
+/// A catalog file → `import::read_catalog_in` (CSV, or a Google Merchant Center feed as
+/// TSV or RSS XML: the first byte `<` picks XML), with and without a model currency.
+/// Invariants: every field read is one value per model item; rows ≥ unknown ids.
+pub fn product_feed(data: &[u8]) {
+    let path = scratch_file(data);
+    let ids: Vec<String> = ["FERN-1", "TOTE-1", "MUG-1", "Linen_Napkin_Set"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for currency in [None, Some("USD")] {
+        if let Ok(c) = attune_cli::import::read_catalog_in(&path, &ids, 2, currency) {
+            let n = ids.len();
+            assert!(c.titles.as_ref().is_none_or(|v| v.len() == n));
+            assert!(c.prices.as_ref().is_none_or(|v| v.len() == n));
+            assert!(c.urls.as_ref().is_none_or(|v| v.len() == n));
+            assert!(c.images.as_ref().is_none_or(|v| v.len() == n));
+            assert!(c.out_of_stock.is_empty() || c.out_of_stock.len() == n);
+            assert!(c.rows >= c.unknown_ids);
+        }
+    }
+}
+
 /// The stored profile's text form (what the loader hands the Wasm from localStorage, which
 /// any page script or a hand edit can change) → `Profile::parse_text`, then the lists the
 /// placements read. The first byte sets the cap. Invariants: no more events than the cap;
@@ -212,16 +234,28 @@ pub fn prompt_config(data: &[u8]) {
     for e in &config.errors {
         let line = e.message();
         if e.path.is_empty() {
-            assert!(config.rules.is_empty() && config.errors.len() == 1, "{line}");
+            assert!(
+                config.rules.is_empty() && config.errors.len() == 1,
+                "{line}"
+            );
         } else {
-            assert!(line.starts_with(&e.path) && line[e.path.len()..].starts_with(": "), "{line}");
+            assert!(
+                line.starts_with(&e.path) && line[e.path.len()..].starts_with(": "),
+                "{line}"
+            );
         }
     }
     assert!(config.per_page <= 3 && config.per_session <= 20);
     let n = config.rules.len();
     assert!(n <= prompts::config::MAX_RULES);
     let t0 = 1_732_590_000_000.0;
-    let mut p = Prompts::new(config, Memory::default(), t0, "/product?id=1", mode & 2 == 2);
+    let mut p = Prompts::new(
+        config,
+        Memory::default(),
+        t0,
+        "/product?id=1",
+        mode & 2 == 2,
+    );
     let signals = [
         Signal::View("A".into(), "mugs".into()),
         Signal::Variant("size".into(), "S".into()),

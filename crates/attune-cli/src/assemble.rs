@@ -40,6 +40,74 @@ pub fn attach_families(parts: &mut ModelParts, inter: &Interactions, settings: &
     }
 }
 
+/// Takes the `hidden` items (a feed's `out_of_stock` products) out of every list the
+/// scorer draws candidates from — neighbours, "what comes next", popular — so they are
+/// never recommended; the model format has no availability field, and this needs none.
+/// Their own lists stay: a shopper looking at a sold-out product still gets suggestions.
+/// Lists were cut to their top K before, so a list can end up shorter than K. Returns
+/// how many items were hidden.
+pub fn hide_items(parts: &mut ModelParts, hidden: &[bool]) -> usize {
+    let is_hidden = |i: u32| hidden.get(i as usize).copied().unwrap_or(false);
+    if !parts
+        .ids
+        .iter()
+        .enumerate()
+        .any(|(i, _)| is_hidden(i as u32))
+    {
+        return 0;
+    }
+    fn keep_visible(
+        offsets: &mut [u32],
+        targets: &mut Vec<u32>,
+        weights: &mut Vec<f32>,
+        is_hidden: &dyn Fn(u32) -> bool,
+    ) {
+        if offsets.is_empty() {
+            return;
+        }
+        let mut kept = 0usize;
+        let mut start = offsets[0] as usize;
+        for off in offsets.iter_mut().skip(1) {
+            let end = *off as usize;
+            for k in start..end {
+                if !is_hidden(targets[k]) {
+                    targets[kept] = targets[k];
+                    weights[kept] = weights[k];
+                    kept += 1;
+                }
+            }
+            start = end;
+            *off = kept as u32;
+        }
+        targets.truncate(kept);
+        weights.truncate(kept);
+    }
+    keep_visible(
+        &mut parts.offsets,
+        &mut parts.targets,
+        &mut parts.weights,
+        &is_hidden,
+    );
+    keep_visible(
+        &mut parts.next_offsets,
+        &mut parts.next_targets,
+        &mut parts.next_weights,
+        &is_hidden,
+    );
+    let (popular, scores): (Vec<u32>, Vec<f32>) = parts
+        .popular
+        .iter()
+        .zip(&parts.popular_scores)
+        .filter(|(&i, _)| !is_hidden(i))
+        .map(|(&i, &s)| (i, s))
+        .unzip();
+    parts.popular = popular;
+    parts.popular_scores = scores;
+    (0..parts.ids.len() as u32)
+        .filter(|&i| is_hidden(i))
+        .count()
+}
+
 /// The neighbour method in words (model META `similarity`).
 pub fn similarity_text(s: &BuildSettings) -> String {
     match &s.regression {

@@ -105,6 +105,7 @@ impl ImportFlags {
                 },
             },
             price_digits: crate::price::DEFAULT_DIGITS,
+            currency: None,
             progress: true,
         }
     }

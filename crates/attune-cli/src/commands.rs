@@ -14,8 +14,10 @@ use attune_core::Model;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::assemble::{attach_families, describe, model_parts, similarity_text};
-use crate::import::{import_any, read_catalog_priced, Format, ImportOptions, ImportStats};
+use crate::assemble::{attach_families, describe, hide_items, model_parts, similarity_text};
+use crate::import::{
+    export_currency, import_any, read_catalog_in, Format, ImportOptions, ImportStats,
+};
 use crate::tune::{TuneOptions, TuneReport};
 
 #[derive(Clone, Debug)]
@@ -41,6 +43,8 @@ pub struct BuildReport {
     pub model_bytes: usize,
     pub catalog_rows: u64,
     pub catalog_unknown: u64,
+    /// What the catalog was read as and what it changed (empty without `--catalog`).
+    pub catalog_note: String,
     pub columns: crate::import::Detected,
     /// The settings the model was built with (after tuning).
     pub settings: BuildSettings,
@@ -65,6 +69,12 @@ impl BuildReport {
             opt(&c.title),
             opt(&c.price)
         );
+        if !c.layout.is_empty() {
+            t += &format!(
+                "layout:            {} (detected from the header)\n",
+                c.layout
+            );
+        }
         t += &format!("lines read:        {:>9}\n", s.lines);
         t += &format!(
             "  kept:            {:>9}  ({} without a customer: guest orders)\n",
@@ -72,6 +82,12 @@ impl BuildReport {
         );
         t += &format!("  skipped:         {:>9}\n", s.skipped());
         t += &format!("    cancellation:  {:>9}\n", s.skipped_cancelled);
+        if !c.layout.is_empty() || s.skipped_status > 0 {
+            t += &format!(
+                "    order status:  {:>9}  (refunded, voided, cancelled or failed orders)\n",
+                s.skipped_status
+            );
+        }
         t += &format!("    quantity <= 0: {:>9}\n", s.skipped_quantity);
         t += &format!(
             "    non-product:   {:>9}  (rules: {})\n",
@@ -86,6 +102,18 @@ impl BuildReport {
             s.skipped_bad_item_id
         );
         t += &format!("    no time:       {:>9}\n", s.skipped_missing_time);
+        if s.named_items > 0 {
+            t += &format!(
+                "no SKU:            {:>9}  (lines identified by the product name instead)\n",
+                s.named_items
+            );
+        }
+        if s.prices_other_currency > 0 {
+            t += &format!(
+                "other currency:    {:>9}  (lines whose price was not used)\n",
+                s.prices_other_currency
+            );
+        }
         t += &format!("customers:         {:>9}\n", self.customers);
         t += &format!(
             "orders:            {:>9}  ({} guest)\n",
@@ -109,6 +137,7 @@ impl BuildReport {
                 "catalog rows:      {:>9}  ({} ids not in the orders, ignored)\n",
                 self.catalog_rows, self.catalog_unknown
             );
+            t += &format!("  read as:         {}\n", self.catalog_note);
         }
         t += &format!(
             "model:             {:>9} bytes  ({:.1} bytes/item) -> {}\n",
@@ -134,9 +163,17 @@ impl BuildReport {
 pub fn run_build(args: &BuildArgs) -> Result<BuildReport> {
     let start = Instant::now();
     // Prices are stored with the currency's own minor unit (ISO 4217): ¥1500 as 1500.
-    let price_digits = crate::price::digits(args.currency.as_deref());
+    // A shop export names its currency (Shopify `Currency`, WooCommerce `order_currency`):
+    // used when --currency is not given.
+    let mut currency = match (&args.currency, args.format) {
+        (Some(c), _) => Some(c.clone()),
+        (None, Format::Csv) => export_currency(&args.interactions)?,
+        (None, _) => None,
+    };
+    let price_digits = crate::price::digits(currency.as_deref());
     let import = ImportOptions {
         price_digits,
+        currency: currency.clone(),
         ..args.import.clone()
     };
     let imported = import_any(&args.interactions, args.format, &import)?;
@@ -148,10 +185,32 @@ pub fn run_build(args: &BuildArgs) -> Result<BuildReport> {
     )?;
     let mut catalog_rows = 0;
     let mut catalog_unknown = 0;
+    let mut catalog_note = String::new();
     if let Some(path) = &args.catalog {
-        let cat = read_catalog_priced(path, &parts.ids, price_digits)?;
+        let cat = read_catalog_in(path, &parts.ids, price_digits, currency.as_deref())?;
         catalog_rows = cat.rows;
         catalog_unknown = cat.unknown_ids;
+        if let (None, Some(named)) = (&currency, &cat.currency) {
+            // The feed names the currency nothing else did: fine while the prices read so
+            // far were stored with its exponent.
+            if crate::price::digits(Some(named)) != price_digits {
+                anyhow::bail!(
+                    "{}: the prices are in {named}; give --currency {named} so they are \
+                     stored with its minor unit",
+                    path.display()
+                );
+            }
+            currency = Some(named.clone());
+        }
+        catalog_note = format!(
+            "{}; {} out of stock (never recommended), {} sale prices, {} variants \
+             (item_group_id: read, not yet used)",
+            cat.format.name(),
+            cat.out_of_stock.iter().filter(|&&o| o).count(),
+            cat.sale_prices,
+            cat.variants
+        );
+        hide_items(&mut parts, &cat.out_of_stock);
         if let Some(v) = cat.titles {
             parts.titles = v;
         }
@@ -167,7 +226,7 @@ pub fn run_build(args: &BuildArgs) -> Result<BuildReport> {
     }
     attach_families(&mut parts, &imported.interactions, &chosen);
     // No timestamps or paths in the meta: the same input gives the same bytes.
-    if let Some(c) = &args.currency {
+    if let Some(c) = &currency {
         parts.meta.push(("currency".into(), c.clone()));
     }
     if !parts.prices.is_empty() {
@@ -229,6 +288,7 @@ pub fn run_build(args: &BuildArgs) -> Result<BuildReport> {
         model_bytes: bytes.len(),
         catalog_rows,
         catalog_unknown,
+        catalog_note,
         columns: imported.columns.clone(),
         settings: chosen,
         tune,

@@ -1,6 +1,12 @@
 //! Order-export import: a CSV (or .csv.gz) with a header → cleaned `Interactions`, the
 //! item ids, a derived catalog (most frequent description, median unit price) and a count
-//! of every line skipped and why. Also reads the optional `--catalog` CSV.
+//! of every line skipped and why. Also reads the optional `--catalog`: a CSV, or a Google
+//! Merchant Center product feed as TSV or RSS 2.0 XML ([`read_catalog_in`]).
+//!
+//! A Shopify orders export and a WooCommerce order export (WebToffee's "Order Export &
+//! Order Import for WooCommerce") are recognised by their headers ([`detect_layout`]) and
+//! read as they come: their rows are turned into one normalised line per line item
+//! ([`ShopRows`]) before the same cleaning as any other export.
 //!
 //! Columns are found by name, case-insensitively; only user and item are required.
 //! Orders: the order column when there is one; otherwise one user's lines with the same
@@ -172,6 +178,9 @@ pub struct ImportOptions {
     /// Decimals of the currency's minor unit (ISO 4217, `price::digits`): prices are
     /// stored as `major × 10^price_digits`.
     pub price_digits: u32,
+    /// The model's currency (ISO 4217), when known: a shop export's lines priced in
+    /// another currency keep their co-purchases but not their prices.
+    pub currency: Option<String>,
     /// Show a progress bar (only drawn when stderr is a terminal).
     pub progress: bool,
 }
@@ -182,6 +191,7 @@ impl Default for ImportOptions {
             columns: ColumnNames::default(),
             skip_items: SkipItems::Detect,
             price_digits: crate::price::DEFAULT_DIGITS,
+            currency: None,
             progress: false,
         }
     }
@@ -202,11 +212,18 @@ pub struct ImportStats {
     pub skipped_missing_item: u64,
     pub skipped_bad_item_id: u64,
     pub skipped_missing_time: u64,
+    /// Lines of refunded, voided, cancelled or failed orders (shop exports' order status).
+    pub skipped_status: u64,
+    /// Shopify lines without a `Lineitem sku`, identified by their `Lineitem name`.
+    pub named_items: u64,
+    /// Kept lines whose price is in another currency than the model's (price not used).
+    pub prices_other_currency: u64,
 }
 
 impl ImportStats {
     pub fn skipped(&self) -> u64 {
         self.skipped_cancelled
+            + self.skipped_status
             + self.skipped_quantity
             + self.skipped_non_product
             + self.skipped_missing_item
@@ -218,6 +235,8 @@ impl ImportStats {
 /// Which header each role was found under.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Detected {
+    /// The shop export recognised from the header; empty for any other CSV.
+    pub layout: String,
     pub user: String,
     pub item: String,
     pub time: Option<String>,
@@ -500,6 +519,409 @@ fn field<'r>(
     })
 }
 
+/// A shop platform's order export, recognised by its header (no column flags needed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// Any other CSV: columns found by name ([`USER_NAMES`], [`ITEM_NAMES`], …).
+    Generic,
+    /// Shopify admin → Orders → Export: one row per line item; the order-level columns
+    /// (Email, Financial Status, Created at, Cancelled at, Currency) are written only on
+    /// an order's first row and carried here to its other rows (same `Name`).
+    Shopify,
+    /// WooCommerce orders exported by WebToffee's "Order Export & Order Import for
+    /// WooCommerce" plugin: one row per order, each item in a `line_item_N` column
+    /// (`name:…|product_id:…|sku:…|quantity:…|total:…|sub_total:…`).
+    WooCommerce,
+}
+
+/// Headers a Shopify orders export always has (lowercased).
+pub const SHOPIFY_HEADER: &[&str] = &[
+    "name",
+    "email",
+    "financial status",
+    "created at",
+    "lineitem quantity",
+    "lineitem name",
+    "lineitem price",
+    "lineitem sku",
+];
+
+/// Headers a WebToffee WooCommerce order export always has (besides `line_item_1`, …).
+pub const WOOCOMMERCE_HEADER: &[&str] = &[
+    "order_id",
+    "order_number",
+    "order_date",
+    "status",
+    "order_currency",
+];
+
+/// Shopify financial statuses whose orders are not purchases.
+const SHOPIFY_DROPPED: &[&str] = &["refunded", "voided"];
+/// WooCommerce order statuses whose orders are not purchases (`wc-` prefix optional).
+const WOOCOMMERCE_DROPPED: &[&str] = &["cancelled", "refunded", "failed"];
+
+impl Layout {
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Generic => "",
+            Layout::Shopify => "Shopify orders export",
+            Layout::WooCommerce => "WooCommerce order export (WebToffee)",
+        }
+    }
+
+    /// The source columns behind each normalised field, for the summary and errors.
+    fn field_names(self) -> [&'static str; SHOP_FIELDS] {
+        match self {
+            Layout::Shopify => [
+                "Name",
+                "Email",
+                "Created at",
+                "Lineitem sku",
+                "Lineitem quantity",
+                "Lineitem name",
+                "Lineitem price",
+                "Financial Status/Cancelled at",
+                "Currency",
+            ],
+            _ => [
+                "order_id",
+                "billing_email",
+                "order_date",
+                "line_item sku",
+                "line_item quantity",
+                "line_item name",
+                "line_item sub_total/quantity",
+                "status",
+                "order_currency",
+            ],
+        }
+    }
+}
+
+/// Which shop export a header is ([`Layout::Generic`] for anything else).
+pub fn detect_layout(headers: &[String]) -> Layout {
+    let h: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
+    let has_all = |want: &[&str]| want.iter().all(|w| h.iter().any(|x| x == w));
+    if has_all(SHOPIFY_HEADER) {
+        Layout::Shopify
+    } else if has_all(WOOCOMMERCE_HEADER) && h.iter().any(|x| line_item_column(x)) {
+        Layout::WooCommerce
+    } else {
+        Layout::Generic
+    }
+}
+
+fn line_item_column(h: &str) -> bool {
+    h.strip_prefix("line_item_")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The normalised record a shop export's line item becomes.
+const SHOP_FIELDS: usize = 9;
+const F_ORDER: usize = 0;
+const F_USER: usize = 1;
+const F_TIME: usize = 2;
+const F_ITEM: usize = 3;
+const F_QTY: usize = 4;
+const F_TITLE: usize = 5;
+const F_PRICE: usize = 6;
+const F_STATUS: usize = 7;
+const F_CURRENCY: usize = 8;
+
+/// Turns a shop export's rows into normalised line-item records (fields `F_*`), one
+/// source row at a time; every record keeps its source line for errors.
+struct ShopRows {
+    layout: Layout,
+    /// Source column of each normalised field (Shopify; `None` = absent).
+    cols: [Option<usize>; SHOP_FIELDS],
+    /// Shopify: the source column of `Cancelled at`.
+    cancelled_col: Option<usize>,
+    /// WooCommerce: the `line_item_N` columns, in order, and the e-mail fallback.
+    line_items: Vec<usize>,
+    customer_email_col: Option<usize>,
+    /// Shopify: the current order's `Name` and its order-level values.
+    order: Vec<u8>,
+    carried: [Vec<u8>; SHOP_FIELDS],
+    pending: std::collections::VecDeque<(csv::ByteRecord, u64)>,
+    raw: csv::ByteRecord,
+    price_digits: u32,
+    named_items: u64,
+}
+
+/// Shopify's order-level fields: only on an order's first row.
+const CARRIED: &[usize] = &[F_USER, F_TIME, F_STATUS, F_CURRENCY];
+
+impl ShopRows {
+    fn new(layout: Layout, headers: &[String], price_digits: u32) -> ShopRows {
+        let col = |name: &str| headers.iter().position(|h| normalise_header(h) == name);
+        let mut cols = [None; SHOP_FIELDS];
+        let mut line_items = Vec::new();
+        match layout {
+            Layout::Shopify => {
+                for (f, name) in [
+                    (F_ORDER, "name"),
+                    (F_USER, "email"),
+                    (F_TIME, "created at"),
+                    (F_ITEM, "lineitem sku"),
+                    (F_QTY, "lineitem quantity"),
+                    (F_TITLE, "lineitem name"),
+                    (F_PRICE, "lineitem price"),
+                    (F_STATUS, "financial status"),
+                    (F_CURRENCY, "currency"),
+                ] {
+                    cols[f] = col(name);
+                }
+            }
+            _ => {
+                cols[F_ORDER] = col("order_id");
+                cols[F_USER] = col("billing_email");
+                cols[F_TIME] = col("order_date");
+                cols[F_STATUS] = col("status");
+                cols[F_CURRENCY] = col("order_currency");
+                line_items = (0..headers.len())
+                    .filter(|&i| line_item_column(&normalise_header(&headers[i])))
+                    .collect();
+            }
+        }
+        ShopRows {
+            layout,
+            cols,
+            cancelled_col: col("cancelled at"),
+            line_items,
+            customer_email_col: col("customer_email"),
+            order: Vec::new(),
+            carried: Default::default(),
+            pending: Default::default(),
+            raw: csv::ByteRecord::new(),
+            price_digits,
+            named_items: 0,
+        }
+    }
+
+    /// The next normalised record and its source line; `None` at the end of the file.
+    fn next<R: Read>(
+        &mut self,
+        rdr: &mut csv::Reader<R>,
+        rec: &mut csv::ByteRecord,
+        path: &Path,
+    ) -> Result<Option<u64>> {
+        loop {
+            if let Some((r, line)) = self.pending.pop_front() {
+                *rec = r;
+                return Ok(Some(line));
+            }
+            match rdr.read_byte_record(&mut self.raw) {
+                Ok(true) => {}
+                Ok(false) => return Ok(None),
+                Err(e) => {
+                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    bail!("{}: line {line}: malformed CSV: {e}", path.display());
+                }
+            }
+            let line = self.raw.position().map(|p| p.line()).unwrap_or(0);
+            if self
+                .raw
+                .iter()
+                .all(|f| f.iter().all(u8::is_ascii_whitespace))
+            {
+                continue; // blank line
+            }
+            match self.layout {
+                Layout::Shopify => self.shopify_row(line),
+                _ => self.woocommerce_row(line),
+            }
+        }
+    }
+
+    fn get(&self, col: Option<usize>) -> &[u8] {
+        col.and_then(|c| self.raw.get(c))
+            .unwrap_or(b"")
+            .trim_ascii()
+    }
+
+    fn shopify_row(&mut self, line: u64) {
+        let mut f: [Vec<u8>; SHOP_FIELDS] = Default::default();
+        for (i, v) in f.iter_mut().enumerate() {
+            *v = self.get(self.cols[i]).to_vec();
+        }
+        // Cancelled at (order-level too) turns the status into "cancelled".
+        let cancelled = self.get(self.cancelled_col);
+        if !cancelled.is_empty() {
+            f[F_STATUS] = b"cancelled".to_vec();
+        }
+        if f[F_ORDER] != self.order {
+            self.order = f[F_ORDER].clone();
+            for &c in CARRIED {
+                self.carried[c] = f[c].clone();
+            }
+        } else {
+            for &c in CARRIED {
+                if f[c].is_empty() {
+                    f[c] = self.carried[c].clone();
+                } else if c == F_STATUS {
+                    self.carried[c] = f[c].clone();
+                }
+            }
+        }
+        if f[F_ITEM].is_empty() && !f[F_TITLE].is_empty() {
+            // No SKU: the product's name stands in (whitespace → `_`: ids carry none).
+            let name = String::from_utf8_lossy(&f[F_TITLE]);
+            f[F_ITEM] = name
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join("_")
+                .into_bytes();
+            self.named_items += 1;
+        }
+        self.pending
+            .push_back((csv::ByteRecord::from(f.to_vec()), line));
+    }
+
+    fn woocommerce_row(&mut self, line: u64) {
+        let mut user = self.get(self.cols[F_USER]).to_vec();
+        if user.is_empty() {
+            user = self.get(self.customer_email_col).to_vec();
+        }
+        let status = self.get(self.cols[F_STATUS]);
+        let status = status.strip_prefix(b"wc-").unwrap_or(status).to_vec();
+        let order = self.get(self.cols[F_ORDER]).to_vec();
+        let time = self.get(self.cols[F_TIME]).to_vec();
+        let currency = self.get(self.cols[F_CURRENCY]).to_vec();
+        let mut any = false;
+        for &c in &self.line_items {
+            let cell = String::from_utf8_lossy(self.raw.get(c).unwrap_or(b"")).into_owned();
+            if cell.trim().is_empty() {
+                continue;
+            }
+            any = true;
+            let item = WooItem::parse(&cell);
+            let id = if !item.sku.is_empty() {
+                item.sku
+            } else if item.product_id.trim_start_matches('0').is_empty() {
+                ""
+            } else {
+                item.product_id
+            };
+            let price = unit_price(item.sub_total, item.quantity, self.price_digits);
+            let mut f: [Vec<u8>; SHOP_FIELDS] = Default::default();
+            f[F_ORDER] = order.clone();
+            f[F_USER] = user.clone();
+            f[F_TIME] = time.clone();
+            f[F_ITEM] = id.as_bytes().to_vec();
+            f[F_QTY] = item.quantity.as_bytes().to_vec();
+            f[F_TITLE] = item.name.as_bytes().to_vec();
+            f[F_PRICE] = price.into_bytes();
+            f[F_STATUS] = status.clone();
+            f[F_CURRENCY] = currency.clone();
+            self.pending
+                .push_back((csv::ByteRecord::from(f.to_vec()), line));
+        }
+        if !any {
+            // An order without items: one record without an item id (counted as such).
+            let mut f: [Vec<u8>; SHOP_FIELDS] = Default::default();
+            f[F_ORDER] = order;
+            f[F_USER] = user;
+            f[F_TIME] = time;
+            f[F_QTY] = b"1".to_vec();
+            f[F_STATUS] = status;
+            self.pending
+                .push_back((csv::ByteRecord::from(f.to_vec()), line));
+        }
+    }
+}
+
+/// One WebToffee `line_item_N` cell: `key:value` pairs separated by `|`, `name` first and
+/// `product_id` second (the exporter's fixed order), then sku, quantity, total, sub_total,
+/// tax and the item's meta. A `|` inside the product's name is kept: the name runs to
+/// `|product_id:`.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct WooItem<'a> {
+    name: &'a str,
+    product_id: &'a str,
+    sku: &'a str,
+    quantity: &'a str,
+    sub_total: &'a str,
+}
+
+impl<'a> WooItem<'a> {
+    fn parse(cell: &'a str) -> WooItem<'a> {
+        let mut it = WooItem::default();
+        let rest = match cell.trim_start().strip_prefix("name:") {
+            Some(after) => {
+                let end = after
+                    .find("|product_id:")
+                    .or_else(|| after.find('|'))
+                    .unwrap_or(after.len());
+                it.name = after[..end].trim();
+                &after[end..]
+            }
+            None => cell,
+        };
+        for part in rest.split('|') {
+            let Some((k, v)) = part.split_once(':') else {
+                continue;
+            };
+            let v = v.trim();
+            match k.trim() {
+                "product_id" => it.product_id = v,
+                "sku" => it.sku = v,
+                "quantity" => it.quantity = v,
+                "sub_total" => it.sub_total = v,
+                _ => {}
+            }
+        }
+        it
+    }
+}
+
+/// A line's unit price as a decimal (`sub_total / quantity`, before coupons, rounded half
+/// up in minor units); empty when either is not a number.
+fn unit_price(sub_total: &str, quantity: &str, digits: u32) -> String {
+    let (Some(total), Ok(q)) = (parse_price(sub_total, digits), quantity.parse::<u32>()) else {
+        return String::new();
+    };
+    if q == 0 {
+        return String::new();
+    }
+    let unit = (u64::from(total) * 2 + u64::from(q)) / (2 * u64::from(q));
+    crate::price::major_text(unit as u32, digits)
+}
+
+/// The currency of a shop export (Shopify `Currency`, WooCommerce `order_currency`): the
+/// first order's, uppercased; `None` for other layouts or when the column is empty.
+/// Reads only as far as the first value.
+pub fn export_currency(path: &Path) -> Result<Option<String>> {
+    let (reader, _) = open_input(path)?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(reader);
+    let Ok(headers) = rdr.byte_headers() else {
+        return Ok(None);
+    };
+    let headers: Vec<String> = headers
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).into_owned())
+        .collect();
+    let want = match detect_layout(&headers) {
+        Layout::Generic => return Ok(None),
+        Layout::Shopify => "currency",
+        Layout::WooCommerce => "order_currency",
+    };
+    let Some(col) = headers.iter().position(|h| normalise_header(h) == want) else {
+        return Ok(None);
+    };
+    let mut rec = csv::ByteRecord::new();
+    while let Ok(true) = rdr.read_byte_record(&mut rec) {
+        let v = String::from_utf8_lossy(rec.get(col).unwrap_or(b""));
+        let v = v.trim();
+        if !v.is_empty() {
+            return Ok(Some(v.to_ascii_uppercase()));
+        }
+    }
+    Ok(None)
+}
+
 enum OrderKey {
     Named(usize),
     UserTime(u32),
@@ -528,23 +950,71 @@ pub fn import_interactions(path: &Path, opts: &ImportOptions) -> Result<Imported
         );
     }
     let c = &opts.columns;
-    let user_col = find_column(&headers, c.user.as_deref(), USER_NAMES, "user", path)?;
-    let item_col = find_column(&headers, c.item.as_deref(), ITEM_NAMES, "item", path)?;
-    let user_col = require(user_col, &headers, USER_NAMES, "user", "--user-col", path)?;
-    let item_col = require(item_col, &headers, ITEM_NAMES, "item", "--item-col", path)?;
-    let time_col = find_column(&headers, c.time.as_deref(), TIME_NAMES, "time", path)?;
-    let order_col = find_column(&headers, c.order.as_deref(), ORDER_NAMES, "order", path)?;
-    let qty_col = find_column(
-        &headers,
-        c.quantity.as_deref(),
-        QUANTITY_NAMES,
-        "quantity",
-        path,
-    )?;
-    let title_col = find_column(&headers, None, TITLE_NAMES, "title", path)?;
-    let price_col = find_column(&headers, None, PRICE_NAMES, "price", path)?;
+    let explicit = c.user.is_some()
+        || c.item.is_some()
+        || c.time.is_some()
+        || c.order.is_some()
+        || c.quantity.is_some();
+    // Column flags turn the shop-export detection off: the file is read as named.
+    let layout = if explicit {
+        Layout::Generic
+    } else {
+        detect_layout(&headers)
+    };
+    let (skip_patterns, skip_source) = skip_rules(&opts.skip_items, &headers);
+    let mut shop = None;
+    let headers: Vec<String> = if layout == Layout::Generic {
+        headers
+    } else {
+        shop = Some(ShopRows::new(layout, &headers, opts.price_digits));
+        layout.field_names().iter().map(|s| s.to_string()).collect()
+    };
+    // (user, item, time, order, quantity, title, price, status, currency) columns.
+    let (
+        user_col,
+        item_col,
+        time_col,
+        order_col,
+        qty_col,
+        title_col,
+        price_col,
+        status_col,
+        currency_col,
+    ) = if shop.is_some() {
+        (
+            F_USER,
+            F_ITEM,
+            Some(F_TIME),
+            Some(F_ORDER),
+            Some(F_QTY),
+            Some(F_TITLE),
+            Some(F_PRICE),
+            Some(F_STATUS),
+            Some(F_CURRENCY),
+        )
+    } else {
+        let user_col = find_column(&headers, c.user.as_deref(), USER_NAMES, "user", path)?;
+        let item_col = find_column(&headers, c.item.as_deref(), ITEM_NAMES, "item", path)?;
+        let user_col = require(user_col, &headers, USER_NAMES, "user", "--user-col", path)?;
+        let item_col = require(item_col, &headers, ITEM_NAMES, "item", "--item-col", path)?;
+        let time_col = find_column(&headers, c.time.as_deref(), TIME_NAMES, "time", path)?;
+        let order_col = find_column(&headers, c.order.as_deref(), ORDER_NAMES, "order", path)?;
+        let qty_col = find_column(
+            &headers,
+            c.quantity.as_deref(),
+            QUANTITY_NAMES,
+            "quantity",
+            path,
+        )?;
+        let title_col = find_column(&headers, None, TITLE_NAMES, "title", path)?;
+        let price_col = find_column(&headers, None, PRICE_NAMES, "price", path)?;
+        (
+            user_col, item_col, time_col, order_col, qty_col, title_col, price_col, None, None,
+        )
+    };
     let name = |i: usize| headers[i].trim().to_string();
     let columns = Detected {
+        layout: layout.name().to_string(),
         user: name(user_col),
         item: name(item_col),
         time: time_col.map(name),
@@ -559,7 +1029,6 @@ pub fn import_interactions(path: &Path, opts: &ImportOptions) -> Result<Imported
         .max()
         .unwrap_or(0);
 
-    let (skip_patterns, skip_source) = skip_rules(&opts.skip_items, &headers);
     let mut stats = ImportStats {
         skip_rules: SkipRules {
             source: skip_source,
@@ -578,16 +1047,27 @@ pub fn import_interactions(path: &Path, opts: &ImportOptions) -> Result<Imported
 
     let mut rec = csv::ByteRecord::new();
     loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(stats.lines + 2);
-                bail!("{}: line {line}: malformed CSV: {e}", path.display());
+        let shop_line = match shop.as_mut() {
+            Some(rows) => match rows.next(&mut rdr, &mut rec, path)? {
+                Some(line) => Some(line),
+                None => break,
+            },
+            None => {
+                match rdr.read_byte_record(&mut rec) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => {
+                        let line = e.position().map(|p| p.line()).unwrap_or(stats.lines + 2);
+                        bail!("{}: line {line}: malformed CSV: {e}", path.display());
+                    }
+                }
+                None
             }
-        }
+        };
         stats.lines += 1;
-        let line = rec.position().map(|p| p.line()).unwrap_or(stats.lines + 1);
+        let line = shop_line
+            .or_else(|| rec.position().map(|p| p.line()))
+            .unwrap_or(stats.lines + 1);
         if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
             stats.lines -= 1; // blank line
             continue;
@@ -602,9 +1082,22 @@ pub fn import_interactions(path: &Path, opts: &ImportOptions) -> Result<Imported
             );
         }
         let item = field(&rec, item_col, path, line, &columns.item)?;
-        if let Some(oc) = order_col {
+        if let Some(oc) = order_col.filter(|_| shop.is_none()) {
             if is_cancellation(field(&rec, oc, path, line, &name(oc))?) {
                 stats.skipped_cancelled += 1;
+                continue;
+            }
+        }
+        if let Some(sc) = status_col {
+            let status = field(&rec, sc, path, line, &name(sc))?.to_ascii_lowercase();
+            let dropped = match layout {
+                Layout::Shopify => {
+                    SHOPIFY_DROPPED.contains(&status.as_str()) || status == "cancelled"
+                }
+                _ => WOOCOMMERCE_DROPPED.contains(&status.as_str()),
+            };
+            if dropped {
+                stats.skipped_status += 1;
                 continue;
             }
         }
@@ -730,7 +1223,17 @@ pub fn import_interactions(path: &Path, opts: &ImportOptions) -> Result<Imported
                     .or_insert(0) += 1;
             }
         }
-        if let Some(pc) = price_col {
+        let other_currency = match (currency_col, opts.currency.as_deref()) {
+            (Some(cc), Some(model)) => {
+                let c = field(&rec, cc, path, line, &name(cc))?;
+                !c.is_empty() && !c.eq_ignore_ascii_case(model.trim())
+            }
+            _ => false,
+        };
+        if other_currency {
+            stats.prices_other_currency += 1;
+        }
+        if let Some(pc) = price_col.filter(|_| !other_currency) {
             if let Some(p) = rec
                 .get(pc)
                 .and_then(|b| std::str::from_utf8(b).ok())
@@ -744,6 +1247,9 @@ pub fn import_interactions(path: &Path, opts: &ImportOptions) -> Result<Imported
         stats.kept += 1;
     }
     pb.finish_and_clear();
+    if let Some(rows) = &shop {
+        stats.named_items = rows.named_items;
+    }
     for o in &mut orders {
         o.items.sort_unstable();
         o.items.dedup();
@@ -981,10 +1487,47 @@ pub struct Catalog {
     pub prices: Option<Vec<u32>>,
     pub urls: Option<Vec<String>>,
     pub images: Option<Vec<String>>,
+    /// Per item: the feed says `out_of_stock` (never recommended). Empty when the file
+    /// has no availability.
+    pub out_of_stock: Vec<bool>,
+    /// The currency the prices name (`15.00 USD`), when they name one.
+    pub currency: Option<String>,
+    /// What the file was read as ([`CatalogFormat`]).
+    pub format: CatalogFormat,
     /// Rows whose id is not in the model (ignored).
     pub unknown_ids: u64,
     pub rows: u64,
+    /// Model items whose `sale_price` was used instead of `price`.
+    pub sale_prices: u64,
+    /// Model items with an `item_group_id` (variants: read, not yet used by the model).
+    pub variants: u64,
 }
+
+/// The layouts `--catalog` reads, told apart by their first bytes and header.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CatalogFormat {
+    /// A CSV with a header: id plus any of title, price, url, image.
+    #[default]
+    Csv,
+    /// A Google Merchant Center product feed as a tab-separated file with a header row
+    /// (also a CSV with the feed's own column names, e.g. `image_link`).
+    FeedTable,
+    /// A Google Merchant Center product feed as RSS 2.0 XML, `g:` fields per `<item>`.
+    FeedXml,
+}
+
+impl CatalogFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            CatalogFormat::Csv => "CSV",
+            CatalogFormat::FeedTable => "Google Merchant Center feed (TSV)",
+            CatalogFormat::FeedXml => "Google Merchant Center feed (RSS 2.0 XML)",
+        }
+    }
+}
+
+/// The Google Merchant Center namespace of the `g:` fields.
+pub const GOOGLE_NS: &str = "http://base.google.com/ns/1.0";
 
 /// Reads a catalog CSV (id plus any of title/price/url/image, found by name), prices with
 /// 2 decimals (see [`read_catalog_priced`]).
@@ -992,39 +1535,226 @@ pub fn read_catalog(path: &Path, ids: &[String]) -> Result<Catalog> {
     read_catalog_priced(path, ids, crate::price::DEFAULT_DIGITS)
 }
 
-/// Reads a catalog CSV; prices in minor units with `price_digits` decimals.
+/// Reads a catalog; prices in minor units with `price_digits` decimals.
 pub fn read_catalog_priced(path: &Path, ids: &[String], price_digits: u32) -> Result<Catalog> {
-    let (reader, _) = open_input(path)?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(reader);
-    let headers: Vec<String> = rdr
-        .byte_headers()
-        .with_context(|| format!("{}: cannot read the header line", path.display()))?
-        .iter()
-        .map(|h| String::from_utf8_lossy(h).into_owned())
-        .collect();
-    let id_col = find_column(&headers, None, ID_NAMES, "id", path)?;
-    let id_col = require(id_col, &headers, ID_NAMES, "id", "an id column", path)?;
-    let title_col = find_column(&headers, None, TITLE_NAMES, "title", path)?;
-    let price_col = find_column(&headers, None, PRICE_NAMES, "price", path)?;
-    let url_col = find_column(&headers, None, URL_NAMES, "url", path)?;
-    let image_col = find_column(&headers, None, IMAGE_NAMES, "image", path)?;
+    read_catalog_in(path, ids, price_digits, None)
+}
+
+/// Reads a catalog CSV or a Google Merchant Center feed (TSV, or RSS 2.0 XML when the
+/// file starts with `<`). A price naming its currency (`15.00 USD`) must name `currency`
+/// when one is given; all must name the same one.
+pub fn read_catalog_in(
+    path: &Path,
+    ids: &[String],
+    price_digits: u32,
+    currency: Option<&str>,
+) -> Result<Catalog> {
+    let (mut reader, _) = open_input(path)?;
+    let mut head = vec![0u8; 4096];
+    let got = read_fully(&mut reader, &mut head)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    head.truncate(got);
+    let body = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&head);
+    let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    let first_line = body.split(|&b| b == b'\n').next().unwrap_or(b"");
+    let tab = first_line.contains(&b'\t');
+    let reader = std::io::Cursor::new(head.clone()).chain(reader);
     let index: HashMap<&str, usize> = ids
         .iter()
         .enumerate()
         .map(|(i, s)| (s.as_str(), i))
         .collect();
-    let n = ids.len();
-    let mut cat = Catalog {
-        titles: title_col.map(|_| vec![String::new(); n]),
-        prices: price_col.map(|_| vec![NO_PRICE; n]),
-        urls: url_col.map(|_| vec![String::new(); n]),
-        images: image_col.map(|_| vec![String::new(); n]),
-        ..Default::default()
+    let mut sink = CatalogSink {
+        cat: Catalog::default(),
+        index,
+        n: ids.len(),
+        price_digits,
+        currency,
     };
+    if first == Some(b'<') {
+        sink.cat.format = CatalogFormat::FeedXml;
+        read_feed_xml(reader, path, &mut sink)?;
+    } else {
+        read_catalog_table(reader, tab, path, &mut sink)?;
+    }
+    Ok(sink.cat)
+}
+
+/// One catalog row's fields, whichever layout it came from.
+#[derive(Default)]
+struct Entry<'a> {
+    id: &'a str,
+    title: Option<&'a str>,
+    price: Option<&'a str>,
+    sale_price: Option<&'a str>,
+    /// A `sale_price_effective_date` is given: the sale is dated.
+    sale_dated: bool,
+    url: Option<&'a str>,
+    image: Option<&'a str>,
+    availability: Option<&'a str>,
+    item_group: Option<&'a str>,
+}
+
+struct CatalogSink<'i, 'c> {
+    cat: Catalog,
+    index: HashMap<&'i str, usize>,
+    n: usize,
+    price_digits: u32,
+    currency: Option<&'c str>,
+}
+
+impl CatalogSink<'_, '_> {
+    /// Adds one row; `at(field)` names where it came from for errors.
+    fn add(&mut self, e: &Entry, at: &dyn Fn(&str) -> String) -> Result<()> {
+        self.cat.rows += 1;
+        let Some(&i) = self.index.get(e.id) else {
+            self.cat.unknown_ids += 1;
+            return Ok(());
+        };
+        let n = self.n;
+        if let Some(t) = e.title {
+            self.cat
+                .titles
+                .get_or_insert_with(|| vec![String::new(); n])[i] = t.to_string();
+        }
+        if let Some(p) = e.price {
+            let mut v = self.price(p, &at("price"))?;
+            if let Some(s) = e.sale_price.filter(|s| !s.is_empty()) {
+                let sale = self.price(s, &at("sale_price"))?;
+                // A dated sale may be over by the time the model is served, and a build
+                // must not depend on the day it runs: the regular price then.
+                if !e.sale_dated && sale != NO_PRICE {
+                    v = sale;
+                    self.cat.sale_prices += 1;
+                }
+            }
+            self.cat.prices.get_or_insert_with(|| vec![NO_PRICE; n])[i] = v;
+        }
+        if let Some(u) = e.url {
+            self.cat.urls.get_or_insert_with(|| vec![String::new(); n])[i] = u.to_string();
+        }
+        if let Some(u) = e.image {
+            self.cat
+                .images
+                .get_or_insert_with(|| vec![String::new(); n])[i] = u.to_string();
+        }
+        if let Some(a) = e.availability {
+            if self.cat.out_of_stock.is_empty() {
+                self.cat.out_of_stock = vec![false; n];
+            }
+            let a = a.trim().to_ascii_lowercase().replace(' ', "_");
+            // in_stock, preorder and backorder can be bought: kept.
+            self.cat.out_of_stock[i] = a == "out_of_stock";
+        }
+        if e.item_group.is_some_and(|g| !g.is_empty()) {
+            self.cat.variants += 1;
+        }
+        Ok(())
+    }
+
+    /// A price in minor units: empty → `NO_PRICE`; `15.00`, `15.00 USD` or `USD 15.00`.
+    fn price(&mut self, p: &str, at: &str) -> Result<u32> {
+        if p.is_empty() {
+            return Ok(NO_PRICE);
+        }
+        let (number, code) = split_currency(p);
+        if let Some(code) = code {
+            match (self.currency, &self.cat.currency) {
+                (Some(model), _) if !model.trim().eq_ignore_ascii_case(code) => bail!(
+                    "{at}: price {p:?} is in {code}, but the model's currency is {} \
+                     (--currency, or the order export's currency column)",
+                    model.trim().to_ascii_uppercase()
+                ),
+                (None, Some(seen)) if !seen.eq_ignore_ascii_case(code) => bail!(
+                    "{at}: price {p:?} is in {code}, earlier prices in {seen}: one model \
+                     has one currency"
+                ),
+                _ => {
+                    self.cat
+                        .currency
+                        .get_or_insert_with(|| code.to_ascii_uppercase());
+                }
+            }
+        }
+        parse_price(number, self.price_digits)
+            .ok_or_else(|| anyhow::anyhow!("{at}: price {p:?} is not a non-negative number"))
+    }
+}
+
+/// `15.00 USD` → (`15.00`, `USD`); `USD 15.00` likewise; `15.00` → (`15.00`, none).
+fn split_currency(p: &str) -> (&str, Option<&str>) {
+    let is_code = |s: &str| s.len() == 3 && s.bytes().all(|b| b.is_ascii_alphabetic());
+    let mut parts = p.split_whitespace();
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(a), Some(b), None) if is_code(b) => (a, Some(b)),
+        (Some(a), Some(b), None) if is_code(a) => (b, Some(a)),
+        _ => (p, None),
+    }
+}
+
+/// A CSV catalog or a feed's TSV: columns by name, a `g:` prefix ignored.
+fn read_catalog_table(
+    reader: impl Read,
+    tab: bool,
+    path: &Path,
+    sink: &mut CatalogSink,
+) -> Result<()> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .delimiter(if tab { b'\t' } else { b',' })
+        .from_reader(reader);
+    let headers: Vec<String> = rdr
+        .byte_headers()
+        .with_context(|| format!("{}: cannot read the header line", path.display()))?
+        .iter()
+        .map(|h| {
+            let h = String::from_utf8_lossy(h);
+            let t = h.trim().trim_start_matches('\u{feff}');
+            t.strip_prefix("g:").unwrap_or(t).to_string()
+        })
+        .collect();
+    let has = |name: &str| headers.iter().any(|h| normalise_header(h) == name);
+    let feed = tab || has("image_link");
+    if feed {
+        sink.cat.format = CatalogFormat::FeedTable;
+    }
+    let col = |names: &[&str]| find_column(&headers, None, names, "", path);
+    let id_col = col(ID_NAMES)?;
+    let id_col = require(id_col, &headers, ID_NAMES, "id", "an id column", path)?;
+    // A feed's `description` is prose; its `title` is the name.
+    let title_col = if feed {
+        col(&["title"])?
+    } else {
+        col(TITLE_NAMES)?
+    };
+    let price_col = col(PRICE_NAMES)?;
+    let url_col = col(URL_NAMES)?;
+    let image_col = if feed {
+        col(&["image_link"])?
+    } else {
+        col(IMAGE_NAMES)?
+    };
+    let sale_col = col(&["sale_price"])?.filter(|_| feed);
+    let sale_date_col = col(&["sale_price_effective_date"])?.filter(|_| feed);
+    let avail_col = col(&["availability"])?.filter(|_| feed);
+    let group_col = col(&["item_group_id"])?.filter(|_| feed);
+    let n = sink.n;
+    // A column present gives every item a value (empty when its row is missing).
+    if title_col.is_some() {
+        sink.cat.titles = Some(vec![String::new(); n]);
+    }
+    if price_col.is_some() {
+        sink.cat.prices = Some(vec![NO_PRICE; n]);
+    }
+    if url_col.is_some() {
+        sink.cat.urls = Some(vec![String::new(); n]);
+    }
+    if image_col.is_some() {
+        sink.cat.images = Some(vec![String::new(); n]);
+    }
     let mut rec = csv::ByteRecord::new();
+    let mut row = 0u64;
     loop {
         match rdr.read_byte_record(&mut rec) {
             Ok(true) => {}
@@ -1034,38 +1764,153 @@ pub fn read_catalog_priced(path: &Path, ids: &[String], price_digits: u32) -> Re
                 bail!("{}: line {line}: malformed CSV: {e}", path.display());
             }
         }
-        cat.rows += 1;
-        let line = rec.position().map(|p| p.line()).unwrap_or(cat.rows + 1);
-        let id = field(&rec, id_col, path, line, headers[id_col].trim())?;
-        let Some(&i) = index.get(id) else {
-            cat.unknown_ids += 1;
-            continue;
+        row += 1;
+        let line = rec.position().map(|p| p.line()).unwrap_or(row + 1);
+        let get = |c: Option<usize>| -> Result<Option<&str>> {
+            match c {
+                Some(c) => field(&rec, c, path, line, headers[c].trim()).map(Some),
+                None => Ok(None),
+            }
         };
-        if let (Some(c), Some(v)) = (title_col, cat.titles.as_mut()) {
-            v[i] = field(&rec, c, path, line, headers[c].trim())?.to_string();
-        }
-        if let (Some(c), Some(v)) = (price_col, cat.prices.as_mut()) {
-            let p = field(&rec, c, path, line, headers[c].trim())?;
-            v[i] = if p.is_empty() {
-                NO_PRICE
-            } else {
-                parse_price(p, price_digits).ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "{}: line {line}, column {}: price {p:?} is not a non-negative number",
-                        path.display(),
-                        headers[c].trim()
-                    )
-                })?
-            };
-        }
-        if let (Some(c), Some(v)) = (url_col, cat.urls.as_mut()) {
-            v[i] = field(&rec, c, path, line, headers[c].trim())?.to_string();
-        }
-        if let (Some(c), Some(v)) = (image_col, cat.images.as_mut()) {
-            v[i] = field(&rec, c, path, line, headers[c].trim())?.to_string();
-        }
+        let e = Entry {
+            id: field(&rec, id_col, path, line, headers[id_col].trim())?,
+            title: get(title_col)?,
+            price: get(price_col)?,
+            sale_price: get(sale_col)?,
+            sale_dated: get(sale_date_col)?.is_some_and(|d| !d.is_empty()),
+            url: get(url_col)?,
+            image: get(image_col)?,
+            availability: get(avail_col)?,
+            item_group: get(group_col)?,
+        };
+        let at = |name: &str| {
+            let column = match name {
+                "sale_price" => sale_col,
+                _ => price_col,
+            }
+            .map_or(name, |c| headers[c].trim());
+            format!("{}: line {line}, column {column}", path.display())
+        };
+        sink.add(&e, &at)?;
     }
-    Ok(cat)
+    Ok(())
+}
+
+/// A feed's RSS 2.0 XML: each `<item>` holds its fields as direct
+/// children, `g:` ones in [`GOOGLE_NS`] and RSS's own `title`, `link`, `description`
+/// without a namespace; `g:title`/`g:link` win over the RSS ones. Nested fields
+/// (`g:shipping`) and other namespaces are ignored.
+fn read_feed_xml(reader: impl Read, path: &Path, sink: &mut CatalogSink) -> Result<()> {
+    use quick_xml::events::Event;
+    use quick_xml::name::{Namespace, ResolveResult};
+    let mut xml = quick_xml::NsReader::from_reader(BufReader::new(reader));
+    let mut buf = Vec::new();
+    // Inside an item: depth below it, the open field and its text, the fields so far.
+    let mut in_item = false;
+    let mut depth = 0usize;
+    let mut key: Option<(String, bool)> = None;
+    let mut text = String::new();
+    let mut fields: Vec<(String, bool, String)> = Vec::new();
+    let mut items = 0u64;
+    let bad = |e: &dyn std::fmt::Display, pos: u64| {
+        anyhow::anyhow!("{}: byte {pos}: malformed XML: {e}", path.display())
+    };
+    loop {
+        let pos = xml.buffer_position();
+        let (ns, event) = xml
+            .read_resolved_event_into(&mut buf)
+            .map_err(|e| bad(&e, pos))?;
+        let google = matches!(ns, ResolveResult::Bound(Namespace(n)) if n == GOOGLE_NS);
+        let plain = matches!(ns, ResolveResult::Unbound);
+        match event {
+            Event::Start(e) => {
+                let local = e.local_name();
+                let local: &str = local.as_ref();
+                let local = local.to_string();
+                if !in_item {
+                    if local == "item" && (plain || google) {
+                        in_item = true;
+                        depth = 0;
+                        fields.clear();
+                    }
+                } else {
+                    depth += 1;
+                    if depth == 1 && (google || plain) {
+                        key = Some((local, google));
+                        text.clear();
+                    }
+                }
+            }
+            Event::End(_) if in_item => {
+                if depth == 0 {
+                    in_item = false;
+                    items += 1;
+                    add_xml_item(&fields, items, path, sink)?;
+                } else {
+                    if depth == 1 {
+                        if let Some((k, g)) = key.take() {
+                            fields.push((k, g, text.trim().to_string()));
+                        }
+                    }
+                    depth -= 1;
+                }
+            }
+            Event::Text(t) if key.is_some() && depth == 1 => text.push_str(&t.xml10_content()),
+            Event::CData(t) if key.is_some() && depth == 1 => text.push_str(&t.xml10_content()),
+            Event::GeneralRef(r) if key.is_some() && depth == 1 => {
+                let name = r.xml10_content();
+                match r.resolve_char_ref().map_err(|e| bad(&e, pos))? {
+                    Some(ch) => text.push(ch),
+                    None => match quick_xml::escape::resolve_predefined_entity(&name) {
+                        Some(s) => text.push_str(s),
+                        None => bail!(
+                            "{}: byte {pos}: unknown XML entity &{name};",
+                            path.display()
+                        ),
+                    },
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    if in_item {
+        bail!("{}: the XML ends inside an <item>", path.display());
+    }
+    Ok(())
+}
+
+fn add_xml_item(
+    fields: &[(String, bool, String)],
+    item: u64,
+    path: &Path,
+    sink: &mut CatalogSink,
+) -> Result<()> {
+    // The g: field when there is one, else RSS's own element of that name.
+    let get = |name: &str| -> Option<&str> {
+        fields
+            .iter()
+            .find(|f| f.1 && f.0 == name)
+            .or_else(|| fields.iter().find(|f| !f.1 && f.0 == name))
+            .map(|f| f.2.as_str())
+    };
+    let Some(id) = get("id").filter(|id| !id.is_empty()) else {
+        bail!("{}: item {item} has no g:id", path.display());
+    };
+    let e = Entry {
+        id,
+        title: get("title"),
+        price: get("price"),
+        sale_price: get("sale_price"),
+        sale_dated: get("sale_price_effective_date").is_some_and(|d| !d.is_empty()),
+        url: get("link"),
+        image: get("image_link"),
+        availability: get("availability"),
+        item_group: get("item_group_id"),
+    };
+    let at = |name: &str| format!("{}: item {item} (g:id {id}), g:{name}", path.display());
+    sink.add(&e, &at)
 }
 
 #[cfg(test)]
@@ -1296,6 +2141,9 @@ C536379,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-1,2010-12-03 09:41:00,2.55,14
         assert_eq!(ok("2010-12-01T09:26:00+01:00"), Some(1_291_191_960));
         assert_eq!(ok("2010-12-01T09:26:00+0100"), Some(1_291_191_960));
         assert_eq!(ok("2010-12-01 09:26:00 +01:00"), Some(1_291_191_960));
+        // Shopify's `Created at`: a space, then the offset without a colon.
+        assert_eq!(ok("2010-12-01 03:26:00 -0500"), Some(1_291_191_960));
+        assert_eq!(ok("2024-03-05 14:22:10 -0500"), ok("2024-03-05T19:22:10Z"));
         assert_eq!(ok("2010-12-01T08:26:00.250Z"), Some(1_291_191_960));
         assert_eq!(ok("12/1/2010 8:26"), Some(1_291_191_960));
         assert_eq!(ok("12/01/2010 08:26:00"), Some(1_291_191_960));
@@ -1425,6 +2273,33 @@ C536379,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-1,2010-12-03 09:41:00,2.55,14
                 .map(String::from)
                 .collect::<Vec<_>>()
         ));
+    }
+
+    #[test]
+    fn woocommerce_line_items() {
+        let it = WooItem::parse(
+            "name:Mug | Blue: Large|product_id:13|sku:MUG-1B|quantity:3|total:30.00|\
+             sub_total:31.00|tax:2.00|tax_data:{\"total\":{\"1\":\"2\"}}|pa_colour:blue",
+        );
+        assert_eq!(
+            it,
+            WooItem {
+                name: "Mug | Blue: Large",
+                product_id: "13",
+                sku: "MUG-1B",
+                quantity: "3",
+                sub_total: "31.00",
+            }
+        );
+        assert_eq!(WooItem::parse("").name, "");
+        assert_eq!(WooItem::parse("name:Solo").name, "Solo");
+        // sub_total / quantity in minor units, half up: 31.00 / 3 = 10.333… → 10.33.
+        assert_eq!(unit_price("31.00", "3", 2), "10.33");
+        assert_eq!(unit_price("0.05", "2", 2), "0.03");
+        assert_eq!(unit_price("1500", "2", 0), "750");
+        assert_eq!(unit_price("10.00", "0", 2), "");
+        assert_eq!(unit_price("", "1", 2), "");
+        assert_eq!(unit_price("10.00", "1.5", 2), "");
     }
 
     #[test]

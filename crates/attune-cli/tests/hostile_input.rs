@@ -1,8 +1,9 @@
 //! The fuzz targets' entry points (fuzz/src/lib.rs, included as is) under property tests,
 //! so CI exercises the same code paths on every build without libFuzzer: model bytes
 //! (mutated real models, with and without a repaired checksum), order exports (mutated
-//! CSV), the stored profile's text form, and help-prompt configurations (mutated JSON) and
-//! memories. Each entry point asserts its own invariants (a parsed model re-encodes to the
+//! CSV, Shopify and WooCommerce fixtures), product feeds (mutated Merchant Center TSV and
+//! XML fixtures), the stored profile's text form, and help-prompt configurations (mutated
+//! JSON) and memories. Each entry point asserts its own invariants (a parsed model re-encodes to the
 //! same bytes; a built model parses; a profile's text form reads back; a prompt config's
 //! errors name their fields; a prompt memory reads back); here it must also never panic. Inputs the fuzzer
 //! found interesting can be kept in fuzz/regressions/<target>/ and are replayed too.
@@ -13,6 +14,16 @@ mod entry;
 use std::path::Path;
 
 use proptest::prelude::*;
+
+/// A fixture of tests/fixtures/ (shop exports and product feeds with their real headers).
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+    )
+    .unwrap()
+}
 
 fn sample_model() -> Vec<u8> {
     use attune_core::build::{build, BuildSettings, Interactions, Order};
@@ -96,6 +107,24 @@ proptest! {
     }
 
     #[test]
+    fn shop_exports_never_panic(
+        b in mutate(fixture("shopify-orders.csv")),
+        w in mutate(fixture("woocommerce-orders.csv")),
+    ) {
+        entry::order_export(&b);
+        entry::order_export(&w);
+    }
+
+    #[test]
+    fn product_feeds_never_panic(
+        x in mutate(fixture("merchant-center-feed.xml")),
+        t in mutate(fixture("merchant-center-feed.tsv")),
+    ) {
+        entry::product_feed(&x);
+        entry::product_feed(&t);
+    }
+
+    #[test]
     fn profile_texts_never_panic(b in mutate(PROFILE.as_bytes().to_vec())) {
         entry::profile_text(&b);
     }
@@ -119,12 +148,17 @@ fn the_entry_points_accept_their_seeds() {
     input.extend(&m);
     entry::model_bytes(&input);
     entry::order_export(CSV.as_bytes());
+    entry::product_feed(&fixture("merchant-center-feed.xml"));
     entry::profile_text(PROFILE.as_bytes());
     entry::prompt_config(&[b"\0", CONFIG.as_bytes()].concat());
     entry::prompt_config(MEMORY.as_bytes());
     let value: attune_core::prompts::Value = serde_json::from_str(CONFIG).unwrap();
     let c = attune_core::prompts::parse(&value);
-    assert_eq!((c.rules.len(), c.errors.len()), (3, 0), "the seed config is valid");
+    assert_eq!(
+        (c.rules.len(), c.errors.len()),
+        (3, 0),
+        "the seed config is valid"
+    );
     let (events, dropped) = attune_core::profile::Profile::parse_text(&PROFILE[1..], 500);
     assert_eq!((events.len(), dropped), (6, 0));
     // The CSV seed really imports (so mutations start from a valid export).
@@ -143,6 +177,7 @@ fn fuzz_regressions_replay() {
     for (target, f) in [
         ("model_parse", entry::model_bytes as fn(&[u8])),
         ("order_import", entry::order_export),
+        ("product_feed", entry::product_feed),
         ("prompt_config", entry::prompt_config),
         ("profile_text", entry::profile_text),
     ] {
