@@ -22,6 +22,7 @@ const ALLOWED = [
   /^\/attune\.js$/,
   /^\/pkg\/attune_web(\.js|_bg\.wasm)$/,
   /^\/pkg\/prompts\/attune_prompts(\.js|_bg\.wasm)$/,
+  /^\/pkg\/(prompts\/)?snippets\/attune-dom-[0-9a-f]+\/inline0\.js$/,
 ];
 
 let env;
