@@ -228,7 +228,7 @@ fn hue(id: &str) -> String {
     for b in id.bytes() {
         h = (h ^ b as u32).wrapping_mul(0x0100_0193);
     }
-    dom::num((h % 360) as u64)
+    crate::widget::num((h % 360) as u64)
 }
 
 fn card(s: &State, p: &Pick) -> Element {
@@ -298,7 +298,7 @@ fn privacy(s: &mut State, host: &Element) -> Result<(), &'static str> {
     for (kind, what) in kinds {
         let n = count(kind);
         if n > 0 {
-            stored.push(concat(&[&dom::num(n as u64), " × ", what]));
+            stored.push(concat(&[&crate::widget::num(n as u64), " × ", what]));
         }
     }
     if let Some(first) = events.first() {
@@ -307,7 +307,7 @@ fn privacy(s: &mut State, host: &Element) -> Result<(), &'static str> {
         stored.push(concat(&["since ", &day, "; deleted after ", &days, " days"]));
     }
     let minutes = ((dom::now() - s.session.start) / 60_000.0).round().max(0.0);
-    stored.push(concat(&["visit ", &dom::num(s.session.count as u64), ", started ", &dom::num(minutes as u64), " min ago"]));
+    stored.push(concat(&["visit ", &crate::widget::num(s.session.count as u64), ", started ", &crate::widget::num(minutes as u64), " min ago"]));
     let mut inferred: Vec<String> = Vec::new();
     if !s.paused {
         let names = |items: &[u32]| items.iter().map(|&i| title(s, i)).collect::<Vec<_>>().join(", ");

@@ -269,7 +269,7 @@ impl Widget {
             for (kind, value, id) in core::mem::take(&mut s.facts) {
                 let value = match value {
                     Fact::Text(t) => t,
-                    Fact::Price(major) => dom::num((major * s.money.per_major).round().max(0.0) as u64),
+                    Fact::Price(major) => num((major * s.money.per_major).round().max(0.0) as u64),
                 };
                 s.engine.rule(kind, &value, &id);
             }
@@ -399,6 +399,13 @@ fn money(currency: &str, digits: Option<i32>) -> Money {
     let resolved = format.as_ref().map(|f| f.resolved_options()).unwrap_or(JsValue::UNDEFINED);
     let shown = get(&resolved, "minimumFractionDigits").as_f64().unwrap_or(2.0) as i32;
     Money { format, per_major: 10f64.powi(digits.unwrap_or(shown).clamp(0, 6)) }
+}
+
+/// A whole number in decimal (no `core::fmt`).
+pub fn num(n: u64) -> String {
+    let mut s = String::new();
+    attune_core::profile::push_u64(&mut s, n);
+    s
 }
 
 /// `typeof v === "string" || "number"` → the trimmed id, else "".
@@ -604,13 +611,13 @@ impl State {
             text.push_str(&signals::js_string_or_empty(&value));
             text.push('\t');
             match at {
-                Some(at) if at >= 0.0 => text.push_str(&dom::num(at as u64)),
+                Some(at) if at >= 0.0 => text.push_str(&num(at as u64)),
                 _ => text.push_str("NaN"),
             }
         }
         let bad = self.engine.load(&text, dom::now(), merge);
         if bad > 0 {
-            dom::warn(&concat(&["ignored ", &dom::num(bad as u64), " invalid event(s) in the stored shopper profile"]));
+            dom::warn(&concat(&["ignored ", &num(bad as u64), " invalid event(s) in the stored shopper profile"]));
         }
         let s = get(o, "session");
         let n = |k: &str| signals::number(&get(&s, k)).unwrap_or(0.0);

@@ -71,23 +71,6 @@ pub fn concat(parts: &[&str]) -> String {
     s
 }
 
-/// A whole number in decimal.
-#[inline(never)]
-pub fn num(n: u64) -> String {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    String::from_utf8_lossy(&digits[i..]).into_owned()
-}
-
 // ---- the console ----------------------------------------------------------------------
 
 static WARNED: Local<Vec<String>> = Local::new(Vec::new());

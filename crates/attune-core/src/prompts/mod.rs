@@ -694,24 +694,8 @@ fn uint(s: &str) -> Option<f64> {
 /// Writes a whole number (a count, or ms since the epoch) in decimal: what the stored form
 /// and the error paths need, without `core::fmt`. Negative, NaN and infinite write 0.
 pub fn write_uint(out: &mut String, v: f64) {
-    let mut n = if v.is_finite() && v > 0.0 {
-        v as u64
-    } else {
-        0
-    };
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &b in &buf[i..] {
-        out.push(b as char);
-    }
+    let n = if v.is_finite() && v > 0.0 { v as u64 } else { 0 };
+    crate::profile::push_u64(out, n);
 }
 
 #[cfg(test)]
