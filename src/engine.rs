@@ -5,7 +5,9 @@
 //! attune-core's placement.rs, the code the CLI and the native tests run.
 
 use attune_core::placement::{batch, pick, Placement, Request, DEFAULT_K, MAX_K};
-use attune_core::profile::{parse_ms, Event, EventError, Profile, DAY_MS, MAX_EVENTS, RETENTION_DAYS};
+use attune_core::profile::{
+    parse_ms, Event, EventError, Profile, DAY_MS, MAX_EVENTS, RETENTION_DAYS,
+};
 use attune_core::rules::{Pick, Rules, BOOST, BURY, PIN, REBUY, UNAVAILABLE};
 use attune_core::Model;
 use wasm_bindgen::prelude::*;
@@ -75,9 +77,18 @@ impl Engine {
     /// An engine with no items yet: the widget keeps the profile and its settings while
     /// the model downloads ([`Engine::set_model`]).
     pub fn empty() -> Engine {
-        let parts = attune_core::ModelParts { offsets: alloc_zero(), ..Default::default() };
+        let parts = attune_core::ModelParts {
+            offsets: alloc_zero(),
+            ..Default::default()
+        };
         let model = Model::from_parts(parts).unwrap_or_else(|_| unreachable!());
-        Engine { rules: Rules::new(0), model, profile: Profile::new(), retention_days: RETENTION_DAYS as f64, cap: MAX_EVENTS }
+        Engine {
+            rules: Rules::new(0),
+            model,
+            profile: Profile::new(),
+            retention_days: RETENTION_DAYS as f64,
+            cap: MAX_EVENTS,
+        }
     }
 
     /// The shop's model arrives: catalog facts start again from the model's own; the
@@ -126,7 +137,8 @@ impl Engine {
                 self.profile.record(e.clone());
             }
         }
-        self.profile.retain_recent(now_ms, self.retention_days * DAY_MS);
+        self.profile
+            .retain_recent(now_ms, self.retention_days * DAY_MS);
         dropped
     }
 
@@ -134,7 +146,8 @@ impl Engine {
     pub fn track(&mut self, kind: &str, value: &str, at_ms: f64) -> Result<(), EventError> {
         let event = Event::new(kind, value, at_ms)?;
         self.profile.record(event);
-        self.profile.retain_recent(at_ms, self.retention_days * DAY_MS);
+        self.profile
+            .retain_recent(at_ms, self.retention_days * DAY_MS);
         Ok(())
     }
 
@@ -201,7 +214,12 @@ impl Engine {
         let m = &self.model;
         let placement = Placement::parse(ask.placement)?;
         let mut cart: Vec<u32> = Vec::new();
-        for i in ask.basket.unwrap_or_default().iter().filter_map(|id| m.index_of(id)) {
+        for i in ask
+            .basket
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|id| m.index_of(id))
+        {
             if !cart.contains(&i) {
                 cart.push(i);
             }
@@ -232,7 +250,11 @@ impl Engine {
     /// The basket as the events tell it (ids).
     pub fn basket(&self) -> Vec<String> {
         let m = &self.model;
-        self.profile.cart(m).into_iter().map(|i| m.id(i).into()).collect()
+        self.profile
+            .cart(m)
+            .into_iter()
+            .map(|i| m.id(i).into())
+            .collect()
     }
 
     /// Number of events in the profile.

@@ -33,7 +33,9 @@ pub fn event_error(e: EventError) -> &'static str {
         EventError::UnknownType => {
             "track: type must be view, cart, remove_from_cart, purchase, search or not_interested"
         }
-        EventError::BadItem => "track: item must be a non-empty id without spaces (at most 200 bytes)",
+        EventError::BadItem => {
+            "track: item must be a non-empty id without spaces (at most 200 bytes)"
+        }
         EventError::BadQuery => "track: a search needs its text (at most 200 bytes)",
         EventError::BadTime => "track: time must be a finite number of milliseconds",
     }

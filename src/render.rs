@@ -36,7 +36,11 @@ struct Placements {
     flushing: bool,
 }
 
-static PLACEMENTS: Local<Placements> = Local::new(Placements { live: Vec::new(), dirty: Vec::new(), flushing: false });
+static PLACEMENTS: Local<Placements> = Local::new(Placements {
+    live: Vec::new(),
+    dirty: Vec::new(),
+    flushing: false,
+});
 
 /// A custom element's callback (js/attune.js): connected (0), disconnected (1), an
 /// observed attribute changed (2).
@@ -78,8 +82,15 @@ pub fn refresh() {
 
 fn flusher() -> Function {
     static F: Local<Option<Function>> = Local::new(None);
-    F.with(|f| f.get_or_insert_with(|| Closure::<dyn FnMut()>::new(flush).into_js_value().unchecked_into()).clone())
-        .unwrap_throw()
+    F.with(|f| {
+        f.get_or_insert_with(|| {
+            Closure::<dyn FnMut()>::new(flush)
+                .into_js_value()
+                .unchecked_into()
+        })
+        .clone()
+    })
+    .unwrap_throw()
 }
 
 fn flush() {
@@ -91,9 +102,17 @@ fn flush() {
         .unwrap_or_default();
     with(|s| {
         for e in dirty.iter().filter(|e| e.is_connected()) {
-            let ok = if e.local_name() == "attune-privacy" { privacy(s, e) } else { recs(s, e) };
+            let ok = if e.local_name() == "attune-privacy" {
+                privacy(s, e)
+            } else {
+                recs(s, e)
+            };
             if let Err(msg) = ok {
-                dom::warn(&concat(&["could not render a placement (attune: ", msg, ")"]));
+                dom::warn(&concat(&[
+                    "could not render a placement (attune: ",
+                    msg,
+                    ")",
+                ]));
                 if let Some(r) = e.shadow_root() {
                     dom::clear_except(&r, None);
                 }
@@ -151,18 +170,37 @@ fn recs(s: &mut State, host: &Element) -> Result<(), &'static str> {
     let name = at("placement").unwrap_or_default();
     let name = name.trim();
     let item = at("item").unwrap_or_else(|| s.page.item.clone());
-    let k = at("k").map(|k| js_sys::parse_int(&k, 10)).filter(|k| *k > 0.0).map(|k| k as usize);
-    let min = at("min-score").map(|m| js_sys::parse_float(&m)).filter(|m| *m >= 0.0).map(|m| m as f32);
+    let k = at("k")
+        .map(|k| js_sys::parse_int(&k, 10))
+        .filter(|k| *k > 0.0)
+        .map(|k| k as usize);
+    let min = at("min-score")
+        .map(|m| js_sys::parse_float(&m))
+        .filter(|m| *m >= 0.0)
+        .map(|m| m as f32);
     let list = s
-        .rows(name, &item, at("items").map(|i| split(&i)), k, min, &at("fallback").unwrap_or_default())
+        .rows(
+            name,
+            &item,
+            at("items").map(|i| split(&i)),
+            k,
+            min,
+            &at("fallback").unwrap_or_default(),
+        )
         .ok_or(crate::interop::UNKNOWN_PLACEMENT)?;
     dom::toggle(host, "empty", list.is_empty());
     if list.is_empty() {
         return Ok(());
     }
-    let heading = at("heading").map(|h| String::from(h.trim())).unwrap_or_default();
+    let heading = at("heading")
+        .map(|h| String::from(h.trim()))
+        .unwrap_or_default();
     let heading = if heading.is_empty() {
-        HEADINGS.iter().find(|h| h.0 == name).map_or("", |h| h.1).into()
+        HEADINGS
+            .iter()
+            .find(|h| h.0 == name)
+            .map_or("", |h| h.1)
+            .into()
     } else {
         heading
     };
@@ -193,11 +231,15 @@ fn reason(s: &State, why: Why) -> String {
     match why {
         Why::BoughtWith(src) => concat(&["Often bought with ", &title(s, src)]),
         Why::Because(src, Signal::View) => concat(&["Because you viewed ", &title(s, src)]),
-        Why::Because(src, Signal::Cart) => concat(&["Because you added ", &title(s, src), " to your cart"]),
-        Why::Because(src, Signal::Purchase) => concat(&["Because you bought ", &title(s, src)]),
-        Why::Searched => {
-            concat(&["Because you searched for “", s.engine.profile().last_search().unwrap_or_default(), "”"])
+        Why::Because(src, Signal::Cart) => {
+            concat(&["Because you added ", &title(s, src), " to your cart"])
         }
+        Why::Because(src, Signal::Purchase) => concat(&["Because you bought ", &title(s, src)]),
+        Why::Searched => concat(&[
+            "Because you searched for “",
+            s.engine.profile().last_search().unwrap_or_default(),
+            "”",
+        ]),
         Why::Popular => "Popular now".into(),
         Why::Viewed => "You viewed this".into(),
         Why::Featured => "Featured by the shop".into(),
@@ -252,7 +294,13 @@ fn card(s: &State, p: &Pick) -> Element {
     if s.tag.images {
         if let Some(src) = dom::safe_url(m.image(i).unwrap_or_default()) {
             let img = el("img", "image");
-            for (k, v) in [("src", src.as_str()), ("alt", ""), ("loading", "lazy"), ("decoding", "async"), ("referrerpolicy", "no-referrer")] {
+            for (k, v) in [
+                ("src", src.as_str()),
+                ("alt", ""),
+                ("loading", "lazy"),
+                ("decoding", "async"),
+                ("referrerpolicy", "no-referrer"),
+            ] {
                 attr(&img, k, v);
             }
             add(&tile, &img);
@@ -304,22 +352,55 @@ fn privacy(s: &mut State, host: &Element) -> Result<(), &'static str> {
     if let Some(first) = events.first() {
         let day = Day::new(first.at_ms).local_date();
         let days = js_string(&JsValue::from_f64(s.days));
-        stored.push(concat(&["since ", &day, "; deleted after ", &days, " days"]));
+        stored.push(concat(&[
+            "since ",
+            &day,
+            "; deleted after ",
+            &days,
+            " days",
+        ]));
     }
     let minutes = ((dom::now() - s.session.start) / 60_000.0).round().max(0.0);
-    stored.push(concat(&["visit ", &crate::widget::num(s.session.count as u64), ", started ", &crate::widget::num(minutes as u64), " min ago"]));
+    stored.push(concat(&[
+        "visit ",
+        &crate::widget::num(s.session.count as u64),
+        ", started ",
+        &crate::widget::num(minutes as u64),
+        " min ago",
+    ]));
     let mut inferred: Vec<String> = Vec::new();
     if !s.paused {
-        let names = |items: &[u32]| items.iter().map(|&i| title(s, i)).collect::<Vec<_>>().join(", ");
+        let names = |items: &[u32]| {
+            items
+                .iter()
+                .map(|&i| title(s, i))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let m = s.engine.model();
-        let recent: Vec<u32> = s.rows("recent", "", None, Some(3), None, "").unwrap_or_default().iter().map(|p| p.item).collect();
+        let recent: Vec<u32> = s
+            .rows("recent", "", None, Some(3), None, "")
+            .unwrap_or_default()
+            .iter()
+            .map(|p| p.item)
+            .collect();
         if !recent.is_empty() {
             inferred.push(concat(&["Recently interested in: ", &names(&recent)]));
         }
         if let Some((lo, hi)) = s.engine.price_band() {
-            inferred.push(concat(&["Usual price range: ", &s.money.show(lo), " to ", &s.money.show(hi)]));
+            inferred.push(concat(&[
+                "Usual price range: ",
+                &s.money.show(lo),
+                " to ",
+                &s.money.show(hi),
+            ]));
         }
-        let basket: Vec<u32> = s.engine.basket().iter().filter_map(|id| m.index_of(id)).collect();
+        let basket: Vec<u32> = s
+            .engine
+            .basket()
+            .iter()
+            .filter_map(|id| m.index_of(id))
+            .collect();
         if !basket.is_empty() {
             inferred.push(concat(&["In your basket: ", &names(&basket)]));
         }
@@ -345,11 +426,25 @@ fn privacy(s: &mut State, host: &Element) -> Result<(), &'static str> {
         }
         ul
     };
-    let heading = host.get_attribute("heading").map(|h| String::from(h.trim())).filter(|h| !h.is_empty());
+    let heading = host
+        .get_attribute("heading")
+        .map(|h| String::from(h.trim()))
+        .filter(|h| !h.is_empty());
     let section = el("section", "container");
-    add(&section, &text_el("h2", "heading", heading.as_deref().unwrap_or("Your data in this shop")));
+    add(
+        &section,
+        &text_el(
+            "h2",
+            "heading",
+            heading.as_deref().unwrap_or("Your data in this shop"),
+        ),
+    );
     let where_ = if s.persist {
-        concat(&["Kept in this browser only (localStorage “", KEY, "”), never sent anywhere."])
+        concat(&[
+            "Kept in this browser only (localStorage “",
+            KEY,
+            "”), never sent anywhere.",
+        ])
     } else if s.consent_state() == "granted" {
         "Kept in memory for this page only: nothing is saved.".into()
     } else {
@@ -357,16 +452,35 @@ fn privacy(s: &mut State, host: &Element) -> Result<(), &'static str> {
     };
     add(&section, &text_el("p", "where", &where_));
     if s.paused {
-        add(&section, &text_el("p", "paused", "Paused: nothing new is recorded and suggestions ignore what you do."));
+        add(
+            &section,
+            &text_el(
+                "p",
+                "paused",
+                "Paused: nothing new is recorded and suggestions ignore what you do.",
+            ),
+        );
     }
     add_all(
         &section,
-        &[&text_el("h3", "subheading", "What is stored"), &list(&stored), &text_el("h3", "subheading", "What Attune inferred"), &list(&inferred)],
+        &[
+            &text_el("h3", "subheading", "What is stored"),
+            &list(&stored),
+            &text_el("h3", "subheading", "What Attune inferred"),
+            &list(&inferred),
+        ],
     );
     let actions = el("div", "actions");
     for (label, act) in [
         ("Download my data", "download"),
-        (if s.paused { "Resume personalization" } else { "Pause personalization" }, "pause"),
+        (
+            if s.paused {
+                "Resume personalization"
+            } else {
+                "Pause personalization"
+            },
+            "pause",
+        ),
         ("Erase everything", "erase"),
     ] {
         // `::part(action)` themes them; the attribute holds two names ("action button").
@@ -374,7 +488,12 @@ fn privacy(s: &mut State, host: &Element) -> Result<(), &'static str> {
         attr(&b, "data-a", act);
         add(&actions, &b);
     }
-    let note = s.notes.iter().find(|n| &n.0 == host).map(|n| n.1.as_str()).unwrap_or_default();
+    let note = s
+        .notes
+        .iter()
+        .find(|n| &n.0 == host)
+        .map(|n| n.1.as_str())
+        .unwrap_or_default();
     let status = text_el("p", "status", note);
     attr(&status, "role", "status");
     add_all(&section, &[&actions, &status]);
@@ -385,7 +504,8 @@ fn privacy(s: &mut State, host: &Element) -> Result<(), &'static str> {
 
 /// A click on one of the shopper's buttons inside a placement or privacy view.
 pub fn action(e: &Event) {
-    let Some(button) = dom::event_element(e).and_then(|t| t.closest("[data-a]").ok().flatten()) else {
+    let Some(button) = dom::event_element(e).and_then(|t| t.closest("[data-a]").ok().flatten())
+    else {
         return;
     };
     // Only the root the button lives in acts (a privacy view inside a placement's dialog
@@ -422,7 +542,14 @@ pub fn action(e: &Event) {
                 s.pause(on);
                 on
             });
-            note(&host, if paused == Some(true) { "Paused." } else { "Resumed." });
+            note(
+                &host,
+                if paused == Some(true) {
+                    "Paused."
+                } else {
+                    "Resumed."
+                },
+            );
         }
         "erase" => {
             with(|s| s.forget());
@@ -443,9 +570,13 @@ fn note(host: &Element, text: &str) {
 
 /// The shopper's data as a JSON file they download (a `blob:` link clicked in place).
 fn download(data: &JsValue) {
-    let text = js_sys::JSON::stringify_with_replacer_and_space(data, &JsValue::NULL, &JsValue::from_f64(2.0))
-        .map(String::from)
-        .unwrap_or_default();
+    let text = js_sys::JSON::stringify_with_replacer_and_space(
+        data,
+        &JsValue::NULL,
+        &JsValue::from_f64(2.0),
+    )
+    .map(String::from)
+    .unwrap_or_default();
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type("application/json");
     let parts = js_sys::Array::of1(&JsValue::from_str(&text));

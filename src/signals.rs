@@ -25,8 +25,12 @@ const GA: [(&str, &str); 7] = [
     ("view_search_results", "search"),
 ];
 /// GA4 event → the kind of page it says this is.
-const PAGE: [(&str, &str); 4] =
-    [("view_item", "product"), ("purchase", "confirmation"), ("view_cart", "cart"), ("begin_checkout", "checkout")];
+const PAGE: [(&str, &str); 4] = [
+    ("view_item", "product"),
+    ("purchase", "confirmation"),
+    ("view_cart", "cart"),
+    ("begin_checkout", "checkout"),
+];
 
 fn lookup(table: &[(&str, &'static str)], key: &str) -> Option<&'static str> {
     table.iter().find(|e| e.0 == key).map(|e| e.1)
@@ -72,7 +76,9 @@ pub fn js_string_or_empty(v: &JsValue) -> String {
 /// `Number(v)`, `None` when that is NaN.
 #[inline(never)]
 pub fn number(v: &JsValue) -> Option<f64> {
-    let n = v.as_f64().unwrap_or_else(|| number_of(v).unwrap_or(f64::NAN));
+    let n = v
+        .as_f64()
+        .unwrap_or_else(|| number_of(v).unwrap_or(f64::NAN));
     (!n.is_nan()).then_some(n)
 }
 
@@ -142,17 +148,36 @@ pub fn read_page(s: &mut State) {
         }
     }
     for el in dom::query_all("[data-attune-item]") {
-        let a = |n: &str| el.get_attribute(n).map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+        let a = |n: &str| {
+            el.get_attribute(n)
+                .map(JsValue::from)
+                .unwrap_or(JsValue::UNDEFINED)
+        };
         let id = as_id(&a("data-attune-item"));
-        fact(s, &id, &a("data-attune-available"), &a("data-attune-price"), &a("data-attune-category"));
+        fact(
+            s,
+            &id,
+            &a("data-attune-available"),
+            &a("data-attune-price"),
+            &a("data-attune-category"),
+        );
     }
     let attr = |sel: &str, name: &str| dom::query(sel).and_then(|e| e.get_attribute(name));
     if let Some(p) = attr("[data-attune-page]", "data-attune-page").filter(|p| !p.is_empty()) {
         s.page.kind = p;
     }
-    let body = dom::document().body().map(Into::<web_sys::Element>::into).or_else(|| dom::document().document_element());
-    let own = body.and_then(|b| b.get_attribute("data-attune-item")).map(|v| String::from(v.trim())).unwrap_or_default();
-    let item = [own, s.auto_item.clone(), s.page.item.clone()].into_iter().find(|v| !v.is_empty()).unwrap_or_default();
+    let body = dom::document()
+        .body()
+        .map(Into::<web_sys::Element>::into)
+        .or_else(|| dom::document().document_element());
+    let own = body
+        .and_then(|b| b.get_attribute("data-attune-item"))
+        .map(|v| String::from(v.trim()))
+        .unwrap_or_default();
+    let item = [own, s.auto_item.clone(), s.page.item.clone()]
+        .into_iter()
+        .find(|v| !v.is_empty())
+        .unwrap_or_default();
     s.page.item = item.clone();
     s.auto_item = item;
     if let Some(basket) = attr("[data-attune-cart-items]", "data-attune-cart-items") {
@@ -176,7 +201,11 @@ pub fn layer(s: &mut State, m: &JsValue) {
     let first = dom::at(m, 0);
     if let Some(command) = first.as_string() {
         let p = dom::at(m, 2);
-        let p = if p.is_truthy() { p } else { js_sys::Object::new().into() };
+        let p = if p.is_truthy() {
+            p
+        } else {
+            js_sys::Object::new().into()
+        };
         if command == "event" {
             ga(s, &js_string(&dom::at(m, 1)), &|k| get(&p, k));
         }
@@ -197,7 +226,11 @@ pub fn layer(s: &mut State, m: &JsValue) {
         let eco = s.ecommerce.clone();
         ga(s, &event, &|k| {
             let v = get(&eco, k);
-            if v.is_undefined() { get(m, k) } else { v }
+            if v.is_undefined() {
+                get(m, k)
+            } else {
+                v
+            }
         });
     }
 }
@@ -208,7 +241,11 @@ fn ga(s: &mut State, name: &str, p: &dyn Fn(&str) -> JsValue) {
         .iter()
         .map(|i| {
             let id = get(i, "item_id");
-            as_id(&if id.is_undefined() || id.is_null() { get(i, "id") } else { id })
+            as_id(&if id.is_undefined() || id.is_null() {
+                get(i, "id")
+            } else {
+                id
+            })
         })
         .filter(|i| !i.is_empty())
         .collect();
@@ -227,7 +264,11 @@ fn ga(s: &mut State, name: &str, p: &dyn Fn(&str) -> JsValue) {
     match lookup(&GA, name) {
         Some("search") => {
             let o = js_sys::Object::new();
-            for (k, v) in [("type", JsValue::from("search")), ("search_term", p("search_term")), ("results", p("results"))] {
+            for (k, v) in [
+                ("type", JsValue::from("search")),
+                ("search_term", p("search_term")),
+                ("results", p("results")),
+            ] {
                 let _ = js_sys::Reflect::set(&o, &k.into(), &v);
             }
             s.track(&o.into());
@@ -263,7 +304,9 @@ fn ld(s: &mut State, j: &JsValue, top: bool) {
     }
     let types = get(j, "@type");
     let is_product = if Array::is_array(&types) {
-        dom::items(&types).iter().any(|t| t.as_string().as_deref() == Some("Product"))
+        dom::items(&types)
+            .iter()
+            .any(|t| t.as_string().as_deref() == Some("Product"))
     } else {
         types.as_string().as_deref() == Some("Product")
     };
@@ -271,9 +314,21 @@ fn ld(s: &mut State, j: &JsValue, top: bool) {
         return;
     }
     let offers = get(j, "offers");
-    let o = if Array::is_array(&offers) { dom::at(&offers, 0) } else { offers };
-    let o = if o.is_truthy() { o } else { js_sys::Object::new().into() };
-    let first = |vs: [JsValue; 3]| vs.into_iter().find(|v| !v.is_undefined() && !v.is_null()).unwrap_or(JsValue::UNDEFINED);
+    let o = if Array::is_array(&offers) {
+        dom::at(&offers, 0)
+    } else {
+        offers
+    };
+    let o = if o.is_truthy() {
+        o
+    } else {
+        js_sys::Object::new().into()
+    };
+    let first = |vs: [JsValue; 3]| {
+        vs.into_iter()
+            .find(|v| !v.is_undefined() && !v.is_null())
+            .unwrap_or(JsValue::UNDEFINED)
+    };
     let id = as_id(&first([get(j, "sku"), get(j, "productID"), get(&o, "sku")]));
     if top && !id.is_empty() && s.page.item.is_empty() {
         s.page.item = id.clone();
@@ -283,11 +338,19 @@ fn ld(s: &mut State, j: &JsValue, top: bool) {
         }
     }
     let price = get(&o, "price");
-    let price = if price.is_undefined() || price.is_null() { get(&o, "lowPrice") } else { price };
+    let price = if price.is_undefined() || price.is_null() {
+        get(&o, "lowPrice")
+    } else {
+        price
+    };
     let cat = get(j, "category");
     let cat = if cat.is_truthy() {
         let name = get(&cat, "name");
-        if name.is_truthy() { name } else { cat }
+        if name.is_truthy() {
+            name
+        } else {
+            cat
+        }
     } else {
         cat
     };
@@ -302,8 +365,14 @@ fn fact(s: &mut State, id: &str, avail: &JsValue, price: &JsValue, cat: &JsValue
     }
     if !avail.is_undefined() && !avail.is_null() {
         let a = js_string(avail).to_ascii_lowercase();
-        let gone = ["outofstock", "soldout", "discontinued", "false"].iter().any(|w| a.ends_with(w));
-        s.facts.push((if gone { "unavailable" } else { "available" }, Fact::Text(String::new()), id.into()));
+        let gone = ["outofstock", "soldout", "discontinued", "false"]
+            .iter()
+            .any(|w| a.ends_with(w));
+        s.facts.push((
+            if gone { "unavailable" } else { "available" },
+            Fact::Text(String::new()),
+            id.into(),
+        ));
     }
     if !price.is_undefined() && !price.is_null() && price.as_string().as_deref() != Some("") {
         if let Some(p) = number(price).filter(|p| p.is_finite()) {
@@ -327,24 +396,41 @@ pub fn listen() {
 /// A click on `[data-attune-cart]`, `[data-attune-remove]` or a link with
 /// `data-attune-item`; a submitted `[data-attune-search]` form.
 pub fn page_event(e: &Event) {
-    let Some(target) = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
+    let Some(target) = e
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+    else {
         return;
     };
     if e.type_() == "submit" {
         let Some(form) = target.closest("[data-attune-search]").ok().flatten() else {
             return;
         };
-        let input = form.query_selector("input[type=search],input[name=q],input:not([type])").ok().flatten();
-        let q = input.and_then(|i| i.dyn_into::<HtmlInputElement>().ok()).map(|i| i.value()).unwrap_or_default();
+        let input = form
+            .query_selector("input[type=search],input[name=q],input:not([type])")
+            .ok()
+            .flatten();
+        let q = input
+            .and_then(|i| i.dyn_into::<HtmlInputElement>().ok())
+            .map(|i| i.value())
+            .unwrap_or_default();
         if !q.trim().is_empty() {
             with(|s| s.record("search", &search_text(&q), JsValue::UNDEFINED));
         }
         return;
     }
-    let Some(el) = target.closest("[data-attune-cart],[data-attune-remove],a[data-attune-item]").ok().flatten() else {
+    let Some(el) = target
+        .closest("[data-attune-cart],[data-attune-remove],a[data-attune-item]")
+        .ok()
+        .flatten()
+    else {
         return;
     };
-    let a = |n: &str| el.get_attribute(n).map(|v| String::from(v.trim())).unwrap_or_default();
+    let a = |n: &str| {
+        el.get_attribute(n)
+            .map(|v| String::from(v.trim()))
+            .unwrap_or_default()
+    };
     let (kind, id) = if !a("data-attune-cart").is_empty() {
         ("cart", a("data-attune-cart"))
     } else if !a("data-attune-remove").is_empty() {
@@ -363,7 +449,10 @@ pub fn consent_frameworks() {
         with(|s| s.set_source("tcf", None));
         let cb = Closure::<dyn FnMut(JsValue, JsValue)>::new(|t: JsValue, ok: JsValue| {
             let status = get(&t, "eventStatus").as_string().unwrap_or_default();
-            if ok.is_truthy() && t.is_truthy() && (status == "tcloaded" || status == "useractioncomplete") {
+            if ok.is_truthy()
+                && t.is_truthy()
+                && (status == "tcloaded" || status == "useractioncomplete")
+            {
                 let purpose1 = dom::at(&get(&get(&t, "purpose"), "consents"), 1).is_truthy();
                 let granted = get(&t, "gdprApplies") == JsValue::FALSE || purpose1;
                 with(|s| {
@@ -376,7 +465,13 @@ pub fn consent_frameworks() {
     }
     if shopify().is_some() {
         with(|s| s.set_source("shopify", None));
-        dom::listen(&dom::document(), "visitorConsentCollected", &listener(), false, false);
+        dom::listen(
+            &dom::document(),
+            "visitorConsentCollected",
+            &listener(),
+            false,
+            false,
+        );
         shopify_consent(None);
     }
 }
@@ -396,12 +491,21 @@ pub fn shopify_consent(e: Option<&Event>) {
         get(&detail, "preferencesAllowed")
     } else {
         let sp: &CustomerPrivacy = sp.unchecked_ref();
-        let allowed = sp.preferences_processing_allowed().unwrap_or(JsValue::UNDEFINED);
+        let allowed = sp
+            .preferences_processing_allowed()
+            .unwrap_or(JsValue::UNDEFINED);
         if allowed.is_truthy() {
             allowed
         } else {
-            let prefs = get(&sp.current_visitor_consent().unwrap_or(JsValue::UNDEFINED), "preferences");
-            if prefs.as_string().as_deref() == Some("no") { JsValue::FALSE } else { JsValue::UNDEFINED }
+            let prefs = get(
+                &sp.current_visitor_consent().unwrap_or(JsValue::UNDEFINED),
+                "preferences",
+            );
+            if prefs.as_string().as_deref() == Some("no") {
+                JsValue::FALSE
+            } else {
+                JsValue::UNDEFINED
+            }
         }
     };
     with(|s| {

@@ -78,7 +78,10 @@ pub struct Money {
 
 impl Money {
     pub fn show(&self, minor: u32) -> String {
-        self.format.as_ref().map(|f| f.format(minor as f64 / self.per_major)).unwrap_or_default()
+        self.format
+            .as_ref()
+            .map(|f| f.format(minor as f64 / self.per_major))
+            .unwrap_or_default()
     }
 }
 
@@ -161,12 +164,16 @@ pub fn with<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
 /// the state released (not generic: one copy, whatever `with` ran).
 #[inline(never)]
 fn send_prompts() {
-    let Some((calls, p)) = STATE.with(|s| {
-        let s = s.as_mut()?;
-        let p: Prompter = AsRef::<JsValue>::as_ref(s.prompter.as_ref()?).clone().unchecked_into();
-        Some((core::mem::take(&mut s.outbox), p))
-    })
-    .flatten() else {
+    let Some((calls, p)) = STATE
+        .with(|s| {
+            let s = s.as_mut()?;
+            let p: Prompter = AsRef::<JsValue>::as_ref(s.prompter.as_ref()?)
+                .clone()
+                .unchecked_into();
+            Some((core::mem::take(&mut s.outbox), p))
+        })
+        .flatten()
+    else {
         return;
     };
     for c in calls {
@@ -197,21 +204,30 @@ impl Widget {
         let data = |name: &str| tag.as_ref().and_then(|t| t.get_attribute(name));
         let cfg = signals::config();
         let opt = |name: &str| get(&cfg, name);
-        let mode = data("data-consent").or_else(|| opt("consent").as_string()).unwrap_or_default();
+        let mode = data("data-consent")
+            .or_else(|| opt("consent").as_string())
+            .unwrap_or_default();
         let mut consent = Vec::new();
         if mode == "granted" || mode == "denied" {
             consent.push(("page", mode == "granted"));
         }
         let gpc = get(&dom::window().navigator().into(), "globalPrivacyControl");
-        let gpc_mode = data("data-gpc").or_else(|| opt("gpc").as_string()).unwrap_or_default();
+        let gpc_mode = data("data-gpc")
+            .or_else(|| opt("gpc").as_string())
+            .unwrap_or_default();
         if gpc == JsValue::TRUE && gpc_mode != "ignore" {
             consent.push(("gpc", false));
         }
-        let days = signals::number(&opt("retentionDays")).filter(|d| *d > 0.0).unwrap_or(90.0);
+        let days = signals::number(&opt("retentionDays"))
+            .filter(|d| *d > 0.0)
+            .unwrap_or(90.0);
         let tag_settings = Tag {
             item_url: data("data-item-url"),
             images: data("data-images").as_deref() != Some("off"),
-            k: data("data-k").map(|k| js_sys::parse_int(&k, 10)).filter(|k| *k > 0.0).map(|k| k as usize),
+            k: data("data-k")
+                .map(|k| js_sys::parse_int(&k, 10))
+                .filter(|k| *k > 0.0)
+                .map(|k| k as usize),
             currency: data("data-currency"),
         };
         let now = dom::now();
@@ -220,7 +236,11 @@ impl Widget {
             tag: tag_settings,
             money: money("", None),
             page: Page::default(),
-            session: Session { count: 1, start: now, last: 0.0 },
+            session: Session {
+                count: 1,
+                start: now,
+                last: 0.0,
+            },
             paused: false,
             persist: false,
             broken: false,
@@ -262,8 +282,17 @@ impl Widget {
         }
         with(|s| {
             s.started = true;
-            let currency = s.tag.currency.clone().or_else(|| s.engine.model().meta("currency").map(String::from)).unwrap_or_default();
-            let digits = s.engine.model().meta("price_digits").and_then(|d| d.parse::<i32>().ok());
+            let currency = s
+                .tag
+                .currency
+                .clone()
+                .or_else(|| s.engine.model().meta("currency").map(String::from))
+                .unwrap_or_default();
+            let digits = s
+                .engine
+                .model()
+                .meta("price_digits")
+                .and_then(|d| d.parse::<i32>().ok());
             s.money = money(&currency, digits);
             s.configure_lists();
             for (kind, value, id) in core::mem::take(&mut s.facts) {
@@ -393,12 +422,24 @@ fn money(currency: &str, digits: Option<i32>) -> Money {
     }
     if format.is_none() {
         let plain = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&plain, &JsValue::from_str("minimumFractionDigits"), &JsValue::from_f64(2.0));
+        let _ = js_sys::Reflect::set(
+            &plain,
+            &JsValue::from_str("minimumFractionDigits"),
+            &JsValue::from_f64(2.0),
+        );
         format = number_format(&JsValue::UNDEFINED, &plain).ok();
     }
-    let resolved = format.as_ref().map(|f| f.resolved_options()).unwrap_or(JsValue::UNDEFINED);
-    let shown = get(&resolved, "minimumFractionDigits").as_f64().unwrap_or(2.0) as i32;
-    Money { format, per_major: 10f64.powi(digits.unwrap_or(shown).clamp(0, 6)) }
+    let resolved = format
+        .as_ref()
+        .map(|f| f.resolved_options())
+        .unwrap_or(JsValue::UNDEFINED);
+    let shown = get(&resolved, "minimumFractionDigits")
+        .as_f64()
+        .unwrap_or(2.0) as i32;
+    Money {
+        format,
+        per_major: 10f64.powi(digits.unwrap_or(shown).clamp(0, 6)),
+    }
 }
 
 /// A whole number in decimal (no `core::fmt`).
@@ -489,7 +530,14 @@ impl State {
                 self.engine.set(k, signals::number(&v).unwrap_or(f64::NAN));
             }
         }
-        self.engine.set("rebuyAll", if get(&cfg, "rebuy") == JsValue::TRUE { 1.0 } else { 0.0 });
+        self.engine.set(
+            "rebuyAll",
+            if get(&cfg, "rebuy") == JsValue::TRUE {
+                1.0
+            } else {
+                0.0
+            },
+        );
     }
 
     /// The merchant's lists from the page's config (they name the model's items).
@@ -505,7 +553,8 @@ impl State {
         if cats.is_object() {
             for name in js_sys::Object::keys(cats.unchecked_ref::<js_sys::Object>()).iter() {
                 let name = name.as_string().unwrap_or_default();
-                self.engine.rule("category", &name, &signals::ids(&get(&cats, &name)));
+                self.engine
+                    .rule("category", &name, &signals::ids(&get(&cats, &name)));
             }
         }
     }
@@ -617,12 +666,20 @@ impl State {
         }
         let bad = self.engine.load(&text, dom::now(), merge);
         if bad > 0 {
-            dom::warn(&concat(&["ignored ", &num(bad as u64), " invalid event(s) in the stored shopper profile"]));
+            dom::warn(&concat(&[
+                "ignored ",
+                &num(bad as u64),
+                " invalid event(s) in the stored shopper profile",
+            ]));
         }
         let s = get(o, "session");
         let n = |k: &str| signals::number(&get(&s, k)).unwrap_or(0.0);
         if n("count") > 0.0 && n("start") > 0.0 && n("last") > 0.0 {
-            self.session = Session { count: n("count") as u32, start: n("start"), last: n("last") };
+            self.session = Session {
+                count: n("count") as u32,
+                start: n("start"),
+                last: n("last"),
+            };
         }
         self.paused = get(o, "paused") == JsValue::TRUE || (merge && self.paused);
     }
@@ -650,14 +707,24 @@ impl State {
         if !self.persist {
             return;
         }
-        let stored = Stored { v: 2, events: self.events(), session: self.session, paused: self.paused };
-        let text = js_sys::JSON::stringify(&to_js(&stored)).map(String::from).unwrap_or_default();
+        let stored = Stored {
+            v: 2,
+            events: self.events(),
+            session: self.session,
+            paused: self.paused,
+        };
+        let text = js_sys::JSON::stringify(&to_js(&stored))
+            .map(String::from)
+            .unwrap_or_default();
         let done = dom::storage(false).and_then(|s| {
             s.set_item(KEY, &text)?;
             s.remove_item(OLD)
         });
         if let Err(e) = done {
-            self.fault("localStorage refused to save the shopper profile; keeping it in memory", Some(&e));
+            self.fault(
+                "localStorage refused to save the shopper profile; keeping it in memory",
+                Some(&e),
+            );
         }
     }
 
@@ -689,7 +756,10 @@ impl State {
                     self.load(&o, true);
                     let stored = dom::items(&get(&o, "events")).len();
                     // Save what changed: events before consent, a migration, retention, the bound.
-                    if mine > 0 || get(&o, "v").as_f64() == Some(1.0) || self.engine.event_count() != stored {
+                    if mine > 0
+                        || get(&o, "v").as_f64() == Some(1.0)
+                        || self.engine.event_count() != stored
+                    {
                         self.save();
                     }
                 }
@@ -721,7 +791,11 @@ impl State {
 
     fn start_prompts(&mut self) {
         if self.prompter.is_some() {
-            self.outbox.push(PromptCall::Start(self.prompt_config.clone(), dom::now(), self.persist));
+            self.outbox.push(PromptCall::Start(
+                self.prompt_config.clone(),
+                dom::now(),
+                self.persist,
+            ));
         }
     }
 
@@ -729,7 +803,11 @@ impl State {
     #[inline(never)]
     fn apply(&mut self, kind: &str, value: &str, at: f64, ev: JsValue) {
         if self.prompter.is_some() {
-            let ev = if ev.is_object() { ev } else { signals::event_object(kind, value) };
+            let ev = if ev.is_object() {
+                ev
+            } else {
+                signals::event_object(kind, value)
+            };
             self.outbox.push(PromptCall::Signal(ev, at));
         }
         if self.paused || kind == "variant" {
@@ -741,7 +819,11 @@ impl State {
             }
         }
         if let Err(e) = self.engine.track(kind, value, at) {
-            dom::warn(&concat(&["track ignored an event (attune: ", crate::interop::event_error(e), ")"]));
+            dom::warn(&concat(&[
+                "track ignored an event (attune: ",
+                crate::interop::event_error(e),
+                ")",
+            ]));
             return;
         }
         if at - self.session.last > VISIT_GAP_MS {
@@ -781,15 +863,27 @@ impl State {
     #[inline(never)]
     pub fn track(&mut self, event: &JsValue) {
         let kind = signals::js_string(&get(event, "type"));
-        let kind = if kind == "add_to_cart" { String::from("cart") } else { kind };
+        let kind = if kind == "add_to_cart" {
+            String::from("cart")
+        } else {
+            kind
+        };
         let value = if kind == "search" {
             let q = get(event, "query");
-            let q = if q.is_undefined() || q.is_null() { get(event, "search_term") } else { q };
+            let q = if q.is_undefined() || q.is_null() {
+                get(event, "search_term")
+            } else {
+                q
+            };
             signals::search_text(&signals::js_string_or_empty(&q))
         } else {
             as_id(&get(event, "item"))
         };
-        let ev = if event.is_object() { event.clone() } else { JsValue::UNDEFINED };
+        let ev = if event.is_object() {
+            event.clone()
+        } else {
+            JsValue::UNDEFINED
+        };
         self.record(&kind, &value, ev);
     }
 
@@ -829,20 +923,44 @@ impl State {
         };
         let history = get(o, "history");
         if !history.is_undefined() && !history.is_null() {
-            let line = if Array::is_array(&history) { signals::ids(&history) } else { signals::js_string(&history) };
+            let line = if Array::is_array(&history) {
+                signals::ids(&history)
+            } else {
+                signals::js_string(&history)
+            };
             let out = self.engine.recommend_ids(&line, k.unwrap_or(10));
-            return out.split(' ').filter(|s| !s.is_empty()).map(String::from).collect();
+            return out
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
         }
         let placement = get(o, "placement");
-        let placement = if placement.is_undefined() || placement.is_null() { String::from("for-you") } else { signals::js_string(&placement) };
+        let placement = if placement.is_undefined() || placement.is_null() {
+            String::from("for-you")
+        } else {
+            signals::js_string(&placement)
+        };
         let item = get(o, "item");
-        let item = if item.is_undefined() || item.is_null() { self.page.item.clone() } else { as_id(&item) };
+        let item = if item.is_undefined() || item.is_null() {
+            self.page.item.clone()
+        } else {
+            as_id(&item)
+        };
         let items = get(o, "items");
-        let items = (!items.is_undefined() && !items.is_null()).then(|| signals::split(&signals::ids(&items)));
+        let items = (!items.is_undefined() && !items.is_null())
+            .then(|| signals::split(&signals::ids(&items)));
         match self.rows(&placement, &item, items, k, None, "") {
-            Some(rows) => rows.iter().map(|p| self.engine.model().id(p.item).into()).collect(),
+            Some(rows) => rows
+                .iter()
+                .map(|p| self.engine.model().id(p.item).into())
+                .collect(),
             None => {
-                dom::warn(&concat(&["recommend failed (attune: ", crate::interop::UNKNOWN_PLACEMENT, ")"]));
+                dom::warn(&concat(&[
+                    "recommend failed (attune: ",
+                    crate::interop::UNKNOWN_PLACEMENT,
+                    ")",
+                ]));
                 Vec::new()
             }
         }
@@ -850,7 +968,11 @@ impl State {
 
     pub fn forget(&mut self) {
         self.paused = false;
-        self.session = Session { count: 1, start: dom::now(), last: 0.0 };
+        self.session = Session {
+            count: 1,
+            start: dom::now(),
+            last: 0.0,
+        };
         self.engine.forget();
         self.wipe();
         if self.prompter.is_some() {
@@ -870,13 +992,20 @@ impl State {
 
     /// The basket: as the page states it, else as the events tell it.
     pub fn basket(&self) -> Vec<String> {
-        self.page.cart.clone().unwrap_or_else(|| self.engine.basket())
+        self.page
+            .cart
+            .clone()
+            .unwrap_or_else(|| self.engine.basket())
     }
 
     fn context(&self) -> JsValue {
         let now = dom::now();
         to_js(&Context {
-            page: if self.page.kind.is_empty() { "other" } else { &self.page.kind },
+            page: if self.page.kind.is_empty() {
+                "other"
+            } else {
+                &self.page.kind
+            },
             item: (!self.page.item.is_empty()).then_some(self.page.item.as_str()),
             cart: self.basket(),
             session_count: self.session.count,
@@ -892,7 +1021,11 @@ impl State {
         let exported = String::from(js_sys::Date::new_0().to_iso_string());
         to_js(&Export {
             exported,
-            storage: if self.persist { "localStorage \"attune\"" } else { "memory only" },
+            storage: if self.persist {
+                "localStorage \"attune\""
+            } else {
+                "memory only"
+            },
             retention_days: self.days,
             paused: self.paused,
             session: self.session,
@@ -918,7 +1051,8 @@ pub fn on_event(e: Event) {
         "visitorConsentCollected" => signals::shopify_consent(Some(&e)),
         "close" => render::dialog_closed(&e),
         _ => {
-            let on_page = e.current_target().map(JsValue::from) == Some(JsValue::from(dom::document()));
+            let on_page =
+                e.current_target().map(JsValue::from) == Some(JsValue::from(dom::document()));
             if on_page {
                 signals::page_event(&e);
             } else {
@@ -932,8 +1066,12 @@ pub fn on_event(e: Event) {
 pub fn listener() -> Function {
     static F: Local<Option<Function>> = Local::new(None);
     F.with(|f| {
-        f.get_or_insert_with(|| Closure::<dyn FnMut(Event)>::new(on_event).into_js_value().unchecked_into())
-            .clone()
+        f.get_or_insert_with(|| {
+            Closure::<dyn FnMut(Event)>::new(on_event)
+                .into_js_value()
+                .unchecked_into()
+        })
+        .clone()
     })
     .unwrap_throw()
 }

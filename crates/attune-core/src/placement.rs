@@ -7,11 +7,11 @@
 //! Pure Rust over the core (no DOM, no JS), so it is tested natively and gives the same
 //! lists under Node, in the browser and in tests. Rendering lives in the widget crate (src/render.rs).
 
-use alloc::string::String;
-use alloc::vec::Vec;
 use crate::profile::Profile;
 use crate::rules::{Context, Pick, Rules, Why};
 use crate::{recommend, Model, Query, Reason, Signal};
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// Items per placement when neither the element nor the page configure it.
 pub const DEFAULT_K: usize = 4;
@@ -289,7 +289,9 @@ pub fn search(model: &Model, query: &str, max: usize) -> Vec<u32> {
 
 fn contains_ci(hay: &str, needle: &str) -> bool {
     let n = needle.as_bytes();
-    hay.as_bytes().windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+    hay.as_bytes()
+        .windows(n.len())
+        .any(|w| w.eq_ignore_ascii_case(n))
 }
 
 /// The `attune recommend` contract for one input line: ids separated by ASCII whitespace,
@@ -386,10 +388,7 @@ mod tests {
         assert_eq!(Placement::parse(" for-you "), Some(Placement::ForYou));
         assert_eq!(Placement::parse("foryou"), None);
         assert_eq!(Placement::Similar.default_fallback(), None);
-        assert_eq!(
-            Placement::Cart.default_fallback(),
-            Some(Placement::Popular)
-        );
+        assert_eq!(Placement::Cart.default_fallback(), Some(Placement::Popular));
     }
 
     #[test]
@@ -429,7 +428,10 @@ mod tests {
         // Cart B, C: neighbours A (from both), D (from C); never B or C.
         let got = run(&m, &p, &req(Placement::BoughtTogether, None, 4));
         assert_eq!(items(&got), vec![0, 3]);
-        assert!(matches!(got[0].why, Why::BoughtWith(1) | Why::BoughtWith(2)));
+        assert!(matches!(
+            got[0].why,
+            Why::BoughtWith(1) | Why::BoughtWith(2)
+        ));
         assert_eq!(got[1].why, Why::BoughtWith(2));
         // With a page item the item joins the basis and is never listed.
         let got = run(&m, &p, &req(Placement::BoughtTogether, Some(0), 4));
@@ -450,8 +452,19 @@ mod tests {
     #[test]
     fn cart_placement_complements_the_basket_or_falls_back() {
         let m = model();
-        let got = run(&m, &profile(&[("cart", "B")]), &req(Placement::Cart, None, 3));
-        assert_eq!(got[0], Pick { item: 0, score: got[0].score, why: Why::BoughtWith(1) });
+        let got = run(
+            &m,
+            &profile(&[("cart", "B")]),
+            &req(Placement::Cart, None, 3),
+        );
+        assert_eq!(
+            got[0],
+            Pick {
+                item: 0,
+                score: got[0].score,
+                why: Why::BoughtWith(1)
+            }
+        );
         assert_eq!(items(&got), vec![0, 4, 3], "topped up with popular items");
         // Empty basket: the fallback only.
         let got = run(&m, &Profile::new(), &req(Placement::Cart, None, 2));
@@ -465,7 +478,11 @@ mod tests {
         assert_eq!(items(&got), vec![4, 3]);
         assert!(got.iter().all(|g| g.why == Why::Popular));
         let got = run(&m, &Profile::new(), &req(Placement::ForYou, Some(4), 2));
-        assert_eq!(items(&got), vec![3, 0], "the page item is left out even from the fallback");
+        assert_eq!(
+            items(&got),
+            vec![3, 0],
+            "the page item is left out even from the fallback"
+        );
     }
 
     #[test]
@@ -473,7 +490,10 @@ mod tests {
         let m = model();
         let p = profile(&[("view", "C"), ("cart", "B"), ("view", "NOPE")]);
         let got = run(&m, &p, &req(Placement::ForYou, None, 5));
-        assert!(!items(&got).contains(&1), "cart item B recommended: {got:?}");
+        assert!(
+            !items(&got).contains(&1),
+            "cart item B recommended: {got:?}"
+        );
         let a = got.iter().find(|g| g.item == 0).expect("A shown");
         assert!(matches!(
             a.why,
@@ -485,7 +505,10 @@ mod tests {
         // A bought item is a neighbour of a viewed one, yet never comes back...
         let p = profile(&[("purchase", "A"), ("view", "C")]);
         let got = run(&m, &p, &req(Placement::ForYou, None, 5));
-        assert!(!items(&got).contains(&0), "purchased A recommended: {got:?}");
+        assert!(
+            !items(&got).contains(&0),
+            "purchased A recommended: {got:?}"
+        );
         assert_eq!(got[0].item, 1);
         assert_eq!(got[0].why, Why::Because(0, Signal::Purchase));
         // ...unless the merchant says it is a consumable.
@@ -516,7 +539,10 @@ mod tests {
     fn not_interested_hides_the_item_everywhere() {
         let m = model();
         let p = profile(&[("view", "A"), ("view", "C"), ("not_interested", "B")]);
-        assert_eq!(items(&run(&m, &p, &req(Placement::Similar, Some(0), 4))), vec![2]);
+        assert_eq!(
+            items(&run(&m, &p, &req(Placement::Similar, Some(0), 4))),
+            vec![2]
+        );
         let fy = run(&m, &p, &req(Placement::ForYou, None, 5));
         assert!(!items(&fy).contains(&1));
         let p = profile(&[("view", "A"), ("not_interested", "A")]);
@@ -530,8 +556,14 @@ mod tests {
         let got = run(&m, &p, &req(Placement::Recent, None, 4));
         assert_eq!(items(&got), vec![1, 2, 0]);
         assert!(got.iter().all(|g| g.why == Why::Viewed));
-        assert_eq!(items(&run(&m, &p, &req(Placement::Recent, Some(2), 4))), vec![1, 0]);
-        assert_eq!(items(&run(&m, &p, &req(Placement::Recent, None, 1))), vec![1]);
+        assert_eq!(
+            items(&run(&m, &p, &req(Placement::Recent, Some(2), 4))),
+            vec![1, 0]
+        );
+        assert_eq!(
+            items(&run(&m, &p, &req(Placement::Recent, None, 1))),
+            vec![1]
+        );
     }
 
     #[test]

@@ -12,11 +12,11 @@
 //! one event per line, `type TAB value TAB at`, `at` in whole milliseconds since the Unix
 //! epoch. It is simple enough to parse without JSON or float parsing in the Wasm.
 
+use crate::model::Model;
+use crate::score::Signal;
 use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
-use crate::model::Model;
-use crate::score::Signal;
 
 /// How many events a profile keeps by default; older ones are forgotten first. Bounds
 /// storage (~30 KB of JSON) and the work per render.

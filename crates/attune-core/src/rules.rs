@@ -8,13 +8,13 @@
 //! [`Rules`]; the shopper's side comes in through [`Context`]. Ranking uses the small
 //! heapsort of `sort.rs` with a total order (score, then original position).
 
+use crate::model::Model;
+use crate::score::Signal;
+use crate::sort::heapsort_by;
 use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
-use crate::model::Model;
-use crate::score::Signal;
-use crate::sort::heapsort_by;
 
 /// Why an item is suggested: what the card says under it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,10 +5,10 @@
 //! f32 operations run in a fixed order with no platform maths (no `powf`, no fused
 //! multiply-add), so native and Wasm produce bit-identical scores.
 
-use alloc::vec;
-use alloc::vec::Vec;
 use crate::model::Model;
 use crate::sort::{heapsort_by, top_k_by};
+use alloc::vec;
+use alloc::vec::Vec;
 
 /// What the shopper did with an item. Stronger signals weigh more.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

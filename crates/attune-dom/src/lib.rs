@@ -253,7 +253,11 @@ pub fn set_style(e: &Element, property: &str, value: &str) {
 #[inline(never)]
 pub fn event_element(event: &web_sys::Event) -> Option<Element> {
     let path = event.composed_path();
-    let first = if path.length() > 0 { path.get(0) } else { JsValue::UNDEFINED };
+    let first = if path.length() > 0 {
+        path.get(0)
+    } else {
+        JsValue::UNDEFINED
+    };
     first
         .dyn_into::<Element>()
         .ok()
@@ -275,7 +279,10 @@ unsafe impl Sync for Sheet {}
 
 impl Sheet {
     pub const fn new(css: &'static str) -> Sheet {
-        Sheet { css, made: RefCell::new(None) }
+        Sheet {
+            css,
+            made: RefCell::new(None),
+        }
     }
 
     fn adopt(&self, root: &ShadowRoot) {
@@ -305,7 +312,9 @@ impl Sheet {
 pub fn shadow(host: &Element, sheet: &Sheet) -> Option<ShadowRoot> {
     let root = match host.shadow_root() {
         Some(r) => r,
-        None => host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open)).ok()?,
+        None => host
+            .attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))
+            .ok()?,
     };
     sheet.adopt(&root);
     Some(root)
@@ -334,7 +343,11 @@ pub fn safe_url(raw: &str) -> Option<String> {
 #[inline(never)]
 pub fn storage(session: bool) -> Result<Storage, JsValue> {
     let w = window();
-    let s = if session { w.session_storage() } else { w.local_storage() };
+    let s = if session {
+        w.session_storage()
+    } else {
+        w.local_storage()
+    };
     s?.ok_or(JsValue::NULL)
 }
 

@@ -416,8 +416,16 @@ pub fn audit(loader: &Path, pkg: &Path, models: &[PathBuf]) -> Result<Report> {
                     || imp.module == "__wbindgen_placeholder__";
                 // A wasm-bindgen snippet (`./snippets/…`, next to the glue): read where it
                 // is defined, like a glue function.
-                let snippet = if glue_module { None } else { snippet_source(&wasm_files[w], &imp.module, &sources) };
-                let home = if snippet.is_some() { snippet } else { glue_of[w] };
+                let snippet = if glue_module {
+                    None
+                } else {
+                    snippet_source(&wasm_files[w], &imp.module, &sources)
+                };
+                let home = if snippet.is_some() {
+                    snippet
+                } else {
+                    glue_of[w]
+                };
                 if home != Some(i) {
                     continue;
                 }

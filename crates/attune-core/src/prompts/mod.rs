@@ -694,7 +694,11 @@ fn uint(s: &str) -> Option<f64> {
 /// Writes a whole number (a count, or ms since the epoch) in decimal: what the stored form
 /// and the error paths need, without `core::fmt`. Negative, NaN and infinite write 0.
 pub fn write_uint(out: &mut String, v: f64) {
-    let n = if v.is_finite() && v > 0.0 { v as u64 } else { 0 };
+    let n = if v.is_finite() && v > 0.0 {
+        v as u64
+    } else {
+        0
+    };
     crate::profile::push_u64(out, n);
 }
 
