@@ -205,17 +205,20 @@ fn basket_completion(inter: &Interactions) -> Split {
     }
 }
 
+/// A test order: customer `c` at `ts` buying `items` (the unit tests' one fixture).
+#[cfg(test)]
+pub(crate) fn test_order(c: u32, ts: i64, items: &[u32]) -> Order {
+    Order {
+        customer: Some(c),
+        ts,
+        items: items.to_vec(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn o(c: u32, ts: i64, items: &[u32]) -> Order {
-        Order {
-            customer: Some(c),
-            ts,
-            items: items.to_vec(),
-        }
-    }
+    use crate::cases::test_order as o;
 
     #[test]
     fn sequences_follow_the_paper_protocol() {

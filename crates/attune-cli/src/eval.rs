@@ -300,15 +300,9 @@ fn flood_share(model: &Model, titles: &[String], sp: &Split, s: &BuildSettings) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use attune_core::build::{Interactions, Order};
+    use attune_core::build::Interactions;
 
-    fn o(c: u32, ts: i64, items: &[u32]) -> Order {
-        Order {
-            customer: Some(c),
-            ts,
-            items: items.to_vec(),
-        }
-    }
+    use crate::cases::test_order as o;
 
     #[test]
     fn too_little_data_is_a_clear_error() {

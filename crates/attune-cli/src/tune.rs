@@ -498,13 +498,7 @@ pub fn build_tuned(
 mod tests {
     use super::*;
 
-    fn o(c: u32, ts: i64, items: &[u32]) -> Order {
-        Order {
-            customer: Some(c),
-            ts,
-            items: items.to_vec(),
-        }
-    }
+    use crate::cases::test_order as o;
 
     #[test]
     fn holdout_picks_the_protocol_the_data_supports() {
