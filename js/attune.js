@@ -13,6 +13,8 @@ const d = document;
 let widget = null; // the Rust Widget, once started
 let prompts; // the prompts module's instance (a promise), once asked for
 let wanted = false; // attune.prompts(config) was called
+let chosen = false; // boot picked its module (with the prompts or without)
+let handed = false; // the widget has its prompts
 const calls = []; // window.attune calls made before the widget started (at most 500)
 const warn = (msg, e) => console.warn('attune: ' + msg + (e ? ' (' + (e.message || e) + ')' : ''));
 
@@ -45,7 +47,8 @@ function start(prior) {
     prompts(config) {
       wanted = true;
       call('prompts')(config);
-      loadPrompts().then((p) => ready.then((ok) => ok && p && widget.setPrompter(p)));
+      // Before boot picked its module, it picks the one with the prompts (pkg/full/).
+      if (chosen) loadPrompts().then((p) => ready.then((ok) => ok && p && !handed && (handed = true) && widget.setPrompter(p)));
     },
   };
   api.erase = api.forget;
@@ -71,11 +74,28 @@ async function boot() {
       throw new Error('data-integrity="required" needs checkable sha256/384/512 values in data-wasm-integrity and data-model-integrity');
     }
     const big = (n) => { if (n > max) throw new Error('model ' + url.pathname + ' is over ' + max + ' bytes (data-max-model-bytes)'); };
-    const [, bytes, prompter] = await Promise.all([
-      import('./pkg/attune_web.js').then(async (m) => {
+    const model = fetch(url, { credentials: 'same-origin', integrity: modelSri || '' }).then(async (r) => {
+      if (!r.ok) throw new Error('model ' + url.pathname + ': HTTP ' + r.status);
+      big(+r.headers.get('content-length'));
+      const b = await r.arrayBuffer();
+      big(b.byteLength);
+      return b;
+    });
+    model.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+    // Pages that configure prompts (a data-attune-prompts element, or attune.prompts() from
+    // any script that runs before the DOM is parsed) get one module with both the widget and
+    // the prompts (pkg/full/): 29 KB gzip less than two modules (docs/performance.md).
+    // (Module scripts run before DOMContentLoaded, in page order: wait for the ones after us.)
+    const [nav] = performance.getEntriesByType('navigation');
+    if (nav && !nav.domContentLoadedEventStart) await new Promise((r) => d.addEventListener('DOMContentLoaded', r, { once: true }));
+    const full = wanted || !!d.querySelector('script[data-attune-prompts]');
+    chosen = true;
+    const [, bytes] = await Promise.all([
+      (full ? import('./pkg/full/attune_full.js') : import('./pkg/attune_web.js')).then(async (m) => {
         // With an SRI value the .wasm is fetched here, so the glue never fetches it unchecked.
-        const wasm = wasmSri && fetch(new URL('./pkg/attune_web_bg.wasm', import.meta.url), { integrity: wasmSri, credentials: 'same-origin' });
+        const wasm = wasmSri && fetch(new URL(full ? './pkg/full/attune_full_bg.wasm' : './pkg/attune_web_bg.wasm', import.meta.url), { integrity: wasmSri, credentials: 'same-origin' });
         await m.default(wasm ? { module_or_path: wasm } : undefined);
+        if (full) prompts = Promise.resolve(new m.Prompts());
         // The widget starts before the model arrives: the page's signals, consent and
         // context() work meanwhile; what the shopper does is kept for start().
         widget = new m.Widget(tag);
@@ -92,18 +112,12 @@ async function boot() {
         for (const [name, args] of calls.splice(0)) try { widget[name](...args); } catch (e) { warn(name + ' failed', e); }
         define((el, change) => widget.element(el, change));
       }),
-      fetch(url, { credentials: 'same-origin', integrity: modelSri || '' }).then(async (r) => {
-        if (!r.ok) throw new Error('model ' + url.pathname + ': HTTP ' + r.status);
-        big(+r.headers.get('content-length'));
-        const b = await r.arrayBuffer();
-        big(b.byteLength);
-        return b;
-      }),
-      (wanted || d.querySelector('script[data-attune-prompts]')) && loadPrompts(),
+      model,
     ]);
     // attune.prompts(config) may have come while the files loaded: the prompts start
     // before the kept events are recorded, so that they see those too.
-    const p = prompter || (wanted && (await loadPrompts()));
+    const p = (full || wanted) && (await loadPrompts());
+    handed = !!p;
     widget.start(new Uint8Array(bytes), p || undefined);
     return true;
   } catch (e) {

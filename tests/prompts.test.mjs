@@ -485,6 +485,9 @@ test('search with no results, via track(); the JS API config; forget() erases th
     window.attune.prompts({ rules: [{ id: 'none', when: 'no_results', show: 'help', title: 'No match', text: 'Try one word.' }] }),
   );
   await promptsUp(page);
+  // Turned on after the widget loaded: the prompts module alone joins it.
+  assert.ok(t.requests.some((u) => u.endsWith('/pkg/prompts/attune_prompts_bg.wasm')), 'the prompts module was not loaded');
+  assert.ok(t.requests.some((u) => u.endsWith('/pkg/attune_web_bg.wasm')));
   await page.evaluate(() => window.attune.track({ type: 'search', query: 'zebra', results: 3 }));
   assert.equal(await shown(page), null);
   await page.evaluate(() => window.attune.track({ type: 'search', query: 'zebra', results: 0 }));
@@ -504,6 +507,9 @@ test('a page that states its basket corrects the remembered one', async () => {
   await page.goto(env.origin + '/shop.html');
   await ready(page);
   await promptsUp(page);
+  // A page that configures prompts loads one module with both, and nothing else.
+  assert.ok(t.requests.some((u) => u.endsWith('/pkg/full/attune_full_bg.wasm')), 'the widget-and-prompts module was not loaded');
+  assert.deepEqual(t.requests.filter((u) => /\/pkg\/(attune_web|prompts\/)/.test(u)), []);
   await page.evaluate(() => window.attune.track({ type: 'cart', item: '85123A' }));
   await page.goto(env.origin + '/basket.html');
   await promptsUp(page);

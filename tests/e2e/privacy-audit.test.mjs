@@ -102,7 +102,7 @@ test("what www/ serves is exactly scripts/build's esbuild output of js/ and pkg/
     assert.ok(a.equals(b), `${served} is not the minification of its source (stale build? run scripts/build)`);
     outputs.push(served);
   }
-  assert.deepEqual(outputs.sort(), ["www/attune.js", "www/pkg/attune_web.js", "www/pkg/prompts/attune_prompts.js"]);
+  assert.deepEqual(outputs.sort(), ["www/attune.js", "www/pkg/attune_web.js", "www/pkg/full/attune_full.js", "www/pkg/prompts/attune_prompts.js"]);
 });
 
 test("the readable sources and the served files audit alike", () => {

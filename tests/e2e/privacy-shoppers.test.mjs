@@ -25,7 +25,8 @@ const ALLOWED = [
   /^\/attune\.js$/,
   /^\/pkg\/attune_web(\.js|_bg\.wasm)$/,
   /^\/pkg\/prompts\/attune_prompts(\.js|_bg\.wasm)$/,
-  /^\/pkg\/(prompts\/)?snippets\/attune-dom-[0-9a-f]+\/inline0\.js$/,
+  /^\/pkg\/full\/attune_full(\.js|_bg\.wasm)$/,
+  /^\/pkg\/((prompts|full)\/)?snippets\/attune-dom-[0-9a-f]+\/inline0\.js$/,
 ];
 
 let env;

@@ -22,7 +22,8 @@ const ALLOWED = [
   /^\/attune\.js$/,
   /^\/pkg\/attune_web(\.js|_bg\.wasm)$/,
   /^\/pkg\/prompts\/attune_prompts(\.js|_bg\.wasm)$/,
-  /^\/pkg\/(prompts\/)?snippets\/attune-dom-[0-9a-f]+\/inline0\.js$/,
+  /^\/pkg\/full\/attune_full(\.js|_bg\.wasm)$/,
+  /^\/pkg\/((prompts|full)\/)?snippets\/attune-dom-[0-9a-f]+\/inline0\.js$/,
 ];
 
 let env;
@@ -95,9 +96,11 @@ test("a whole shopping journey fetches only the shop's own static files", async 
     }
     // The widget really loaded: its wasm and the model were fetched (once per page at most).
     const paths = reqs.map((r) => new URL(r.url).pathname);
-    for (const p of ["/attune.js", "/pkg/attune_web_bg.wasm", "/demo/model.bin", "/demo/products.json"]) {
+    for (const p of ["/attune.js", "/demo/model.bin", "/demo/products.json"]) {
       assert.ok(paths.includes(p), `${p} was never fetched`);
     }
+    // The demo's pages configure help prompts: the widget-and-prompts module (pkg/full/).
+    assert.ok(paths.includes("/pkg/full/attune_full_bg.wasm"), "the widget's .wasm was never fetched");
     // The server saw the same: GETs only, for allowed files only.
     assert.ok(env.server.log.length >= reqs.length - 1);
     for (const e of env.server.log) {

@@ -80,7 +80,8 @@ const FAILURES = [
     () => ({ status: 200, contentType: "application/octet-stream", body: Buffer.concat([realModel(), Buffer.alloc(33 << 20)]) }),
     /is over \d+ bytes \(data-max-model-bytes\)/,
   ],
-  ["the .wasm is missing (404)", "**/pkg/attune_web_bg.wasm", () => ({ status: 404, body: "not found" })],
+  // Either module: the widget's, or (the demo's pages configure prompts) the one with both.
+  ["the .wasm is missing (404)", /\/pkg\/(attune_web|full\/attune_full)_bg\.wasm$/, () => ({ status: 404, body: "not found" })],
 ];
 
 for (const [name, pattern, respond, reason] of FAILURES) {

@@ -21,7 +21,12 @@ extern crate alloc;
 #[cfg(all(target_arch = "wasm32", debug_assertions, not(test)))]
 extern crate std;
 
-#[cfg(all(target_arch = "wasm32", not(debug_assertions), not(test)))]
+#[cfg(all(
+    target_arch = "wasm32",
+    not(debug_assertions),
+    not(test),
+    not(feature = "linked")
+))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     core::arch::wasm32::unreachable()
@@ -39,7 +44,7 @@ use core::cell::RefCell;
 use page::{Effect, Page};
 use wasm_bindgen::prelude::*;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "linked")))]
 #[global_allocator]
 static ALLOC: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };

@@ -14,6 +14,7 @@ use crate::store::{self, Answer, Item, Stored, MAX_ANSWERS, MAX_ITEMS};
 use alloc::string::String;
 use alloc::vec::Vec;
 use attune_core::prompts::{self, Config, ConfigError, Problem, Prompts, Signal, Value};
+use wasm_bindgen::JsCast;
 
 pub const KEY: &str = "attune:prompts";
 
@@ -394,7 +395,10 @@ impl Page {
             "mouseout",
             "visibilitychange",
             "pointerdown",
-            "input",
+            // `beforeinput`, not `input`: the same typing, and the module then holds no
+            // "input" literal that `attune audit` would have to assume an element name
+            // (with "src", an <input type=image> could load a URL).
+            "beforeinput",
             "pointermove",
             "focusin",
             "focusout",
@@ -609,7 +613,7 @@ fn is_field(e: &Element) -> bool {
         return true;
     }
     let t = dom::prop(e, "type").to_ascii_lowercase();
-    tag == "INPUT"
+    e.dyn_ref::<web_sys::HtmlInputElement>().is_some()
         && !matches!(
             t.as_str(),
             "button"

@@ -189,7 +189,17 @@ impl Report {
     // (tests/e2e/privacy-integrity.test.mjs shows both).
     pub fn page(&self) -> Option<PageSnippet> {
         let loader = self.files.iter().find(|f| f.role == "loader")?;
-        let wasm = self.files.iter().find(|f| f.role == "wasm")?;
+        // Every audited .wasm: the loader fetches the widget's, or on pages with prompts the
+        // widget-and-prompts module's (pkg/full/), with this one value (SRI takes a list).
+        let wasm: Vec<&str> = self
+            .files
+            .iter()
+            .filter(|f| f.role == "wasm")
+            .map(|f| f.sri.as_str())
+            .collect();
+        if wasm.is_empty() {
+            return None;
+        }
         let model = self.files.iter().find(|f| f.role == "model");
         let prefix = if self.url_prefix.ends_with('/') {
             self.url_prefix.clone()
@@ -220,7 +230,7 @@ impl Report {
             loader.url,
             loader.sri,
             model.map_or("sha384-… (attune audit --model FILE)", |m| m.sri.as_str()),
-            wasm.sri
+            wasm.join(" ")
         );
         Some(PageSnippet {
             importmap,
