@@ -23,6 +23,7 @@ const plausible = id.length > 0 && id.length <= 64;
 async function main() {
   const product = plausible ? await findProduct(id) : null;
   if (!product) {
+    $("product").hidden = true;
     $("missing").hidden = false;
     $("crumb-title").textContent = "Not found";
     document.title = "Product not found — Parcel & Pine";
@@ -65,7 +66,7 @@ async function main() {
     );
   });
 
-  $("product").hidden = false;
+  $("product").classList.remove("pending");
   showSimilar(product.id);
   document.body.dataset.ready = "product";
   // A marker the end-to-end tests wait on before leaving the page.
