@@ -16,6 +16,9 @@ let wanted = false; // attune.prompts(config) was called
 let chosen = false; // boot picked its module (with the prompts or without)
 let handed = false; // the widget has its prompts
 const calls = []; // window.attune calls made before the widget started (at most 500)
+// Each start-up step in a task of its own where the browser can (scheduler.yield), so that
+// none holds the main thread for long. (Not setTimeout: a timer also runs strings as code.)
+const tick = () => w.scheduler && scheduler.yield && scheduler.yield();
 const warn = (msg, e) => console.warn('attune: ' + msg + (e ? ' (' + (e.message || e) + ')' : ''));
 
 if (!(w.attune && w.attune.ready)) start(w.attune);
@@ -95,6 +98,7 @@ async function boot() {
         // With an SRI value the .wasm is fetched here, so the glue never fetches it unchecked.
         const wasm = wasmSri && fetch(new URL(full ? './pkg/full/attune_full_bg.wasm' : './pkg/attune_web_bg.wasm', import.meta.url), { integrity: wasmSri, credentials: 'same-origin' });
         await m.default(wasm ? { module_or_path: wasm } : undefined);
+        await tick();
         if (full) prompts = Promise.resolve(new m.Prompts());
         // The widget starts before the model arrives: the page's signals, consent and
         // context() work meanwhile; what the shopper does is kept for start().
@@ -118,6 +122,7 @@ async function boot() {
     // before the kept events are recorded, so that they see those too.
     const p = (full || wanted) && (await loadPrompts());
     handed = !!p;
+    await tick();
     widget.start(new Uint8Array(bytes), p || undefined);
     return true;
   } catch (e) {
