@@ -6,11 +6,12 @@
 //! smaller module (crates/attune-prompts-web), loaded only where configured.
 //!
 //! Module map: widget.rs (state, profile storage, consent, the public API), signals.rs
-//! (what the page says), render.rs (Shadow DOM), engine.rs (the scoring engine), interop.rs
+//! (what the page says), render.rs (Shadow DOM), labels.rs (what placements say, per language), engine.rs (the scoring engine), interop.rs
 //! (error messages). Every web-sys call goes through crates/attune-dom.
 
 mod engine;
 mod interop;
+mod labels;
 mod render;
 mod signals;
 mod widget;

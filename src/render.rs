@@ -17,17 +17,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, Event, HtmlDialogElement, Node, ShadowRoot};
 
+use crate::labels::{self, Key};
 use crate::signals::{js_string, split};
 use crate::widget::{listener, with, State, KEY};
-
-const HEADINGS: [(&str, &str); 6] = [
-    ("similar", "Similar items"),
-    ("bought-together", "Often bought together"),
-    ("for-you", "Picked for you"),
-    ("recent", "Recently viewed"),
-    ("cart", "Goes well with your basket"),
-    ("popular", "Popular now"),
-];
 
 /// The elements on the page, and those waiting for the next render.
 struct Placements {
@@ -196,17 +188,15 @@ fn recs(s: &mut State, host: &Element) -> Result<(), &'static str> {
         .map(|h| String::from(h.trim()))
         .unwrap_or_default();
     let heading = if heading.is_empty() {
-        HEADINGS
-            .iter()
-            .find(|h| h.0 == name)
-            .map_or("", |h| h.1)
-            .into()
+        labels::heading(name)
+            .map(|k| s.label(k))
+            .unwrap_or_default()
     } else {
         heading
     };
     let h = text_el("h2", "heading", &heading);
     attr(&h, "tabindex", "-1");
-    let more = text_el("button", "privacy", "Your data");
+    let more = text_el("button", "privacy", &s.label(Key::YourData));
     attr(&more, "data-a", "privacy");
     let header = el("div", "header");
     add_all(&header, &[&h, &more]);
@@ -228,22 +218,19 @@ fn recs(s: &mut State, host: &Element) -> Result<(), &'static str> {
 /// The honest reason under a card.
 #[inline(never)]
 fn reason(s: &State, why: Why) -> String {
-    match why {
-        Why::BoughtWith(src) => concat(&["Often bought with ", &title(s, src)]),
-        Why::Because(src, Signal::View) => concat(&["Because you viewed ", &title(s, src)]),
-        Why::Because(src, Signal::Cart) => {
-            concat(&["Because you added ", &title(s, src), " to your cart"])
-        }
-        Why::Because(src, Signal::Purchase) => concat(&["Because you bought ", &title(s, src)]),
-        Why::Searched => concat(&[
-            "Because you searched for “",
-            s.engine.profile().last_search().unwrap_or_default(),
-            "”",
-        ]),
-        Why::Popular => "Popular now".into(),
-        Why::Viewed => "You viewed this".into(),
-        Why::Featured => "Featured by the shop".into(),
-    }
+    let (k, src) = match why {
+        Why::BoughtWith(src) => (Key::BoughtWith, Some(src)),
+        Why::Because(src, Signal::View) => (Key::Viewed, Some(src)),
+        Why::Because(src, Signal::Cart) => (Key::Added, Some(src)),
+        Why::Because(src, Signal::Purchase) => (Key::Bought, Some(src)),
+        Why::Searched => (Key::Searched, None),
+        Why::Popular => (Key::PopularNow, None),
+        Why::Viewed => (Key::YouViewed, None),
+        Why::Featured => (Key::Featured, None),
+    };
+    let item = src.map(|i| title(s, i)).unwrap_or_default();
+    let query = s.engine.profile().last_search().unwrap_or_default();
+    labels::fill(&s.label(k), &item, query)
 }
 
 /// Initials for the tile behind the image: the first letters of the first two words.
@@ -315,8 +302,12 @@ fn card(s: &State, p: &Pick) -> Element {
     add(&li, &a);
     if !s.paused && p.why != Why::Featured {
         let x = text_el("button", "dismiss", "×");
-        attr(&x, "title", "Not interested");
-        attr(&x, "aria-label", &concat(&["Not interested in ", &name]));
+        attr(&x, "title", &s.label(Key::NotInterested));
+        attr(
+            &x,
+            "aria-label",
+            &labels::fill(&s.label(Key::NotInterestedIn), &name, ""),
+        );
         attr(&x, "data-a", "dismiss");
         attr(&x, "data-id", id);
         add(&li, &x);
@@ -518,7 +509,7 @@ pub fn action(e: &Event) {
     let host = root.host();
     let act = button.get_attribute("data-a").unwrap_or_default();
     match act.as_str() {
-        "privacy" => open_privacy(&root),
+        "privacy" => open_privacy(&root, &button.text_content().unwrap_or_default()),
         "close" => {
             if let Some(d) = button.closest("dialog").ok().flatten() {
                 d.unchecked_into::<HtmlDialogElement>().close();
@@ -596,12 +587,12 @@ fn download(data: &JsValue) {
 }
 
 /// The privacy view in a modal dialog over the placement ("Your data").
-fn open_privacy(root: &ShadowRoot) {
+fn open_privacy(root: &ShadowRoot, label: &str) {
     let dialog = match root.query_selector("dialog").ok().flatten() {
         Some(d) => d,
         None => {
             let d = el("dialog", "dialog");
-            attr(&d, "aria-label", "Your data");
+            attr(&d, "aria-label", label);
             let close = text_el("button", "close", "Close");
             attr(&close, "data-a", "close");
             add_all(&d, &[&el("attune-privacy", ""), &close]);
@@ -642,6 +633,6 @@ button{font:inherit;font-size:.8rem;color:var(--attune-muted,#5f6368);background
 [part=image]{position:absolute;inset:0;width:100%;height:100%;object-fit:cover}
 [part=title]{font-size:.9rem;line-height:1.3;overflow:hidden;display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2}
 [part=price]{font-weight:600}[part=reason]{font-size:.8rem;color:var(--attune-muted,#5f6368)}
-[part=dismiss]{position:absolute;top:.25rem;right:.25rem;width:1.75rem;height:1.75rem;border-radius:50%;background:#fffd;text-decoration:none;font-size:1rem}
+[part=dismiss]{position:absolute;top:.25rem;inset-inline-end:.25rem;width:1.75rem;height:1.75rem;border-radius:50%;background:#fffd;text-decoration:none;font-size:1rem}
 [part=dialog]{max-width:36rem;border-radius:var(--attune-radius,.5rem)}[part=subheading]{font-size:1rem;margin:1rem 0 .25rem}
-[part~=action]{color:inherit;border:1px solid;border-radius:var(--attune-radius,.5rem);margin:1rem .5rem 0 0;text-decoration:none}"#;
+[part~=action]{color:inherit;border:1px solid;border-radius:var(--attune-radius,.5rem);margin:1rem 0 0;margin-inline-end:.5rem;text-decoration:none}"#;

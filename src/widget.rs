@@ -148,6 +148,9 @@ pub struct State {
     pub notes: Vec<(Element, String)>,
     /// Placements whose heading takes focus after their next render ("not interested").
     pub refocus: Vec<Element>,
+    /// The page's language's labels, and the config's `labels` overrides.
+    pub labels: &'static crate::labels::Set,
+    label_overrides: JsValue,
 }
 
 static STATE: Local<Option<State>> = Local::new(None);
@@ -261,6 +264,17 @@ impl Widget {
             outbox: Vec::new(),
             notes: Vec::new(),
             refocus: Vec::new(),
+            labels: crate::labels::set_for(
+                &opt("lang")
+                    .as_string()
+                    .or_else(|| {
+                        dom::document()
+                            .document_element()
+                            .map(|e| e.get_attribute("lang").unwrap_or_default())
+                    })
+                    .unwrap_or_default(),
+            ),
+            label_overrides: opt("labels"),
         };
         STATE.with(|s| *s = Some(state));
         with(|s| {
@@ -521,6 +535,11 @@ pub fn to_js<T: Serialize>(v: &T) -> JsValue {
 }
 
 impl State {
+    /// A label in the page's language (labels.rs), or the config's own.
+    pub fn label(&self, k: crate::labels::Key) -> String {
+        crate::labels::label(self.labels, &self.label_overrides, k)
+    }
+
     /// The engine's numeric options from the page's config.
     fn configure_options(&mut self) {
         let cfg = self.cfg.clone();
