@@ -185,19 +185,17 @@ pub fn name(k: Key) -> &'static str {
     NAMES[k as usize]
 }
 
-/// The heading key of a placement name.
+/// The heading key of a placement name (attune-core's placements, in their order).
 pub fn heading(placement: &str) -> Option<Key> {
-    let at = NAMES[..6].iter().position(|n| *n == placement)?;
-    Some(
-        [
-            Key::Similar,
-            Key::BoughtTogether,
-            Key::ForYou,
-            Key::Recent,
-            Key::Cart,
-            Key::Popular,
-        ][at],
-    )
+    use attune_core::placement::Placement::*;
+    Some(match attune_core::placement::Placement::parse(placement)? {
+        Similar => Key::Similar,
+        BoughtTogether => Key::BoughtTogether,
+        ForYou => Key::ForYou,
+        Recent => Key::Recent,
+        Cart => Key::Cart,
+        Popular => Key::Popular,
+    })
 }
 
 /// A label: the config's `labels[name]` when it is a non-empty string, else the set's.
