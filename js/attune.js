@@ -145,7 +145,7 @@ function loadPrompts() {
 // Custom elements need a JS class; each callback is handed to Rust as (element, change):
 // 0 connected, 1 disconnected, 2 an observed attribute changed.
 function define(f) {
-  for (const [name, observed] of [['attune-recs', ['placement', 'item', 'items', 'k', 'heading', 'min-score', 'fallback']], ['attune-privacy', ['heading']]]) {
+  for (const [name, observed] of [['attune-recs', ['placement', 'item', 'items', 'k', 'heading', 'min-score', 'fallback', 'layout']], ['attune-privacy', ['heading']]]) {
     if (!customElements.get(name)) {
       customElements.define(name, class extends HTMLElement {
         static get observedAttributes() { return observed; }

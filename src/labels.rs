@@ -34,9 +34,11 @@ pub enum Key {
     PopularNow,
     YouViewed,
     Featured,
+    Previous,
+    Next,
 }
 
-const KEYS: usize = 17;
+const KEYS: usize = 19;
 
 /// The config's names for the keys, in [`Key`] order.
 const NAMES: [&str; KEYS] = [
@@ -57,6 +59,8 @@ const NAMES: [&str; KEYS] = [
     "popularNow",
     "youViewed",
     "featured",
+    "previous",
+    "next",
 ];
 
 pub const SETS: [Set; 5] = [
@@ -80,6 +84,8 @@ pub const SETS: [Set; 5] = [
             "Popular now",
             "You viewed this",
             "Featured by the shop",
+            "Previous items",
+            "Next items",
         ],
     },
     Set {
@@ -102,6 +108,8 @@ pub const SETS: [Set; 5] = [
             "Gerade beliebt",
             "Von Ihnen angesehen",
             "Vom Shop empfohlen",
+            "Vorherige Artikel",
+            "Nächste Artikel",
         ],
     },
     Set {
@@ -124,6 +132,8 @@ pub const SETS: [Set; 5] = [
             "Populaire en ce moment",
             "Vous avez consulté cet article",
             "Mis en avant par la boutique",
+            "Articles précédents",
+            "Articles suivants",
         ],
     },
     Set {
@@ -146,6 +156,8 @@ pub const SETS: [Set; 5] = [
             "人気の商品",
             "ご覧になった商品",
             "ショップのおすすめ",
+            "前の商品",
+            "次の商品",
         ],
     },
     Set {
@@ -168,6 +180,8 @@ pub const SETS: [Set; 5] = [
             "رائج الآن",
             "شاهدت هذا المنتج",
             "مميز من المتجر",
+            "المنتجات السابقة",
+            "المنتجات التالية",
         ],
     },
 ];

@@ -206,6 +206,19 @@ fn recs(s: &mut State, host: &Element) -> Result<(), &'static str> {
     }
     let section = el("section", "container");
     attr(&section, "aria-label", &heading);
+    // layout="carousel": one scrolling row with Previous / Next buttons (keyboard: the buttons,
+    // or the arrow keys in the focusable row), announced as a carousel (WAI-ARIA APG).
+    if at("layout").as_deref().map(str::trim) == Some("carousel") {
+        attr(&section, "aria-roledescription", "carousel");
+        attr(&ul, "tabindex", "0");
+        attr(&ul, "aria-label", &heading);
+        for (a, k) in [("prev", Key::Previous), ("next", Key::Next)] {
+            let b = text_el("button", "step", if a == "prev" { "‹" } else { "›" });
+            attr(&b, "aria-label", &s.label(k));
+            attr(&b, "data-a", a);
+            add(&header, &b);
+        }
+    }
     add_all(&section, &[&header, &ul]);
     let _ = root.prepend_with_node_1(&section);
     if let Some(at) = s.refocus.iter().position(|e| e == host) {
@@ -515,6 +528,15 @@ pub fn action(e: &Event) {
                 d.unchecked_into::<HtmlDialogElement>().close();
             }
         }
+        "prev" | "next" => {
+            if let Some(list) = root.query_selector("[part=list]").ok().flatten() {
+                // A row's width at a time, toward the inline start or end (right to left too).
+                let rtl = list.matches(":dir(rtl)").unwrap_or(false);
+                let forward = (act == "next") != rtl;
+                let w = list.client_width() as f64 * 0.9;
+                list.scroll_by_with_x_and_y(if forward { w } else { -w }, 0.0);
+            }
+        }
         "dismiss" => {
             let id = button.get_attribute("data-id").unwrap_or_default();
             with(|s| {
@@ -635,4 +657,11 @@ button{font:inherit;font-size:.8rem;color:var(--attune-muted,#5f6368);background
 [part=price]{font-weight:600}[part=reason]{font-size:.8rem;color:var(--attune-muted,#5f6368)}
 [part=dismiss]{position:absolute;top:.25rem;inset-inline-end:.25rem;width:1.75rem;height:1.75rem;border-radius:50%;background:#fffd;text-decoration:none;font-size:1rem}
 [part=dialog]{max-width:36rem;border-radius:var(--attune-radius,.5rem)}[part=subheading]{font-size:1rem;margin:1rem 0 .25rem}
+:host([layout=list]) [part=list]{grid-template-columns:1fr}
+:host([layout=list]) [part=link]{display:grid;grid-template-columns:4.5rem 1fr;grid-template-rows:auto auto 1fr;column-gap:.75rem;align-items:start}
+:host([layout=list]) [part=tile]{grid-row:1/4;font-size:1.1rem}
+:host([layout=carousel]) [part=list]{display:flex;overflow-x:auto;scroll-snap-type:x mandatory;scroll-behavior:smooth;padding-bottom:.25rem}
+:host([layout=carousel]) [part=item]{flex:0 0 var(--attune-card-width,9.5rem);scroll-snap-align:start}
+[part=step]{font-size:1.2rem;text-decoration:none;padding:0 .5rem}
+@media (prefers-reduced-motion:reduce){[part=list]{scroll-behavior:auto}}
 [part~=action]{color:inherit;border:1px solid;border-radius:var(--attune-radius,.5rem);margin:1rem 0 0;margin-inline-end:.5rem;text-decoration:none}"#;
