@@ -9,6 +9,43 @@ export const CART_KEY = "demo-shop:cart";
 const MAX_QTY = 99;
 
 // ---------------------------------------------------------------------------------------------
+// Theme: light, or the dark brand theme, kept in the shop's own localStorage key.
+
+export const THEME_KEY = "demo-shop:theme";
+
+function storedTheme() {
+  try {
+    return localStorage.getItem(THEME_KEY) === "dark" ? "dark" : "light";
+  } catch {
+    return "light";
+  }
+}
+
+document.documentElement.dataset.theme = storedTheme();
+
+function themeToggle() {
+  const nav = document.querySelector(".nav");
+  if (!nav || nav.querySelector(".theme-toggle")) return;
+  const button = el("button", { type: "button", class: "theme-toggle" }, "Dark theme");
+  const show = () => button.setAttribute("aria-pressed", String(document.documentElement.dataset.theme === "dark"));
+  show();
+  button.addEventListener("click", () => {
+    const next = document.documentElement.dataset.theme === "dark" ? "light" : "dark";
+    document.documentElement.dataset.theme = next;
+    try {
+      localStorage.setItem(THEME_KEY, next);
+    } catch {
+      /* the theme lasts for this page */
+    }
+    show();
+  });
+  nav.append(el("li", {}, button));
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", themeToggle);
+else themeToggle();
+
+// ---------------------------------------------------------------------------------------------
 // Catalog
 
 let catalogPromise = null;
