@@ -12,6 +12,7 @@ extern crate alloc;
 // The builder is the CLI's (it uses std's maps); the Wasm links only what scores.
 #[cfg(not(target_arch = "wasm32"))]
 pub mod build;
+pub mod lists;
 pub mod model;
 pub mod placement;
 pub mod profile;

@@ -9,6 +9,8 @@ use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
+
+use crate::lists::{self, BitReader, BitWriter, ListError, Packing};
 /// A broken structural rule. Natively (the CLI, its tests) the message names the rule;
 /// the Wasm carries only which part of the model is broken, because the ~80 rule texts
 /// cost ~0.9 KB gzip of the widget (measured) and a shop fixes a broken model with the
@@ -38,8 +40,11 @@ pub const NO_PRICE: u32 = u32::MAX;
 
 /// Magic bytes at the start of every model file.
 pub const MAGIC: [u8; 4] = *b"ATTN";
-/// The format version this build writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+/// The format version this build writes (packed lists, docs/model-format.md).
+pub const FORMAT_VERSION: u16 = 2;
+/// The oldest version this build reads: version 1 files (u16 targets and weights) load
+/// and score exactly as they always did.
+pub const OLDEST_VERSION: u16 = 1;
 /// Neighbour weights are multiples of `1 / WEIGHT_STEPS` in (0, 1], stored as the u16
 /// `v = weight * 65536 - 1`. Similarities live in (0, 1]; a power-of-two grid makes the
 /// rounding exact in f32 (0.5 stays 0.5) and costs 2 bytes per edge instead of 4.
@@ -245,8 +250,16 @@ impl Model {
         if parts.offsets.is_empty() && parts.targets.is_empty() {
             parts.offsets = vec![0; parts.ids.len() + 1];
         }
-        snap(&parts.targets, &mut parts.weights)?;
-        snap(&parts.next_targets, &mut parts.next_weights)?;
+        let n = parts.ids.len();
+        snap(n, &parts.offsets, &mut parts.targets, &mut parts.weights)?;
+        if !parts.next_offsets.is_empty() {
+            snap(
+                n,
+                &parts.next_offsets,
+                &mut parts.next_targets,
+                &mut parts.next_weights,
+            )?;
+        }
         Model::validate(parts)
     }
 
@@ -297,7 +310,7 @@ impl Model {
     // different set of vectors per exit), then validates through `from_parts`: the
     // structural rules live in one place, and the Wasm links one copy of them.
     pub fn from_bytes(bytes: &[u8]) -> Result<Model, ModelError> {
-        let s = read_container(bytes)?;
+        let (s, version) = read_container(bytes)?;
         let need = |i: usize, e: ModelError| s[i].ok_or(e);
         let mut p = ModelParts {
             ids: read_strings(need(S_IDS, invalid!(P_IDS, "missing item id section"))?)?,
@@ -321,6 +334,7 @@ impl Model {
                 invalid!(P_NEIGHBOURS, "missing neighbour section"),
             )?,
             n,
+            version,
         )?;
         (p.popular, p.popular_scores) = read_popular(need(
             S_POPULAR,
@@ -330,7 +344,7 @@ impl Model {
             p.meta = read_meta(b)?;
         }
         if let Some(b) = s[S_NEXT] {
-            (p.next_offsets, p.next_targets, p.next_weights) = read_neighbors(b, n)?;
+            (p.next_offsets, p.next_targets, p.next_weights) = read_neighbors(b, n, version)?;
         }
         if let Some(b) = s[S_PARAMS] {
             p.scoring = read_params(b)?;
@@ -341,9 +355,26 @@ impl Model {
         Model::validate(p)
     }
 
-    /// Serialises to the binary format; deterministic (same model, same bytes).
+    /// Serialises to the binary format (version 2, packed lists); deterministic (same
+    /// model, same bytes). A model read from a version 1 file is packed too, so its
+    /// weights are rounded to version 2's grid.
     pub fn to_bytes(&self) -> Vec<u8> {
+        self.write(FORMAT_VERSION)
+    }
+
+    /// Serialises to format version 1 (u16 targets and weights, 4-byte offsets), which
+    /// readers before version 2 understand; weights are rounded to its 1/65536 grid.
+    pub fn to_bytes_v1(&self) -> Vec<u8> {
+        self.write(1)
+    }
+
+    fn write(&self, version: u16) -> Vec<u8> {
         let p = &self.parts;
+        let lists = if version == 1 {
+            write_neighbors
+        } else {
+            write_packed
+        };
         let mut sections: Vec<([u8; 4], Vec<u8>)> = Vec::new();
         sections.push((TAG_IDS, write_strings(p.ids.iter().map(String::as_str))));
         if !p.titles.is_empty() {
@@ -371,12 +402,12 @@ impl Model {
         }
         sections.push((
             TAG_NEIGHBORS,
-            write_neighbors(n_items(p), &p.offsets, &p.targets, &p.weights),
+            lists(n_items(p), &p.offsets, &p.targets, &p.weights),
         ));
         if !p.next_offsets.is_empty() {
             sections.push((
                 TAG_NEXT,
-                write_neighbors(
+                lists(
                     n_items(p),
                     &p.next_offsets,
                     &p.next_targets,
@@ -420,7 +451,7 @@ impl Model {
             ));
             sections.push((TAG_META, b));
         }
-        write_container(&sections)
+        write_container(&sections, version)
     }
 
     pub fn len(&self) -> usize {
@@ -548,12 +579,43 @@ fn write_neighbors(n: usize, offsets: &[u32], targets: &[u32], weights: &[f32]) 
         }
     }
     for &w in weights {
-        // Weights are already on the grid: this recovers v exactly.
-        let v = ((w * WEIGHT_STEPS as f32) as u32 - 1) as u16;
+        // Valid weights are in (0, 1]: rounded to the 1/65536 grid (exact when on it).
+        let v = quantise(w).unwrap_or(0);
         b.extend_from_slice(&v.to_le_bytes());
     }
     b
 }
+
+/// NBRS / NEXT in version 2: header, checkpoints, the packed lists (lists.rs).
+fn write_packed(n: usize, offsets: &[u32], targets: &[u32], weights: &[f32]) -> Vec<u8> {
+    let p = Packing::WRITER;
+    let longest = offsets.windows(2).map(|w| (w[1] - w[0]) as usize).max();
+    let count_bits = lists::bit_width(longest.unwrap_or(0));
+    let blocks = n.div_ceil(lists::BLOCK);
+    let mut w = BitWriter::default();
+    let mut checkpoints = Vec::with_capacity(blocks);
+    for i in 0..n {
+        if i % lists::BLOCK == 0 {
+            checkpoints.push(w.bits() as u32);
+        }
+        let (a, b) = (offsets[i] as usize, offsets[i + 1] as usize);
+        lists::write_list(&mut w, n, count_bits, p, &targets[a..b], &weights[a..b]);
+    }
+    let stream = w.finish();
+    let mut b = Vec::with_capacity(PACKED_HEADER + 4 * blocks + stream.len());
+    put_u32(&mut b, n as u32);
+    put_u32(&mut b, targets.len() as u32);
+    b.extend_from_slice(&[0, 2, p.weight_bits, p.level_step, count_bits, 0, 0, 0]);
+    for c in checkpoints {
+        put_u32(&mut b, c);
+    }
+    b.extend_from_slice(&stream);
+    b
+}
+
+/// Header of a packed list section: n, nnz, width 0, encoding 2, weight bits, level
+/// step, count bits, three reserved bytes.
+const PACKED_HEADER: usize = 16;
 
 fn write_params(s: &Scoring) -> Vec<u8> {
     let entries: [([u8; 4], f32); 7] = [
@@ -631,18 +693,49 @@ fn read_params(sec: &[u8]) -> Result<Scoring, ModelError> {
     Ok(s)
 }
 
-/// Rounds one CSR list's weights to the stored grid (the rest is `check_neighbors`).
-fn snap(targets: &[u32], weights: &mut [f32]) -> Result<(), ModelError> {
+/// Rounds each list's weights to the stored grid (lists.rs: the best weight's level and
+/// levels relative to it) and puts each list in the order a reader gives it back: best
+/// first, ties by lower index. The structural rules are `check_neighbors`'.
+fn snap(
+    n: usize,
+    offsets: &[u32],
+    targets: &mut [u32],
+    weights: &mut [f32],
+) -> Result<(), ModelError> {
     if weights.len() != targets.len() {
         return Err(invalid!(
             P_NEIGHBOURS,
             "neighbour weights and targets differ in length",
         ));
     }
-    for w in weights.iter_mut() {
-        *w = dequantise(quantise(*w)?);
+    check_offsets(n, offsets, targets.len())?;
+    for &w in weights.iter() {
+        quantise(w)?;
+    }
+    let p = Packing::WRITER;
+    let mut list: Vec<(u32, f32)> = Vec::new();
+    for o in offsets.windows(2) {
+        let (a, b) = (o[0] as usize, o[1] as usize);
+        p.snap(&mut weights[a..b]);
+        list.clear();
+        list.extend(
+            targets[a..b]
+                .iter()
+                .copied()
+                .zip(weights[a..b].iter().copied()),
+        );
+        best_first(&mut list);
+        for (k, &(t, w)) in list.iter().enumerate() {
+            targets[a + k] = t;
+            weights[a + k] = w;
+        }
     }
     Ok(())
+}
+
+/// Best weight first, ties by lower index (weights are on a grid: never NaN).
+fn best_first(list: &mut [(u32, f32)]) {
+    crate::sort::heapsort_by(list, |x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
 }
 
 fn non_empty(s: Option<&String>) -> Option<&str> {
@@ -711,27 +804,13 @@ fn check_neighbors(
     targets: &[u32],
     weights: &[f32],
 ) -> Result<(), ModelError> {
-    if offsets.len() != n + 1 {
-        return Err(invalid!(
-            P_NEIGHBOURS,
-            "neighbour offsets length is not item count + 1",
-        ));
-    }
-    if offsets[0] != 0 {
-        return Err(invalid!(
-            P_NEIGHBOURS,
-            "neighbour offsets do not start at 0"
-        ));
-    }
-    if offsets[n] as usize != targets.len() || targets.len() != weights.len() {
+    if targets.len() != weights.len() {
         return Err(invalid!(
             P_NEIGHBOURS,
             "neighbour offsets do not end at the edge count",
         ));
     }
-    if offsets.windows(2).any(|w| w[0] > w[1]) {
-        return Err(invalid!(P_NEIGHBOURS, "neighbour offsets not monotonic"));
-    }
+    check_offsets(n, offsets, targets.len())?;
     // Per-row duplicate check with a stamp buffer: O(n + edges), no hashing.
     let mut seen = vec![u32::MAX; n];
     for i in 0..n {
@@ -755,6 +834,31 @@ fn check_neighbors(
             }
             prev = weights[k];
         }
+    }
+    Ok(())
+}
+
+fn check_offsets(n: usize, offsets: &[u32], edges: usize) -> Result<(), ModelError> {
+    if offsets.len() != n + 1 {
+        return Err(invalid!(
+            P_NEIGHBOURS,
+            "neighbour offsets length is not item count + 1",
+        ));
+    }
+    if offsets[0] != 0 {
+        return Err(invalid!(
+            P_NEIGHBOURS,
+            "neighbour offsets do not start at 0"
+        ));
+    }
+    if offsets[n] as usize != edges {
+        return Err(invalid!(
+            P_NEIGHBOURS,
+            "neighbour offsets do not end at the edge count",
+        ));
+    }
+    if offsets.windows(2).any(|w| w[0] > w[1]) {
+        return Err(invalid!(P_NEIGHBOURS, "neighbour offsets not monotonic"));
     }
     Ok(())
 }
@@ -849,12 +953,12 @@ fn check_meta(meta: &[(String, String)]) -> Result<(), ModelError> {
 
 // ---- container: header, section table, CRC ----
 
-fn write_container(sections: &[([u8; 4], Vec<u8>)]) -> Vec<u8> {
+fn write_container(sections: &[([u8; 4], Vec<u8>)], version: u16) -> Vec<u8> {
     let table_end = HEADER_LEN + ENTRY_LEN * sections.len();
     let body: usize = sections.iter().map(|(_, b)| b.len()).sum();
     let mut out = Vec::with_capacity(table_end + body + CRC_LEN);
     out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&0u16.to_le_bytes());
     put_u32(&mut out, sections.len() as u32);
     let mut offset = table_end;
@@ -900,7 +1004,9 @@ const TAGS: [[u8; 4]; 11] = [
 
 /// Checks header, table bounds and checksum; returns the body of each known section
 /// (slot `S_*`), `None` when absent. Unknown sections are skipped: forward compatible.
-fn read_container(bytes: &[u8]) -> Result<[Option<&[u8]>; 11], ModelError> {
+type Sections<'a> = [Option<&'a [u8]>; 11];
+
+fn read_container(bytes: &[u8]) -> Result<(Sections<'_>, u16), ModelError> {
     let m = bytes.len().min(4);
     if bytes[..m] != MAGIC[..m] {
         return Err(ModelError::BadMagic);
@@ -909,7 +1015,7 @@ fn read_container(bytes: &[u8]) -> Result<[Option<&[u8]>; 11], ModelError> {
         return Err(ModelError::Truncated);
     }
     let version = u16::from_le_bytes([bytes[4], bytes[5]]);
-    if version != FORMAT_VERSION {
+    if !(OLDEST_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(ModelError::UnsupportedVersion(version));
     }
     if u16::from_le_bytes([bytes[6], bytes[7]]) != 0 {
@@ -953,7 +1059,7 @@ fn read_container(bytes: &[u8]) -> Result<[Option<&[u8]>; 11], ModelError> {
     if duplicate {
         return Err(invalid!(P_LAYOUT, "duplicate section"));
     }
-    Ok(slots)
+    Ok((slots, version))
 }
 
 struct Reader<'a> {
@@ -1082,7 +1188,7 @@ fn read_catalog(sec: Option<&[u8]>, n: usize) -> Result<Vec<String>, ModelError>
 type Neighbors = (Vec<u32>, Vec<u32>, Vec<f32>);
 
 /// NBRS / NEXT: offsets, targets and weights, not yet validated (`from_parts` does).
-fn read_neighbors(sec: &[u8], n: usize) -> Result<Neighbors, ModelError> {
+fn read_neighbors(sec: &[u8], n: usize, version: u16) -> Result<Neighbors, ModelError> {
     let mut r = Reader::new(sec);
     if r.u32()? as usize != n {
         return Err(invalid!(
@@ -1093,6 +1199,9 @@ fn read_neighbors(sec: &[u8], n: usize) -> Result<Neighbors, ModelError> {
     let nnz = r.u32()? as usize;
     let width = r.u8()?;
     let encoding = r.u8()?;
+    if (width, encoding) == (0, 2) && version >= 2 {
+        return read_packed(sec, n, nnz);
+    }
     if r.take(2)? != [0, 0] {
         return Err(invalid!(P_NEIGHBOURS, "neighbour reserved bytes not zero"));
     }
@@ -1116,6 +1225,86 @@ fn read_neighbors(sec: &[u8], n: usize) -> Result<Neighbors, ModelError> {
     }
     let targets = r.words(nnz, width as usize)?;
     let weights = floats(&r.words(nnz, 2)?, dequantise_word);
+    Ok((offsets, targets, weights))
+}
+
+/// A packed section (version 2) decoded whole; lists come out best first, ties by
+/// lower index (what `from_parts` makes of any list).
+fn read_packed(sec: &[u8], n: usize, nnz: usize) -> Result<Neighbors, ModelError> {
+    let mut r = Reader::new(sec);
+    r.take(10)?;
+    let p = Packing {
+        weight_bits: r.u8()?,
+        level_step: r.u8()?,
+    };
+    let count_bits = r.u8()?;
+    if r.take(3)? != [0, 0, 0] {
+        return Err(invalid!(P_NEIGHBOURS, "neighbour reserved bytes not zero"));
+    }
+    if !p.is_valid() || count_bits > 24 {
+        return Err(invalid!(P_NEIGHBOURS, "unknown neighbour weight packing"));
+    }
+    let blocks = n.div_ceil(lists::BLOCK);
+    let checkpoints = r.words(blocks, 4)?;
+    let stream = &sec[r.pos..];
+    // Each edge takes at least 2 bits (a gap's stop bit and a level bit): the edge count
+    // is bounded by the section before any vector is sized from it.
+    if nnz > stream.len() * 4 {
+        return Err(invalid!(
+            P_NEIGHBOURS,
+            "neighbour section length does not match edge count",
+        ));
+    }
+    let mut offsets = Vec::with_capacity(n + 1);
+    let mut targets = Vec::with_capacity(nnz);
+    let mut weights = Vec::with_capacity(nnz);
+    offsets.push(0u32);
+    let mut bits = BitReader::new(stream, 0);
+    let mut list: Vec<(u32, f32)> = Vec::new();
+    for i in 0..n {
+        if i % lists::BLOCK == 0 && u64::from(checkpoints[i / lists::BLOCK]) != bits.pos {
+            return Err(invalid!(
+                P_NEIGHBOURS,
+                "neighbour checkpoints do not match the lists",
+            ));
+        }
+        list.clear();
+        lists::read_list(&mut bits, n, i, count_bits, p, |t, w| list.push((t, w))).map_err(
+            |e| match e {
+                ListError::Short => invalid!(P_NEIGHBOURS, "neighbour lists run past the section"),
+                ListError::OutOfRange => invalid!(P_NEIGHBOURS, "neighbour index out of range"),
+                ListError::SelfLoop => invalid!(P_NEIGHBOURS, "item is its own neighbour"),
+            },
+        )?;
+        if targets.len() + list.len() > nnz {
+            return Err(invalid!(
+                P_NEIGHBOURS,
+                "neighbour offsets do not end at the edge count",
+            ));
+        }
+        best_first(&mut list);
+        for &(t, w) in &list {
+            targets.push(t);
+            weights.push(w);
+        }
+        offsets.push(targets.len() as u32);
+    }
+    if targets.len() != nnz {
+        return Err(invalid!(
+            P_NEIGHBOURS,
+            "neighbour offsets do not end at the edge count",
+        ));
+    }
+    // The stream ends in its last byte, padded with zero bits: one encoding per model.
+    let end = bits.pos;
+    if end.div_ceil(8) != stream.len() as u64
+        || (end % 8 != 0 && stream[stream.len() - 1] >> (end % 8) != 0)
+    {
+        return Err(invalid!(
+            P_NEIGHBOURS,
+            "neighbour section length does not match edge count",
+        ));
+    }
     Ok((offsets, targets, weights))
 }
 
@@ -1224,6 +1413,114 @@ mod tests {
         Model::from_parts(small_parts()).unwrap().to_bytes()
     }
 
+    fn small_bytes_v1() -> Vec<u8> {
+        Model::from_parts(small_parts()).unwrap().to_bytes_v1()
+    }
+
+    /// A packed NBRS body for `n` items from (targets, weights) lists, unchecked.
+    fn packed(n: usize, lists: &[(&[u32], &[f32])], checkpoints: Option<Vec<u32>>) -> Vec<u8> {
+        let p = Packing::WRITER;
+        let mut w = BitWriter::default();
+        for (t, wt) in lists {
+            lists::write_list(&mut w, n, 2, p, t, wt);
+        }
+        let stream = w.finish();
+        let nnz: usize = lists.iter().map(|l| l.0.len()).sum();
+        let mut b = Vec::new();
+        put_u32(&mut b, n as u32);
+        put_u32(&mut b, nnz as u32);
+        b.extend_from_slice(&[0, 2, p.weight_bits, p.level_step, 2, 0, 0, 0]);
+        for c in checkpoints.unwrap_or(vec![0]) {
+            put_u32(&mut b, c);
+        }
+        b.extend_from_slice(&stream);
+        b
+    }
+
+    #[test]
+    fn broken_packed_lists_are_refused() {
+        let b = small_bytes();
+        let none: (&[u32], &[f32]) = (&[], &[]);
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (
+                packed(4, &[(&[5], &[1.0]), none, none, none], None),
+                "neighbour index out of range",
+            ),
+            (
+                packed(4, &[none, none, none, (&[3], &[1.0])], None),
+                "item is its own neighbour",
+            ),
+            (
+                packed(
+                    4,
+                    &[(&[1, 2], &[1.0, 0.5]), none, none, none],
+                    Some(vec![3]),
+                ),
+                "neighbour checkpoints do not match the lists",
+            ),
+            (
+                {
+                    let mut x = packed(4, &[(&[1, 2], &[1.0, 0.5]), none, none, none], None);
+                    x.truncate(x.len() - 1);
+                    x
+                },
+                "neighbour lists run past the section",
+            ),
+            (
+                {
+                    let mut x = packed(4, &[(&[1], &[1.0]), none, none, none], None);
+                    x[4] = 2; // nnz 2, one edge
+                    x
+                },
+                "neighbour offsets do not end at the edge count",
+            ),
+            (
+                {
+                    let mut x = packed(4, &[(&[1], &[1.0]), none, none, none], None);
+                    x[10] = 9; // 9-bit levels
+                    x
+                },
+                "unknown neighbour weight packing",
+            ),
+            (
+                {
+                    let mut x = packed(4, &[(&[1], &[1.0]), none, none, none], None);
+                    x[13] = 1;
+                    x
+                },
+                "neighbour reserved bytes not zero",
+            ),
+            (
+                {
+                    let mut x = packed(4, &[(&[1], &[1.0]), none, none, none], None);
+                    x.push(0);
+                    x
+                },
+                "neighbour section length does not match edge count",
+            ),
+        ];
+        for (body, why) in cases {
+            assert_eq!(
+                Model::from_bytes(&with_section(&b, b"NBRS", body)).unwrap_err(),
+                ModelError::Invalid(why),
+                "{why}"
+            );
+        }
+        // The same body, well formed, loads; a version 1 file may not use packing.
+        let good = packed(
+            4,
+            &[(&[2, 1], &[0.5, 1.0]), none, (&[0], &[0.25]), none],
+            None,
+        );
+        let m = Model::from_bytes(&with_section(&b, b"NBRS", good.clone())).unwrap();
+        assert_eq!(m.neighbors(0), (&[1u32, 2][..], &[1.0f32, 0.5][..]));
+        assert_eq!(m.neighbors(2), (&[0u32][..], &[0.25f32][..]));
+        assert_eq!(
+            Model::from_bytes(&with_section(&small_bytes_v1(), b"NBRS", good)).unwrap_err(),
+            ModelError::Invalid("neighbour reserved bytes not zero")
+        );
+    }
+
     /// Rewrites the CRC so a test reaches the structural check it targets.
     fn reseal(b: &mut [u8]) {
         let end = b.len() - 4;
@@ -1281,7 +1578,46 @@ mod tests {
         assert_eq!(m2.parts(), m.parts());
         assert_eq!(m2.to_bytes(), b);
         assert_eq!(&b[..4], b"ATTN");
-        assert_eq!(&b[4..6], &[1, 0]);
+        assert_eq!(&b[4..6], &[2, 0]);
+        // Version 1 files load as they always did (these weights are on both grids).
+        let v1 = m.to_bytes_v1();
+        assert_eq!(&v1[4..6], &[1, 0]);
+        let m1 = Model::from_bytes(&v1).unwrap();
+        assert_eq!(m1.parts(), m.parts());
+        assert_eq!(m1.to_bytes(), b);
+        // Packed lists are smaller than version 1's u16 arrays and offsets.
+        assert!(b.len() < v1.len(), "{} vs {}", b.len(), v1.len());
+    }
+
+    #[test]
+    fn version_1_weights_are_kept_exactly() {
+        // A version 1 file's weights are on the 1/65536 grid, not on version 2's: read
+        // from the file they are kept, so an old model scores exactly as before.
+        let mut p = small_parts();
+        p.weights = vec![0.3, 0.2, 1.0, 0.1];
+        let v1 = write_v1_for_test(&p);
+        let m = Model::from_bytes(&v1).unwrap();
+        let q = |w: f32| (w * 65536.0).round() / 65536.0;
+        assert_eq!(m.parts().weights, vec![q(0.3), q(0.2), 1.0, q(0.1)]);
+        assert_eq!(m.neighbors(0), (&[1u32, 2][..], &[q(0.3), q(0.2)][..]));
+        // Written again, it becomes version 2 on its grid.
+        let m2 = Model::from_bytes(&m.to_bytes()).unwrap();
+        let top = Packing::WRITER.top_level(q(0.3));
+        assert_eq!(m2.neighbors(0).1[0], Packing::WRITER.weight(top, 0));
+    }
+
+    /// Version 1 bytes of parts as they are (weights rounded to 1/65536, not to the
+    /// packed grid), as an older `attune build` wrote them.
+    fn write_v1_for_test(p: &ModelParts) -> Vec<u8> {
+        let mut p = p.clone();
+        for w in p.weights.iter_mut().chain(p.next_weights.iter_mut()) {
+            *w = dequantise(quantise(*w).unwrap());
+        }
+        Model {
+            parts: p,
+            by_id: Vec::new(),
+        }
+        .to_bytes_v1()
     }
 
     #[test]
@@ -1290,9 +1626,15 @@ mod tests {
         p.weights = vec![0.3, 1e-9, 1.0, 0.1];
         let m = Model::from_parts(p).unwrap();
         let w = &m.parts().weights;
-        assert_eq!(w[0], (0.3f32 * 65536.0).round() / 65536.0);
-        assert_eq!(w[1], 1.0 / 65536.0);
-        assert_eq!(w[3], (0.1f32 * 65536.0).round() / 65536.0);
+        // A list's best weight to 1/32 octave, the others relative to it in 1/8 octave
+        // steps; tiny positive weights round up to the lowest level, never to 0.
+        let pk = Packing::WRITER;
+        let top = pk.top_level(0.3);
+        assert_eq!(w[0], pk.weight(top, 0));
+        assert!((w[0] / 0.3 - 1.0).abs() < 0.011, "{}", w[0]);
+        assert_eq!(w[1], pk.weight(top, 63));
+        assert!(w[1] > 0.0);
+        assert_eq!(w[3], pk.weight(pk.top_level(0.1), 0));
         assert_eq!(w[2], 1.0);
         // Idempotent: the parts of a model make the same model.
         let again = Model::from_parts(m.parts().clone()).unwrap();
@@ -1329,14 +1671,19 @@ mod tests {
     #[test]
     fn unsupported_version() {
         let mut b = small_bytes();
-        b[4] = 2;
+        b[4] = 3;
         assert_eq!(
             Model::from_bytes(&b).unwrap_err(),
-            ModelError::UnsupportedVersion(2)
+            ModelError::UnsupportedVersion(3)
         );
         assert_eq!(
-            ModelError::UnsupportedVersion(2).to_string(),
-            "unsupported model format version 2"
+            ModelError::UnsupportedVersion(3).to_string(),
+            "unsupported model format version 3"
+        );
+        b[4] = 0;
+        assert_eq!(
+            Model::from_bytes(&b).unwrap_err(),
+            ModelError::UnsupportedVersion(0)
         );
     }
 
@@ -1369,7 +1716,7 @@ mod tests {
 
     #[test]
     fn out_of_range_neighbour() {
-        let mut b = small_bytes();
+        let mut b = small_bytes_v1();
         let at = section_offset(&b, b"NBRS");
         // header 12 bytes, offsets 5*4, then u16 targets
         let t0 = at + 12 + 20;
@@ -1380,7 +1727,7 @@ mod tests {
             ModelError::Invalid("neighbour index out of range")
         );
         // self-loop
-        let mut b = small_bytes();
+        let mut b = small_bytes_v1();
         b[t0..t0 + 2].copy_from_slice(&0u16.to_le_bytes());
         reseal(&mut b);
         assert_eq!(
@@ -1391,7 +1738,7 @@ mod tests {
 
     #[test]
     fn non_monotonic_offsets() {
-        let mut b = small_bytes();
+        let mut b = small_bytes_v1();
         let at = section_offset(&b, b"NBRS");
         // offsets [0,2,3,3,4] -> [0,3,2,3,4]
         b[at + 12 + 4..at + 12 + 8].copy_from_slice(&3u32.to_le_bytes());
@@ -1458,17 +1805,17 @@ mod tests {
         }
         let mut with_unknown = secs.clone();
         with_unknown.insert(2, (*b"ZZZZ", vec![1, 2, 3]));
-        let m2 = Model::from_bytes(&write_container(&with_unknown)).unwrap();
+        let m2 = Model::from_bytes(&write_container(&with_unknown, FORMAT_VERSION)).unwrap();
         assert_eq!(m2.parts(), m.parts());
         let mut dup = secs.clone();
         dup.push(secs[0].clone());
         assert_eq!(
-            Model::from_bytes(&write_container(&dup)).unwrap_err(),
+            Model::from_bytes(&write_container(&dup, FORMAT_VERSION)).unwrap_err(),
             ModelError::Invalid("duplicate section")
         );
         let missing: Vec<_> = secs.iter().filter(|(t, _)| t != b"NBRS").cloned().collect();
         assert_eq!(
-            Model::from_bytes(&write_container(&missing)).unwrap_err(),
+            Model::from_bytes(&write_container(&missing, FORMAT_VERSION)).unwrap_err(),
             ModelError::Invalid("missing neighbour section")
         );
     }
@@ -1500,7 +1847,6 @@ mod tests {
             ),
             (|p| p.weights[0] = 0.0, "neighbour weight not in (0, 1]"),
             (|p| p.weights[0] = 1.5, "neighbour weight not in (0, 1]"),
-            (|p| p.weights[1] = 0.9, "neighbours not sorted best first"),
             (
                 |p| p.offsets = vec![0, 3, 2, 3, 4],
                 "neighbour offsets not monotonic",
@@ -1622,7 +1968,7 @@ mod tests {
                 },
             ));
         }
-        write_container(&secs)
+        write_container(&secs, u16::from_le_bytes([b[4], b[5]]))
     }
 
     fn params(entries: &[(&[u8; 4], f32)]) -> Vec<u8> {
@@ -1707,10 +2053,17 @@ mod tests {
             Model::from_parts(p).unwrap_err(),
             ModelError::Invalid("item is its own neighbour")
         );
+        // Lists are put best first (ties by lower index), whatever order they came in.
         let mut p = rich_parts();
         p.next_weights = vec![0.75, 0.5, 1.0];
+        let m = Model::from_parts(p).unwrap();
+        assert_eq!(m.next(2), (&[1u32, 0][..], &[1.0f32, 0.5][..]));
+        // A version 1 file's lists must be best first already.
+        let mut v1 = small_parts();
+        v1.weights = vec![0.25, 0.5, 1.0, 0.125];
+        let v1 = write_v1_for_test(&v1);
         assert_eq!(
-            Model::from_parts(p).unwrap_err(),
+            Model::from_bytes(&v1).unwrap_err(),
             ModelError::Invalid("neighbours not sorted best first")
         );
         let mut p = rich_parts();
@@ -1737,7 +2090,8 @@ mod tests {
             Model::from_parts(p).unwrap_err(),
             ModelError::Invalid("family cap too large")
         );
-        // A NEXT section out of range in the bytes.
+        // A NEXT section out of range in the bytes (version 1 layout).
+        let b1 = Model::from_parts(rich_parts()).unwrap().to_bytes_v1();
         let mut bad_next = Vec::new();
         put_u32(&mut bad_next, 4);
         put_u32(&mut bad_next, 1);
@@ -1748,7 +2102,7 @@ mod tests {
         bad_next.extend_from_slice(&9u16.to_le_bytes());
         bad_next.extend_from_slice(&0u16.to_le_bytes());
         assert_eq!(
-            Model::from_bytes(&with_section(&b, b"NEXT", bad_next)).unwrap_err(),
+            Model::from_bytes(&with_section(&b1, b"NEXT", bad_next)).unwrap_err(),
             ModelError::Invalid("neighbour index out of range")
         );
         let fam = |n: u32, width: u8, ids: &[u32]| {
@@ -1925,8 +2279,11 @@ mod tests {
             #[test]
             fn round_trip_arbitrary_valid_parts(p in arb_parts()) {
                 let m = Model::from_parts(p.clone()).unwrap();
-                // On-grid weights are kept exactly.
-                prop_assert_eq!(m.parts(), &p);
+                // Snapping is idempotent: the parts of a model make the same model.
+                let again = Model::from_parts(m.parts().clone()).unwrap();
+                prop_assert_eq!(again.parts(), m.parts());
+                // A version 1 file of the same parts loads to the same model.
+                prop_assert_eq!(Model::from_bytes(&m.to_bytes_v1()).unwrap().parts().ids.len(), p.ids.len());
                 let b = m.to_bytes();
                 let m2 = Model::from_bytes(&b).unwrap();
                 prop_assert_eq!(m2.parts(), m.parts());
