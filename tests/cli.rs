@@ -194,7 +194,7 @@ fn catalog_and_inspect() {
     assert!(json.starts_with("[\n  {\"id\":\"a\""), "{json}");
     let out = attune(&["inspect", "--model", m], b"");
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("format: ATTN version 1"), "{text}");
+    assert!(text.contains("format: ATTN version 2"), "{text}");
     assert!(text.contains("items: 6"), "{text}");
     assert!(text.contains("currency = GBP"), "{text}");
     assert!(text.contains("NBRS"), "{text}");

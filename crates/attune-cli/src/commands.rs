@@ -305,8 +305,13 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 
 pub fn load_model(path: &Path) -> Result<Model> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    Model::from_bytes(&bytes)
-        .with_context(|| format!("{}: not a usable Attune model", path.display()))
+    let model = Model::from_bytes(&bytes)
+        .with_context(|| format!("{}: not a usable Attune model", path.display()))?;
+    // The widget decodes a packed list when it needs it; the CLI checks every one.
+    model
+        .verify()
+        .with_context(|| format!("{}: not a usable Attune model", path.display()))?;
+    Ok(model)
 }
 
 /// The `recommend` contract: each input line is one shopper's history (item ids separated
@@ -422,7 +427,7 @@ pub fn catalog_json(model: &Model, top: usize) -> Result<String> {
 
 /// Human-readable description of a model file.
 pub fn inspect(bytes: &[u8], model: &Model) -> String {
-    let p = model.parts();
+    let p = model.to_parts();
     let n = model.len();
     let mut t = String::new();
     t += &format!(

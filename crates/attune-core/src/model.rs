@@ -5,7 +5,7 @@
 //! `ModelError`, never a panic or an allocation larger than the input justifies.
 //! This file must stay free of `format!` and other heavy formatting: the Wasm links it.
 
-use alloc::borrow::ToOwned;
+use alloc::borrow::{Cow, ToOwned};
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -61,6 +61,8 @@ const TAG_META: [u8; 4] = *b"META";
 const TAG_NEXT: [u8; 4] = *b"NEXT";
 const TAG_PARAMS: [u8; 4] = *b"PARM";
 const TAG_FAMILIES: [u8; 4] = *b"FAML";
+/// A sharded model's file map (shard.rs); a model reader skips it.
+pub const TAG_SHARD: [u8; 4] = *b"SHRD";
 
 // PARM keys (docs/model-format.md, "Scoring parameters").
 const KEY_HISTORY_DECAY: [u8; 4] = *b"HDCY";
@@ -235,10 +237,122 @@ impl core::error::Error for ModelError {}
 /// A validated, immutable model ready for scoring.
 #[derive(Clone, Debug)]
 pub struct Model {
+    /// Everything but packed lists (their CSR vectors stay empty here).
     parts: ModelParts,
     /// Item indices sorted by id bytes: `index_of` is a binary search. Smaller in the
     /// Wasm than a HashMap and 4 bytes per item.
     by_id: Vec<u32>,
+    /// A version 2 file's `NBRS` / `NEXT`, kept as stored and decoded one list at a time.
+    nbrs: Option<Packed>,
+    next: Option<Packed>,
+}
+
+/// One item's list: indices and weights, best first (ties by lower index for a packed
+/// or `from_parts` list). Borrowed from a decoded model, decoded for a packed one.
+pub type List<'a> = (Cow<'a, [u32]>, Cow<'a, [f32]>);
+
+/// A packed list section as stored: read in place, one list when asked. Loading checks
+/// the header and the checkpoints (O(items / 32)); a list's bits are checked when it is
+/// decoded (a broken one reads as empty), and [`Model::verify`] checks them all.
+#[derive(Clone, Debug)]
+struct Packed {
+    sec: Vec<u8>,
+    n: usize,
+    nnz: usize,
+    packing: Packing,
+    count_bits: u8,
+}
+
+impl Packed {
+    fn parse(sec: &[u8], n: usize) -> Result<Packed, ModelError> {
+        let mut r = Reader::new(sec);
+        r.take(4)?;
+        let nnz = r.u32()? as usize;
+        r.take(2)?;
+        let packing = Packing {
+            weight_bits: r.u8()?,
+            level_step: r.u8()?,
+        };
+        let count_bits = r.u8()?;
+        if r.take(3)? != [0, 0, 0] {
+            return Err(invalid!(P_NEIGHBOURS, "neighbour reserved bytes not zero"));
+        }
+        if !packing.is_valid() || count_bits > 24 {
+            return Err(invalid!(P_NEIGHBOURS, "unknown neighbour weight packing"));
+        }
+        let checkpoints = n.div_ceil(lists::BLOCK);
+        let raw = r.take(
+            checkpoints
+                .checked_mul(4)
+                .ok_or(invalid!(P_LAYOUT, "section too short"))?,
+        )?;
+        let bits = (sec.len() - r.pos) as u64 * 8;
+        // Each edge takes at least 2 bits (a gap's stop bit and a level bit).
+        if nnz as u64 > bits / 2 {
+            return Err(invalid!(
+                P_NEIGHBOURS,
+                "neighbour section length does not match edge count",
+            ));
+        }
+        let mut prev = 0u64;
+        for (j, c) in raw.chunks_exact(4).enumerate() {
+            let c = u64::from(le_u32(c));
+            if (j == 0 && c != 0) || c < prev || c > bits {
+                return Err(invalid!(
+                    P_NEIGHBOURS,
+                    "neighbour checkpoints do not match the lists",
+                ));
+            }
+            prev = c;
+        }
+        Ok(Packed {
+            sec: sec.to_vec(),
+            n,
+            nnz,
+            packing,
+            count_bits,
+        })
+    }
+
+    fn stream(&self) -> &[u8] {
+        &self.sec[PACKED_HEADER + 4 * self.n.div_ceil(lists::BLOCK)..]
+    }
+
+    /// Item `i`'s list, best first; empty when its bits are broken (never a panic).
+    fn list(&self, i: usize) -> (Vec<u32>, Vec<f32>) {
+        let (mut targets, mut weights) = (Vec::new(), Vec::new());
+        if i >= self.n {
+            return (targets, weights);
+        }
+        let at = PACKED_HEADER + 4 * (i / lists::BLOCK);
+        let mut r = BitReader::new(self.stream(), u64::from(le_u32(&self.sec[at..at + 4])));
+        let first = i - i % lists::BLOCK;
+        for j in first..i {
+            if lists::read_list(&mut r, self.n, j, self.count_bits, self.packing, |_, _| {})
+                .is_err()
+            {
+                return (targets, weights);
+            }
+        }
+        let mut list: Vec<(u32, f32)> = Vec::new();
+        if lists::read_list(&mut r, self.n, i, self.count_bits, self.packing, |t, w| {
+            list.push((t, w))
+        })
+        .is_ok()
+        {
+            best_first(&mut list);
+            for (t, w) in list {
+                targets.push(t);
+                weights.push(w);
+            }
+        }
+        (targets, weights)
+    }
+
+    /// Every list, checked as strictly as a version 1 section.
+    fn verify(&self) -> Result<Neighbors, ModelError> {
+        read_packed(&self.sec, self.n, self.nnz)
+    }
 }
 
 impl Model {
@@ -266,6 +380,15 @@ impl Model {
     /// The structural rules of a model (weights already on the stored grid); shared by
     /// `from_parts` and `from_bytes`.
     fn validate(parts: ModelParts) -> Result<Model, ModelError> {
+        Model::validate_with(parts, None, None)
+    }
+
+    /// `validate`, with packed sections standing in for the CSR lists they replace.
+    fn validate_with(
+        parts: ModelParts,
+        nbrs: Option<Packed>,
+        next: Option<Packed>,
+    ) -> Result<Model, ModelError> {
         let n = parts.ids.len();
         if n > u32::MAX as usize - 1 {
             return Err(invalid!(P_IDS, "too many items"));
@@ -286,7 +409,9 @@ impl Model {
         if !(parts.images.is_empty() || parts.images.len() == n) {
             return Err(invalid!(P_CATALOG, "images length differs from item count"));
         }
-        check_neighbors(n, &parts.offsets, &parts.targets, &parts.weights)?;
+        if nbrs.is_none() {
+            check_neighbors(n, &parts.offsets, &parts.targets, &parts.weights)?;
+        }
         if !(parts.next_offsets.is_empty()
             && parts.next_targets.is_empty()
             && parts.next_weights.is_empty())
@@ -302,12 +427,19 @@ impl Model {
         parts.scoring.check()?;
         check_families(n, &parts.families)?;
         check_meta(&parts.meta)?;
-        Ok(Model { parts, by_id })
+        Ok(Model {
+            parts,
+            by_id,
+            nbrs,
+            next,
+        })
     }
 
-    /// Parses and validates the binary format.
-    // Decodes every section into one `ModelParts` (so an error drops one value, not a
-    // different set of vectors per exit), then validates through `from_parts`: the
+    /// Parses and validates the binary format. A version 2 file's lists are read in
+    /// place: loading checks their headers and checkpoints, each list is decoded when
+    /// asked for (`neighbors`, `next`), and [`Model::verify`] checks every one.
+    // Decodes every other section into one `ModelParts` (so an error drops one value, not
+    // a different set of vectors per exit), then validates through `from_parts`: the
     // structural rules live in one place, and the Wasm links one copy of them.
     pub fn from_bytes(bytes: &[u8]) -> Result<Model, ModelError> {
         let (s, version) = read_container(bytes)?;
@@ -328,14 +460,15 @@ impl Model {
             p.prices = r.words(n, 4)?;
             r.finish()?;
         }
-        (p.offsets, p.targets, p.weights) = read_neighbors(
-            need(
-                S_NEIGHBORS,
-                invalid!(P_NEIGHBOURS, "missing neighbour section"),
-            )?,
-            n,
-            version,
+        let (mut nbrs, mut next) = (None, None);
+        let sec = need(
+            S_NEIGHBORS,
+            invalid!(P_NEIGHBOURS, "missing neighbour section"),
         )?;
+        match packed(sec, n, version)? {
+            Some(pk) => nbrs = Some(pk),
+            None => (p.offsets, p.targets, p.weights) = read_neighbors(sec, n, version)?,
+        }
         (p.popular, p.popular_scores) = read_popular(need(
             S_POPULAR,
             invalid!(P_POPULAR, "missing popularity section"),
@@ -344,7 +477,13 @@ impl Model {
             p.meta = read_meta(b)?;
         }
         if let Some(b) = s[S_NEXT] {
-            (p.next_offsets, p.next_targets, p.next_weights) = read_neighbors(b, n, version)?;
+            match packed(b, n, version)? {
+                Some(pk) => next = Some(pk),
+                None => {
+                    (p.next_offsets, p.next_targets, p.next_weights) =
+                        read_neighbors(b, n, version)?
+                }
+            }
         }
         if let Some(b) = s[S_PARAMS] {
             p.scoring = read_params(b)?;
@@ -352,24 +491,41 @@ impl Model {
         if let Some(b) = s[S_FAMILIES] {
             p.families = read_families(b, n)?;
         }
-        Model::validate(p)
+        Model::validate_with(p, nbrs, next)
+    }
+
+    /// Checks every packed list as strictly as a version 1 file's (targets in range, no
+    /// self-loops, lengths adding up to the edge count, checkpoints where lists start, no
+    /// bits left over). `from_bytes` leaves this to the lists actually used; the CLI and
+    /// the audit run it.
+    pub fn verify(&self) -> Result<(), ModelError> {
+        for pk in self.nbrs.iter().chain(&self.next) {
+            pk.verify()?;
+        }
+        Ok(())
     }
 
     /// Serialises to the binary format (version 2, packed lists); deterministic (same
     /// model, same bytes). A model read from a version 1 file is packed too, so its
     /// weights are rounded to version 2's grid.
     pub fn to_bytes(&self) -> Vec<u8> {
-        self.write(FORMAT_VERSION)
+        self.write(FORMAT_VERSION, &[])
+    }
+
+    /// `to_bytes` with extra sections after the model's own (a shard's `SHRD`).
+    pub fn to_bytes_with(&self, extra: &[([u8; 4], Vec<u8>)]) -> Vec<u8> {
+        self.write(FORMAT_VERSION, extra)
     }
 
     /// Serialises to format version 1 (u16 targets and weights, 4-byte offsets), which
     /// readers before version 2 understand; weights are rounded to its 1/65536 grid.
     pub fn to_bytes_v1(&self) -> Vec<u8> {
-        self.write(1)
+        self.write(1, &[])
     }
 
-    fn write(&self, version: u16) -> Vec<u8> {
-        let p = &self.parts;
+    fn write(&self, version: u16, extra: &[([u8; 4], Vec<u8>)]) -> Vec<u8> {
+        let all = self.to_parts();
+        let p = &all;
         let lists = if version == 1 {
             write_neighbors
         } else {
@@ -451,6 +607,7 @@ impl Model {
             ));
             sections.push((TAG_META, b));
         }
+        sections.extend(extra.iter().cloned());
         write_container(&sections, version)
     }
 
@@ -492,29 +649,31 @@ impl Model {
         non_empty(self.parts.images.get(item as usize))
     }
     /// Neighbour indices and weights of `item`, best first. Empty for an unknown index.
-    pub fn neighbors(&self, item: u32) -> (&[u32], &[f32]) {
+    pub fn neighbors(&self, item: u32) -> List<'_> {
         let p = &self.parts;
-        let i = item as usize;
-        if i >= p.ids.len() {
-            return (&[], &[]);
-        }
-        let (a, b) = (p.offsets[i] as usize, p.offsets[i + 1] as usize);
-        (&p.targets[a..b], &p.weights[a..b])
+        list(
+            self.nbrs.as_ref(),
+            item as usize,
+            &p.offsets,
+            &p.targets,
+            &p.weights,
+        )
     }
     /// "What comes next" after `item` (directed), best first. Empty when the model has
     /// no `NEXT` section or for an unknown index.
-    pub fn next(&self, item: u32) -> (&[u32], &[f32]) {
+    pub fn next(&self, item: u32) -> List<'_> {
         let p = &self.parts;
-        let i = item as usize;
-        if i >= p.ids.len() || p.next_offsets.is_empty() {
-            return (&[], &[]);
-        }
-        let (a, b) = (p.next_offsets[i] as usize, p.next_offsets[i + 1] as usize);
-        (&p.next_targets[a..b], &p.next_weights[a..b])
+        list(
+            self.next.as_ref(),
+            item as usize,
+            &p.next_offsets,
+            &p.next_targets,
+            &p.next_weights,
+        )
     }
     /// Whether the model carries "what comes next" lists.
     pub fn has_next(&self) -> bool {
-        !self.parts.next_offsets.is_empty()
+        self.next.is_some() || !self.parts.next_offsets.is_empty()
     }
     /// The scoring blend the builder chose (defaults for older models).
     pub fn scoring(&self) -> &Scoring {
@@ -541,17 +700,79 @@ impl Model {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
-    pub fn parts(&self) -> &ModelParts {
-        &self.parts
+    /// Everything the model holds as plain vectors (packed lists decoded).
+    pub fn to_parts(&self) -> ModelParts {
+        let mut p = self.parts.clone();
+        if let Some(pk) = &self.nbrs {
+            (p.offsets, p.targets, p.weights) = decode_all(pk);
+        }
+        if let Some(pk) = &self.next {
+            (p.next_offsets, p.next_targets, p.next_weights) = decode_all(pk);
+        }
+        p
     }
     /// Consumes the model, returning its (validated, weight-rounded) parts.
     pub fn into_parts(self) -> ModelParts {
+        if self.nbrs.is_some() || self.next.is_some() {
+            return self.to_parts();
+        }
         self.parts
     }
     /// Total number of neighbour edges.
     pub fn edge_count(&self) -> usize {
-        self.parts.targets.len()
+        match &self.nbrs {
+            Some(pk) => pk.nnz,
+            None => self.parts.targets.len(),
+        }
     }
+}
+
+/// One list of a packed section, or of CSR vectors.
+fn list<'a>(
+    packed: Option<&Packed>,
+    i: usize,
+    offsets: &'a [u32],
+    targets: &'a [u32],
+    weights: &'a [f32],
+) -> List<'a> {
+    if let Some(pk) = packed {
+        let (t, w) = pk.list(i);
+        return (Cow::Owned(t), Cow::Owned(w));
+    }
+    if i + 1 >= offsets.len() {
+        return (Cow::Borrowed(&[]), Cow::Borrowed(&[]));
+    }
+    let (a, b) = (offsets[i] as usize, offsets[i + 1] as usize);
+    (Cow::Borrowed(&targets[a..b]), Cow::Borrowed(&weights[a..b]))
+}
+
+/// Every list of a packed section as CSR, each as `Packed::list` gives it.
+fn decode_all(pk: &Packed) -> Neighbors {
+    let mut offsets = Vec::with_capacity(pk.n + 1);
+    let (mut targets, mut weights) = (Vec::new(), Vec::new());
+    offsets.push(0);
+    for i in 0..pk.n {
+        let (t, w) = pk.list(i);
+        targets.extend(t);
+        weights.extend(w);
+        offsets.push(targets.len() as u32);
+    }
+    (offsets, targets, weights)
+}
+
+/// A version 2 packed section (width 0, encoding 2), read in place; `None` for the CSR
+/// layout, which `read_neighbors` decodes and checks.
+fn packed(sec: &[u8], n: usize, version: u16) -> Result<Option<Packed>, ModelError> {
+    if version < 2 || sec.len() < 10 || sec[8..10] != [0, 2] {
+        return Ok(None);
+    }
+    if le_u32(sec) as usize != n {
+        return Err(invalid!(
+            P_NEIGHBOURS,
+            "neighbour item count differs from id count",
+        ));
+    }
+    Packed::parse(sec, n).map(Some)
 }
 
 fn n_items(p: &ModelParts) -> usize {
@@ -1199,9 +1420,7 @@ fn read_neighbors(sec: &[u8], n: usize, version: u16) -> Result<Neighbors, Model
     let nnz = r.u32()? as usize;
     let width = r.u8()?;
     let encoding = r.u8()?;
-    if (width, encoding) == (0, 2) && version >= 2 {
-        return read_packed(sec, n, nnz);
-    }
+    let _ = version; // packed sections (version 2) are `Packed`'s
     if r.take(2)? != [0, 0] {
         return Err(invalid!(P_NEIGHBOURS, "neighbour reserved bytes not zero"));
     }
@@ -1349,6 +1568,21 @@ fn read_meta(sec: &[u8]) -> Result<Vec<(String, String)>, ModelError> {
     Ok(out)
 }
 
+/// The body of the first section tagged `tag` in a model file that `Model::from_bytes`
+/// accepted (bounds are checked again: `None` on a malformed table).
+pub fn section(bytes: &[u8], tag: [u8; 4]) -> Option<&[u8]> {
+    let count = le_u32(bytes.get(8..12)?) as usize;
+    for e in 0..count {
+        let at = HEADER_LEN + ENTRY_LEN * e;
+        let entry = bytes.get(at..at + ENTRY_LEN)?;
+        if entry[..4] == tag {
+            let off = le_u32(&entry[4..]) as usize;
+            return bytes.get(off..off.checked_add(le_u32(&entry[8..]) as usize)?);
+        }
+    }
+    None
+}
+
 // ---- CRC-32 (IEEE 802.3, reflected, poly 0xEDB88320) ----
 
 const CRC_TABLE: [u32; 256] = {
@@ -1383,6 +1617,14 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn own(l: List<'_>) -> (Vec<u32>, Vec<f32>) {
+        (l.0.into_owned(), l.1.into_owned())
+    }
+
+    fn v(t: &[u32], w: &[f32]) -> (Vec<u32>, Vec<f32>) {
+        (t.to_vec(), w.to_vec())
+    }
 
     pub(crate) fn small_parts() -> ModelParts {
         ModelParts {
@@ -1435,6 +1677,58 @@ mod tests {
         }
         b.extend_from_slice(&stream);
         b
+    }
+
+    #[test]
+    fn packed_lists_are_read_in_place() {
+        // A list with a target past the item count (CRC valid): loading does not decode
+        // lists, so the model loads; that list reads as empty, the others as written, and
+        // `verify` names the rule.
+        let none: (&[u32], &[f32]) = (&[], &[]);
+        let body = packed(
+            4,
+            &[
+                (&[1, 2], &[1.0, 0.5]),
+                (&[3], &[0.25]),
+                (&[7], &[1.0]),
+                none,
+            ],
+            None,
+        );
+        let m = Model::from_bytes(&with_section(&small_bytes(), b"NBRS", body)).unwrap();
+        assert_eq!(own(m.neighbors(0)), v(&[1, 2], &[1.0, 0.5]));
+        assert_eq!(own(m.neighbors(1)), v(&[3], &[0.25]));
+        assert_eq!(own(m.neighbors(2)), v(&[], &[]));
+        assert_eq!(own(m.neighbors(3)), v(&[], &[]));
+        assert_eq!(m.edge_count(), 4);
+        assert_eq!(
+            m.verify().unwrap_err(),
+            ModelError::Invalid("neighbour index out of range")
+        );
+        // A model of many items finds each list from its checkpoint, and its parts
+        // decode to what `from_parts` made.
+        let n = 100u32;
+        let mut p = ModelParts {
+            ids: (0..n).map(|i| i.to_string()).collect(),
+            ..Default::default()
+        };
+        p.offsets.push(0);
+        for i in 0..n {
+            for d in 1..=(i % 7) {
+                p.targets.push((i + d * 13) % n);
+                p.weights.push(1.0 / d as f32);
+            }
+            p.offsets.push(p.targets.len() as u32);
+        }
+        let built = Model::from_parts(p).unwrap();
+        let read = Model::from_bytes(&built.to_bytes()).unwrap();
+        assert!(read.nbrs.is_some() && built.nbrs.is_none());
+        read.verify().unwrap();
+        for i in 0..n {
+            assert_eq!(own(read.neighbors(i)), own(built.neighbors(i)), "item {i}");
+        }
+        assert_eq!(read.to_parts(), built.to_parts());
+        assert_eq!(read.to_bytes(), built.to_bytes());
     }
 
     #[test]
@@ -1500,11 +1794,14 @@ mod tests {
             ),
         ];
         for (body, why) in cases {
-            assert_eq!(
-                Model::from_bytes(&with_section(&b, b"NBRS", body)).unwrap_err(),
-                ModelError::Invalid(why),
-                "{why}"
-            );
+            let got = Model::from_bytes(&with_section(&b, b"NBRS", body)).and_then(|m| {
+                // Whatever loads never panics on the list it cannot decode.
+                for i in 0..5 {
+                    let _ = m.neighbors(i);
+                }
+                m.verify().map(|_| m)
+            });
+            assert_eq!(got.unwrap_err(), ModelError::Invalid(why), "{why}");
         }
         // The same body, well formed, loads; a version 1 file may not use packing.
         let good = packed(
@@ -1513,8 +1810,8 @@ mod tests {
             None,
         );
         let m = Model::from_bytes(&with_section(&b, b"NBRS", good.clone())).unwrap();
-        assert_eq!(m.neighbors(0), (&[1u32, 2][..], &[1.0f32, 0.5][..]));
-        assert_eq!(m.neighbors(2), (&[0u32][..], &[0.25f32][..]));
+        assert_eq!(own(m.neighbors(0)), v(&[1u32, 2][..], &[1.0f32, 0.5][..]));
+        assert_eq!(own(m.neighbors(2)), v(&[0u32][..], &[0.25f32][..]));
         assert_eq!(
             Model::from_bytes(&with_section(&small_bytes_v1(), b"NBRS", good)).unwrap_err(),
             ModelError::Invalid("neighbour reserved bytes not zero")
@@ -1561,9 +1858,9 @@ mod tests {
         assert_eq!(m.url(0), None);
         assert_eq!(m.image(0), Some("/i/a.png"));
         assert_eq!(m.image(1), None);
-        assert_eq!(m.neighbors(0), (&[1u32, 2][..], &[0.5f32, 0.25][..]));
-        assert_eq!(m.neighbors(2), (&[][..], &[][..]));
-        assert_eq!(m.neighbors(99), (&[][..], &[][..]));
+        assert_eq!(own(m.neighbors(0)), v(&[1u32, 2][..], &[0.5f32, 0.25][..]));
+        assert_eq!(own(m.neighbors(2)), v(&[][..], &[][..]));
+        assert_eq!(own(m.neighbors(99)), v(&[][..], &[][..]));
         assert_eq!(m.popular().0, &[0, 2, 1]);
         assert_eq!(m.meta("currency"), Some("GBP"));
         assert_eq!(m.meta("nope"), None);
@@ -1575,7 +1872,7 @@ mod tests {
         let m = Model::from_parts(small_parts()).unwrap();
         let b = m.to_bytes();
         let m2 = Model::from_bytes(&b).unwrap();
-        assert_eq!(m2.parts(), m.parts());
+        assert_eq!(m2.to_parts(), m.to_parts());
         assert_eq!(m2.to_bytes(), b);
         assert_eq!(&b[..4], b"ATTN");
         assert_eq!(&b[4..6], &[2, 0]);
@@ -1583,7 +1880,7 @@ mod tests {
         let v1 = m.to_bytes_v1();
         assert_eq!(&v1[4..6], &[1, 0]);
         let m1 = Model::from_bytes(&v1).unwrap();
-        assert_eq!(m1.parts(), m.parts());
+        assert_eq!(m1.to_parts(), m.to_parts());
         assert_eq!(m1.to_bytes(), b);
         // Packed lists are smaller than version 1's u16 arrays and offsets.
         assert!(b.len() < v1.len(), "{} vs {}", b.len(), v1.len());
@@ -1598,8 +1895,11 @@ mod tests {
         let v1 = write_v1_for_test(&p);
         let m = Model::from_bytes(&v1).unwrap();
         let q = |w: f32| (w * 65536.0).round() / 65536.0;
-        assert_eq!(m.parts().weights, vec![q(0.3), q(0.2), 1.0, q(0.1)]);
-        assert_eq!(m.neighbors(0), (&[1u32, 2][..], &[q(0.3), q(0.2)][..]));
+        assert_eq!(m.to_parts().weights, vec![q(0.3), q(0.2), 1.0, q(0.1)]);
+        assert_eq!(
+            own(m.neighbors(0)),
+            v(&[1u32, 2][..], &[q(0.3), q(0.2)][..])
+        );
         // Written again, it becomes version 2 on its grid.
         let m2 = Model::from_bytes(&m.to_bytes()).unwrap();
         let top = Packing::WRITER.top_level(q(0.3));
@@ -1616,6 +1916,8 @@ mod tests {
         Model {
             parts: p,
             by_id: Vec::new(),
+            nbrs: None,
+            next: None,
         }
         .to_bytes_v1()
     }
@@ -1625,7 +1927,7 @@ mod tests {
         let mut p = small_parts();
         p.weights = vec![0.3, 1e-9, 1.0, 0.1];
         let m = Model::from_parts(p).unwrap();
-        let w = &m.parts().weights;
+        let w = &m.to_parts().weights;
         // A list's best weight to 1/32 octave, the others relative to it in 1/8 octave
         // steps; tiny positive weights round up to the lowest level, never to 0.
         let pk = Packing::WRITER;
@@ -1637,8 +1939,8 @@ mod tests {
         assert_eq!(w[3], pk.weight(pk.top_level(0.1), 0));
         assert_eq!(w[2], 1.0);
         // Idempotent: the parts of a model make the same model.
-        let again = Model::from_parts(m.parts().clone()).unwrap();
-        assert_eq!(again.parts(), m.parts());
+        let again = Model::from_parts(m.to_parts().clone()).unwrap();
+        assert_eq!(again.to_parts(), m.to_parts());
     }
 
     #[test]
@@ -1648,9 +1950,9 @@ mod tests {
             ..Default::default()
         };
         let m = Model::from_parts(p).unwrap();
-        assert_eq!(m.parts().offsets, vec![0, 0]);
+        assert_eq!(m.to_parts().offsets, vec![0, 0]);
         let m2 = Model::from_bytes(&m.to_bytes()).unwrap();
-        assert_eq!(m2.parts(), m.parts());
+        assert_eq!(m2.to_parts(), m.to_parts());
         let empty = Model::from_parts(ModelParts::default()).unwrap();
         assert!(empty.is_empty());
         assert!(Model::from_bytes(&empty.to_bytes()).unwrap().is_empty());
@@ -1806,7 +2108,7 @@ mod tests {
         let mut with_unknown = secs.clone();
         with_unknown.insert(2, (*b"ZZZZ", vec![1, 2, 3]));
         let m2 = Model::from_bytes(&write_container(&with_unknown, FORMAT_VERSION)).unwrap();
-        assert_eq!(m2.parts(), m.parts());
+        assert_eq!(m2.to_parts(), m.to_parts());
         let mut dup = secs.clone();
         dup.push(secs[0].clone());
         assert_eq!(
@@ -1919,9 +2221,9 @@ mod tests {
     #[test]
     fn next_params_and_families_round_trip() {
         let m = Model::from_parts(rich_parts()).unwrap();
-        assert_eq!(m.next(2), (&[0u32, 1][..], &[1.0f32, 0.5][..]));
-        assert_eq!(m.next(1), (&[][..], &[][..]));
-        assert_eq!(m.next(99), (&[][..], &[][..]));
+        assert_eq!(own(m.next(2)), v(&[0u32, 1][..], &[1.0f32, 0.5][..]));
+        assert_eq!(own(m.next(1)), v(&[][..], &[][..]));
+        assert_eq!(own(m.next(99)), v(&[][..], &[][..]));
         assert!(m.has_next());
         assert_eq!(m.scoring().next_weight, 3.0);
         assert_eq!(m.family(3), Some(3));
@@ -1934,7 +2236,7 @@ mod tests {
             ]
         );
         let m2 = Model::from_bytes(&b).unwrap();
-        assert_eq!(m2.parts(), m.parts());
+        assert_eq!(m2.to_parts(), m.to_parts());
         assert_eq!(m2.to_bytes(), b);
         // Without them, none of the new sections is written and the defaults apply.
         let plain = Model::from_parts(small_parts()).unwrap();
@@ -1944,7 +2246,7 @@ mod tests {
             .any(|t| t == b"NEXT" || t == b"PARM" || t == b"FAML"));
         let plain = Model::from_bytes(&b).unwrap();
         assert!(!plain.has_next());
-        assert_eq!(plain.next(0), (&[][..], &[][..]));
+        assert_eq!(own(plain.next(0)), v(&[][..], &[][..]));
         assert_eq!(*plain.scoring(), Scoring::default());
         assert_eq!(plain.scoring().history_decay, crate::score::RECENCY_DECAY);
         assert_eq!(plain.family(0), None);
@@ -2057,7 +2359,7 @@ mod tests {
         let mut p = rich_parts();
         p.next_weights = vec![0.75, 0.5, 1.0];
         let m = Model::from_parts(p).unwrap();
-        assert_eq!(m.next(2), (&[1u32, 0][..], &[1.0f32, 0.5][..]));
+        assert_eq!(own(m.next(2)), v(&[1u32, 0][..], &[1.0f32, 0.5][..]));
         // A version 1 file's lists must be best first already.
         let mut v1 = small_parts();
         v1.weights = vec![0.25, 0.5, 1.0, 0.125];
@@ -2183,7 +2485,7 @@ mod tests {
         let m = Model::from_parts(p).unwrap();
         let b = m.to_bytes();
         let m2 = Model::from_bytes(&b).unwrap();
-        assert_eq!(m2.neighbors(0).0, &[(n - 1) as u32]);
+        assert_eq!(&m2.neighbors(0).0[..], &[(n - 1) as u32]);
         assert_eq!(m2.index_of("65536"), Some(65_536));
     }
 
@@ -2280,13 +2582,13 @@ mod tests {
             fn round_trip_arbitrary_valid_parts(p in arb_parts()) {
                 let m = Model::from_parts(p.clone()).unwrap();
                 // Snapping is idempotent: the parts of a model make the same model.
-                let again = Model::from_parts(m.parts().clone()).unwrap();
-                prop_assert_eq!(again.parts(), m.parts());
+                let again = Model::from_parts(m.to_parts().clone()).unwrap();
+                prop_assert_eq!(again.to_parts(), m.to_parts());
                 // A version 1 file of the same parts loads to the same model.
-                prop_assert_eq!(Model::from_bytes(&m.to_bytes_v1()).unwrap().parts().ids.len(), p.ids.len());
+                prop_assert_eq!(Model::from_bytes(&m.to_bytes_v1()).unwrap().to_parts().ids.len(), p.ids.len());
                 let b = m.to_bytes();
                 let m2 = Model::from_bytes(&b).unwrap();
-                prop_assert_eq!(m2.parts(), m.parts());
+                prop_assert_eq!(m2.to_parts(), m.to_parts());
                 prop_assert_eq!(m2.to_bytes(), b);
                 for (i, id) in p.ids.iter().enumerate() {
                     prop_assert_eq!(m2.index_of(id), Some(i as u32));
@@ -2312,7 +2614,7 @@ mod tests {
                 if let Ok(m) = Model::from_bytes(&b) {
                     // Whatever parses is a valid model: it re-serialises and re-parses.
                     let again = Model::from_bytes(&m.to_bytes()).unwrap();
-                    prop_assert_eq!(again.parts(), m.parts());
+                    prop_assert_eq!(again.to_parts(), m.to_parts());
                 }
             }
         }
