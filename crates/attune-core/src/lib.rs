@@ -22,6 +22,7 @@ pub mod prompts;
 pub mod random;
 pub mod rules;
 pub mod score;
+pub mod shard;
 pub mod sort;
 
 pub use model::{Model, ModelError, ModelParts, Scoring};
