@@ -194,10 +194,85 @@ fn catalog_and_inspect() {
     assert!(json.starts_with("[\n  {\"id\":\"a\""), "{json}");
     let out = attune(&["inspect", "--model", m], b"");
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("format: ATTN version 1"), "{text}");
+    assert!(text.contains("format: ATTN version 2"), "{text}");
     assert!(text.contains("items: 6"), "{text}");
     assert!(text.contains("currency = GBP"), "{text}");
     assert!(text.contains("NBRS"), "{text}");
+}
+
+/// `--out DIR/` writes head.bin, shard-K.bin (and the single file model.bin); the CLI
+/// reads the directory by merging them, and recommends exactly what the single file does.
+#[test]
+fn sharded_model_recommends_as_the_single_file() {
+    let dir = temp_dir();
+    let csv = dir.join("orders.csv");
+    std::fs::write(&csv, orders_csv()).unwrap();
+    let out_dir = format!("{}/sharded/", dir.display());
+    let out = attune(
+        &[
+            "build",
+            "--interactions",
+            csv.to_str().unwrap(),
+            "--out",
+            &out_dir,
+            "--shards",
+            "4",
+        ],
+        b"",
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("4 shards"), "{err}");
+    let d = Path::new(&out_dir);
+    for f in [
+        "head.bin",
+        "shard-0.bin",
+        "shard-1.bin",
+        "shard-2.bin",
+        "shard-3.bin",
+        "model.bin",
+    ] {
+        assert!(d.join(f).is_file(), "{f}");
+    }
+    assert!(!d.join("shard-4.bin").exists());
+    let histories = b"a\nx\nb c\nz\n\ny a\n";
+    let single = attune(
+        &[
+            "recommend",
+            "--model",
+            &format!("{out_dir}model.bin"),
+            "-k",
+            "5",
+        ],
+        histories,
+    );
+    let sharded = attune(&["recommend", "--model", &out_dir, "-k", "5"], histories);
+    assert!(
+        sharded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sharded.stderr)
+    );
+    assert_eq!(lines(&sharded), lines(&single));
+    assert_eq!(lines(&single)[0].split(' ').next(), Some("b"));
+    // A missing shard is an error naming the file, not a quietly smaller model.
+    std::fs::remove_file(d.join("shard-2.bin")).unwrap();
+    let broken = attune(&["recommend", "--model", &out_dir], b"a\n");
+    assert!(!broken.status.success());
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("shard-2.bin"));
+    // Not a power of two.
+    let bad = attune(
+        &[
+            "build",
+            "--interactions",
+            csv.to_str().unwrap(),
+            "--out",
+            &out_dir,
+            "--shards",
+            "3",
+        ],
+        b"",
+    );
+    assert!(!bad.status.success());
 }
 
 /// Issue 11: prices were stored ×100 whatever the currency, so ¥1,500 showed as ¥150,000.

@@ -260,9 +260,14 @@ enum Command {
         import: ImportFlags,
         #[command(flatten)]
         model: ModelFlags,
-        /// Where to write the model
+        /// Where to write the model; a directory ending in `/` gets a sharded model
+        /// (head.bin, shard-K.bin) beside the single file model.bin
         #[arg(long, value_name = "MODEL")]
         out: PathBuf,
+        /// Shards of a sharded model (a power of two; 0 = the fewest for which the head
+        /// and the largest shard are at most 40 KB gzip)
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        shards: u32,
         /// Catalog CSV (id plus any of title, price, url, image) overriding derived fields
         #[arg(long, value_name = "FILE")]
         catalog: Option<PathBuf>,
@@ -350,12 +355,24 @@ fn run(cli: Cli) -> Result<()> {
             import,
             model,
             out,
+            shards,
             catalog,
             currency,
         } => {
+            let sharded = out.as_os_str().to_string_lossy().ends_with('/');
+            if shards != 0 && !shards.is_power_of_two() {
+                anyhow::bail!("--shards must be a power of two");
+            }
+            let file = if sharded {
+                std::fs::create_dir_all(&out)
+                    .with_context(|| format!("{}: cannot create", out.display()))?;
+                out.join("model.bin")
+            } else {
+                out.clone()
+            };
             let args = BuildArgs {
                 interactions: import.interactions.clone(),
-                out: out.clone(),
+                out: file.clone(),
                 catalog,
                 settings: model.settings()?,
                 currency,
@@ -364,7 +381,10 @@ fn run(cli: Cli) -> Result<()> {
                 tune: model.tune(),
             };
             let report = commands::run_build(&args)?;
-            eprint!("{}", report.summary(&out));
+            eprint!("{}", report.summary(&file));
+            if sharded {
+                eprint!("{}", commands::write_shards(&file, &out, shards)?);
+            }
             if model.trace {
                 if let Some(r) = &report.tune {
                     eprint!("{}", crate::tune::trace_text(r));

@@ -303,10 +303,91 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Splits the model at `model` into `dir`/head.bin and `dir`/shard-K.bin (K = 0 … N−1,
+/// decimal); with `shards` 0, the fewest shards (a power of two) for which the head plus
+/// the largest shard are at most 40 KB gzip. Returns the summary lines.
+pub fn write_shards(model: &Path, dir: &Path, shards: u32) -> Result<String> {
+    let m = load_model(model)?;
+    let gz = |b: &[u8]| -> usize {
+        use std::io::Write as _;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let _ = e.write_all(b);
+        e.finish().map(|v| v.len()).unwrap_or(usize::MAX)
+    };
+    let mut s = if shards == 0 { 1 } else { shards };
+    let split = loop {
+        let split = attune_core::shard::split(&m, s);
+        let largest = split.shards.iter().map(|b| b.len()).max().unwrap_or(0);
+        let big = split
+            .shards
+            .iter()
+            .find(|b| b.len() == largest)
+            .map(|b| gz(b));
+        if shards != 0 || s >= 1 << 16 || gz(&split.head) + big.unwrap_or(0) <= 40_000 {
+            break split;
+        }
+        s *= 2;
+    };
+    // Files of an earlier split with more shards would be stale: remove them.
+    for e in std::fs::read_dir(dir)?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with("shard-") && name.ends_with(".bin") {
+            std::fs::remove_file(e.path())?;
+        }
+    }
+    write_atomically(&dir.join("head.bin"), &split.head)?;
+    let mut sizes: Vec<(usize, usize)> = Vec::with_capacity(split.shards.len());
+    for (k, b) in split.shards.iter().enumerate() {
+        write_atomically(&dir.join(format!("shard-{k}.bin")), b)?;
+        sizes.push((b.len(), gz(b)));
+    }
+    sizes.sort_unstable();
+    let (med, max) = (sizes[sizes.len() / 2], sizes[sizes.len() - 1]);
+    Ok(format!(
+        "sharded:             {} shards in {}: head.bin {} bytes ({} gzip); shards median {} ({} gzip), largest {} ({} gzip)\n",
+        split.shards.len(),
+        dir.display(),
+        split.head.len(),
+        gz(&split.head),
+        med.0,
+        med.1,
+        max.0,
+        max.1
+    ))
+}
+
+/// A sharded model directory (head.bin and every shard-K.bin) merged into one model.
+fn load_sharded(dir: &Path) -> Result<Model> {
+    let read = |name: String| {
+        let p = dir.join(name);
+        std::fs::read(&p).with_context(|| format!("{}: cannot read", p.display()))
+    };
+    let head = read("head.bin".into())?;
+    let h = Model::from_bytes(&head).context("head.bin: not a usable Attune model")?;
+    let sec = attune_core::model::section(&head, attune_core::model::TAG_SHARD)
+        .context("head.bin: not the head of a sharded model")?;
+    let info = attune_core::shard::ShardInfo::read(sec, h.len()).context("head.bin")?;
+    let mut files = vec![head];
+    for k in 0..info.shards {
+        files.push(read(format!("shard-{k}.bin"))?);
+    }
+    let refs: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
+    attune_core::shard::merge(&refs)
+        .with_context(|| format!("{}: the shards do not merge", dir.display()))
+}
+
 pub fn load_model(path: &Path) -> Result<Model> {
+    if path.is_dir() {
+        return load_sharded(path);
+    }
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    Model::from_bytes(&bytes)
-        .with_context(|| format!("{}: not a usable Attune model", path.display()))
+    let model = Model::from_bytes(&bytes)
+        .with_context(|| format!("{}: not a usable Attune model", path.display()))?;
+    // The widget decodes a packed list when it needs it; the CLI checks every one.
+    model
+        .verify()
+        .with_context(|| format!("{}: not a usable Attune model", path.display()))?;
+    Ok(model)
 }
 
 /// The `recommend` contract: each input line is one shopper's history (item ids separated
@@ -422,7 +503,7 @@ pub fn catalog_json(model: &Model, top: usize) -> Result<String> {
 
 /// Human-readable description of a model file.
 pub fn inspect(bytes: &[u8], model: &Model) -> String {
-    let p = model.parts();
+    let p = model.to_parts();
     let n = model.len();
     let mut t = String::new();
     t += &format!(

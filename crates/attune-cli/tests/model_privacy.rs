@@ -50,7 +50,7 @@ fn model(inter: &Interactions, min_support: u32, neighbors: usize) -> Model {
 
 /// Every directed edge of the neighbour and next lists.
 fn edges(m: &Model) -> Vec<(u32, u32)> {
-    let p = m.parts();
+    let p = m.to_parts();
     let mut out = Vec::new();
     for (offsets, targets) in [(&p.offsets, &p.targets), (&p.next_offsets, &p.next_targets)] {
         for i in 0..offsets.len().saturating_sub(1) {

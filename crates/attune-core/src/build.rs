@@ -2016,7 +2016,7 @@ mod tests {
             .unwrap()
             .has_next());
         let m = Model::from_parts(b.into_parts(ids)).unwrap();
-        assert_eq!(m.next(0).0, &[1, 2, 3]);
+        assert_eq!(&m.next(0).0[..], &[1, 2, 3]);
         // Sequences: by time, ties in input order.
         assert_eq!(customer_sequences(&inter)[2], vec![7, 6]);
     }

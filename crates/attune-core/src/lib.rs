@@ -12,6 +12,7 @@ extern crate alloc;
 // The builder is the CLI's (it uses std's maps); the Wasm links only what scores.
 #[cfg(not(target_arch = "wasm32"))]
 pub mod build;
+pub mod lists;
 pub mod model;
 pub mod placement;
 pub mod profile;
@@ -21,6 +22,7 @@ pub mod prompts;
 pub mod random;
 pub mod rules;
 pub mod score;
+pub mod shard;
 pub mod sort;
 
 pub use model::{Model, ModelError, ModelParts, Scoring};

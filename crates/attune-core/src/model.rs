@@ -5,10 +5,12 @@
 //! `ModelError`, never a panic or an allocation larger than the input justifies.
 //! This file must stay free of `format!` and other heavy formatting: the Wasm links it.
 
-use alloc::borrow::ToOwned;
+use alloc::borrow::{Cow, ToOwned};
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
+
+use crate::lists::{self, BitReader, BitWriter, ListError, Packing};
 /// A broken structural rule. Natively (the CLI, its tests) the message names the rule;
 /// the Wasm carries only which part of the model is broken, because the ~80 rule texts
 /// cost ~0.9 KB gzip of the widget (measured) and a shop fixes a broken model with the
@@ -38,8 +40,11 @@ pub const NO_PRICE: u32 = u32::MAX;
 
 /// Magic bytes at the start of every model file.
 pub const MAGIC: [u8; 4] = *b"ATTN";
-/// The format version this build writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+/// The format version this build writes (packed lists, docs/model-format.md).
+pub const FORMAT_VERSION: u16 = 2;
+/// The oldest version this build reads: version 1 files (u16 targets and weights) load
+/// and score exactly as they always did.
+pub const OLDEST_VERSION: u16 = 1;
 /// Neighbour weights are multiples of `1 / WEIGHT_STEPS` in (0, 1], stored as the u16
 /// `v = weight * 65536 - 1`. Similarities live in (0, 1]; a power-of-two grid makes the
 /// rounding exact in f32 (0.5 stays 0.5) and costs 2 bytes per edge instead of 4.
@@ -56,6 +61,8 @@ const TAG_META: [u8; 4] = *b"META";
 const TAG_NEXT: [u8; 4] = *b"NEXT";
 const TAG_PARAMS: [u8; 4] = *b"PARM";
 const TAG_FAMILIES: [u8; 4] = *b"FAML";
+/// A sharded model's file map (shard.rs); a model reader skips it.
+pub const TAG_SHARD: [u8; 4] = *b"SHRD";
 
 // PARM keys (docs/model-format.md, "Scoring parameters").
 const KEY_HISTORY_DECAY: [u8; 4] = *b"HDCY";
@@ -230,10 +237,122 @@ impl core::error::Error for ModelError {}
 /// A validated, immutable model ready for scoring.
 #[derive(Clone, Debug)]
 pub struct Model {
+    /// Everything but packed lists (their CSR vectors stay empty here).
     parts: ModelParts,
     /// Item indices sorted by id bytes: `index_of` is a binary search. Smaller in the
     /// Wasm than a HashMap and 4 bytes per item.
     by_id: Vec<u32>,
+    /// A version 2 file's `NBRS` / `NEXT`, kept as stored and decoded one list at a time.
+    nbrs: Option<Packed>,
+    next: Option<Packed>,
+}
+
+/// One item's list: indices and weights, best first (ties by lower index for a packed
+/// or `from_parts` list). Borrowed from a decoded model, decoded for a packed one.
+pub type List<'a> = (Cow<'a, [u32]>, Cow<'a, [f32]>);
+
+/// A packed list section as stored: read in place, one list when asked. Loading checks
+/// the header and the checkpoints (O(items / 32)); a list's bits are checked when it is
+/// decoded (a broken one reads as empty), and [`Model::verify`] checks them all.
+#[derive(Clone, Debug)]
+struct Packed {
+    sec: Vec<u8>,
+    n: usize,
+    nnz: usize,
+    packing: Packing,
+    count_bits: u8,
+}
+
+impl Packed {
+    fn parse(sec: &[u8], n: usize) -> Result<Packed, ModelError> {
+        let mut r = Reader::new(sec);
+        r.take(4)?;
+        let nnz = r.u32()? as usize;
+        r.take(2)?;
+        let packing = Packing {
+            weight_bits: r.u8()?,
+            level_step: r.u8()?,
+        };
+        let count_bits = r.u8()?;
+        if r.take(3)? != [0, 0, 0] {
+            return Err(invalid!(P_NEIGHBOURS, "neighbour reserved bytes not zero"));
+        }
+        if !packing.is_valid() || count_bits > 24 {
+            return Err(invalid!(P_NEIGHBOURS, "unknown neighbour weight packing"));
+        }
+        let checkpoints = n.div_ceil(lists::BLOCK);
+        let raw = r.take(
+            checkpoints
+                .checked_mul(4)
+                .ok_or(invalid!(P_LAYOUT, "section too short"))?,
+        )?;
+        let bits = (sec.len() - r.pos) as u64 * 8;
+        // Each edge takes at least 2 bits (a gap's stop bit and a level bit).
+        if nnz as u64 > bits / 2 {
+            return Err(invalid!(
+                P_NEIGHBOURS,
+                "neighbour section length does not match edge count",
+            ));
+        }
+        let mut prev = 0u64;
+        for (j, c) in raw.chunks_exact(4).enumerate() {
+            let c = u64::from(le_u32(c));
+            if (j == 0 && c != 0) || c < prev || c > bits {
+                return Err(invalid!(
+                    P_NEIGHBOURS,
+                    "neighbour checkpoints do not match the lists",
+                ));
+            }
+            prev = c;
+        }
+        Ok(Packed {
+            sec: sec.to_vec(),
+            n,
+            nnz,
+            packing,
+            count_bits,
+        })
+    }
+
+    fn stream(&self) -> &[u8] {
+        &self.sec[PACKED_HEADER + 4 * self.n.div_ceil(lists::BLOCK)..]
+    }
+
+    /// Item `i`'s list, best first; empty when its bits are broken (never a panic).
+    fn list(&self, i: usize) -> (Vec<u32>, Vec<f32>) {
+        let (mut targets, mut weights) = (Vec::new(), Vec::new());
+        if i >= self.n {
+            return (targets, weights);
+        }
+        let at = PACKED_HEADER + 4 * (i / lists::BLOCK);
+        let mut r = BitReader::new(self.stream(), u64::from(le_u32(&self.sec[at..at + 4])));
+        let first = i - i % lists::BLOCK;
+        for j in first..i {
+            if lists::read_list(&mut r, self.n, j, self.count_bits, self.packing, |_, _| {})
+                .is_err()
+            {
+                return (targets, weights);
+            }
+        }
+        let mut list: Vec<(u32, f32)> = Vec::new();
+        if lists::read_list(&mut r, self.n, i, self.count_bits, self.packing, |t, w| {
+            list.push((t, w))
+        })
+        .is_ok()
+        {
+            best_first(&mut list);
+            for (t, w) in list {
+                targets.push(t);
+                weights.push(w);
+            }
+        }
+        (targets, weights)
+    }
+
+    /// Every list, checked as strictly as a version 1 section.
+    fn verify(&self) -> Result<Neighbors, ModelError> {
+        read_packed(&self.sec, self.n, self.nnz)
+    }
 }
 
 impl Model {
@@ -245,14 +364,31 @@ impl Model {
         if parts.offsets.is_empty() && parts.targets.is_empty() {
             parts.offsets = vec![0; parts.ids.len() + 1];
         }
-        snap(&parts.targets, &mut parts.weights)?;
-        snap(&parts.next_targets, &mut parts.next_weights)?;
+        let n = parts.ids.len();
+        snap(n, &parts.offsets, &mut parts.targets, &mut parts.weights)?;
+        if !parts.next_offsets.is_empty() {
+            snap(
+                n,
+                &parts.next_offsets,
+                &mut parts.next_targets,
+                &mut parts.next_weights,
+            )?;
+        }
         Model::validate(parts)
     }
 
     /// The structural rules of a model (weights already on the stored grid); shared by
     /// `from_parts` and `from_bytes`.
     fn validate(parts: ModelParts) -> Result<Model, ModelError> {
+        Model::validate_with(parts, None, None)
+    }
+
+    /// `validate`, with packed sections standing in for the CSR lists they replace.
+    fn validate_with(
+        parts: ModelParts,
+        nbrs: Option<Packed>,
+        next: Option<Packed>,
+    ) -> Result<Model, ModelError> {
         let n = parts.ids.len();
         if n > u32::MAX as usize - 1 {
             return Err(invalid!(P_IDS, "too many items"));
@@ -273,7 +409,9 @@ impl Model {
         if !(parts.images.is_empty() || parts.images.len() == n) {
             return Err(invalid!(P_CATALOG, "images length differs from item count"));
         }
-        check_neighbors(n, &parts.offsets, &parts.targets, &parts.weights)?;
+        if nbrs.is_none() {
+            check_neighbors(n, &parts.offsets, &parts.targets, &parts.weights)?;
+        }
         if !(parts.next_offsets.is_empty()
             && parts.next_targets.is_empty()
             && parts.next_weights.is_empty())
@@ -289,15 +427,22 @@ impl Model {
         parts.scoring.check()?;
         check_families(n, &parts.families)?;
         check_meta(&parts.meta)?;
-        Ok(Model { parts, by_id })
+        Ok(Model {
+            parts,
+            by_id,
+            nbrs,
+            next,
+        })
     }
 
-    /// Parses and validates the binary format.
-    // Decodes every section into one `ModelParts` (so an error drops one value, not a
-    // different set of vectors per exit), then validates through `from_parts`: the
+    /// Parses and validates the binary format. A version 2 file's lists are read in
+    /// place: loading checks their headers and checkpoints, each list is decoded when
+    /// asked for (`neighbors`, `next`), and [`Model::verify`] checks every one.
+    // Decodes every other section into one `ModelParts` (so an error drops one value, not
+    // a different set of vectors per exit), then validates through `from_parts`: the
     // structural rules live in one place, and the Wasm links one copy of them.
     pub fn from_bytes(bytes: &[u8]) -> Result<Model, ModelError> {
-        let s = read_container(bytes)?;
+        let (s, version) = read_container(bytes)?;
         let need = |i: usize, e: ModelError| s[i].ok_or(e);
         let mut p = ModelParts {
             ids: read_strings(need(S_IDS, invalid!(P_IDS, "missing item id section"))?)?,
@@ -315,13 +460,15 @@ impl Model {
             p.prices = r.words(n, 4)?;
             r.finish()?;
         }
-        (p.offsets, p.targets, p.weights) = read_neighbors(
-            need(
-                S_NEIGHBORS,
-                invalid!(P_NEIGHBOURS, "missing neighbour section"),
-            )?,
-            n,
+        let (mut nbrs, mut next) = (None, None);
+        let sec = need(
+            S_NEIGHBORS,
+            invalid!(P_NEIGHBOURS, "missing neighbour section"),
         )?;
+        match packed(sec, n, version)? {
+            Some(pk) => nbrs = Some(pk),
+            None => (p.offsets, p.targets, p.weights) = read_neighbors(sec, n, version)?,
+        }
         (p.popular, p.popular_scores) = read_popular(need(
             S_POPULAR,
             invalid!(P_POPULAR, "missing popularity section"),
@@ -330,7 +477,13 @@ impl Model {
             p.meta = read_meta(b)?;
         }
         if let Some(b) = s[S_NEXT] {
-            (p.next_offsets, p.next_targets, p.next_weights) = read_neighbors(b, n)?;
+            match packed(b, n, version)? {
+                Some(pk) => next = Some(pk),
+                None => {
+                    (p.next_offsets, p.next_targets, p.next_weights) =
+                        read_neighbors(b, n, version)?
+                }
+            }
         }
         if let Some(b) = s[S_PARAMS] {
             p.scoring = read_params(b)?;
@@ -338,12 +491,46 @@ impl Model {
         if let Some(b) = s[S_FAMILIES] {
             p.families = read_families(b, n)?;
         }
-        Model::validate(p)
+        Model::validate_with(p, nbrs, next)
     }
 
-    /// Serialises to the binary format; deterministic (same model, same bytes).
+    /// Checks every packed list as strictly as a version 1 file's (targets in range, no
+    /// self-loops, lengths adding up to the edge count, checkpoints where lists start, no
+    /// bits left over). `from_bytes` leaves this to the lists actually used; the CLI and
+    /// the audit run it.
+    pub fn verify(&self) -> Result<(), ModelError> {
+        for pk in self.nbrs.iter().chain(&self.next) {
+            pk.verify()?;
+        }
+        Ok(())
+    }
+
+    /// Serialises to the binary format (version 2, packed lists); deterministic (same
+    /// model, same bytes). A model read from a version 1 file is packed too, so its
+    /// weights are rounded to version 2's grid.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let p = &self.parts;
+        self.write(FORMAT_VERSION, &[])
+    }
+
+    /// `to_bytes` with extra sections after the model's own (a shard's `SHRD`).
+    pub fn to_bytes_with(&self, extra: &[([u8; 4], Vec<u8>)]) -> Vec<u8> {
+        self.write(FORMAT_VERSION, extra)
+    }
+
+    /// Serialises to format version 1 (u16 targets and weights, 4-byte offsets), which
+    /// readers before version 2 understand; weights are rounded to its 1/65536 grid.
+    pub fn to_bytes_v1(&self) -> Vec<u8> {
+        self.write(1, &[])
+    }
+
+    fn write(&self, version: u16, extra: &[([u8; 4], Vec<u8>)]) -> Vec<u8> {
+        let all = self.to_parts();
+        let p = &all;
+        let lists = if version == 1 {
+            write_neighbors
+        } else {
+            write_packed
+        };
         let mut sections: Vec<([u8; 4], Vec<u8>)> = Vec::new();
         sections.push((TAG_IDS, write_strings(p.ids.iter().map(String::as_str))));
         if !p.titles.is_empty() {
@@ -371,12 +558,12 @@ impl Model {
         }
         sections.push((
             TAG_NEIGHBORS,
-            write_neighbors(n_items(p), &p.offsets, &p.targets, &p.weights),
+            lists(n_items(p), &p.offsets, &p.targets, &p.weights),
         ));
         if !p.next_offsets.is_empty() {
             sections.push((
                 TAG_NEXT,
-                write_neighbors(
+                lists(
                     n_items(p),
                     &p.next_offsets,
                     &p.next_targets,
@@ -420,7 +607,8 @@ impl Model {
             ));
             sections.push((TAG_META, b));
         }
-        write_container(&sections)
+        sections.extend(extra.iter().cloned());
+        write_container(&sections, version)
     }
 
     pub fn len(&self) -> usize {
@@ -461,29 +649,31 @@ impl Model {
         non_empty(self.parts.images.get(item as usize))
     }
     /// Neighbour indices and weights of `item`, best first. Empty for an unknown index.
-    pub fn neighbors(&self, item: u32) -> (&[u32], &[f32]) {
+    pub fn neighbors(&self, item: u32) -> List<'_> {
         let p = &self.parts;
-        let i = item as usize;
-        if i >= p.ids.len() {
-            return (&[], &[]);
-        }
-        let (a, b) = (p.offsets[i] as usize, p.offsets[i + 1] as usize);
-        (&p.targets[a..b], &p.weights[a..b])
+        list(
+            self.nbrs.as_ref(),
+            item as usize,
+            &p.offsets,
+            &p.targets,
+            &p.weights,
+        )
     }
     /// "What comes next" after `item` (directed), best first. Empty when the model has
     /// no `NEXT` section or for an unknown index.
-    pub fn next(&self, item: u32) -> (&[u32], &[f32]) {
+    pub fn next(&self, item: u32) -> List<'_> {
         let p = &self.parts;
-        let i = item as usize;
-        if i >= p.ids.len() || p.next_offsets.is_empty() {
-            return (&[], &[]);
-        }
-        let (a, b) = (p.next_offsets[i] as usize, p.next_offsets[i + 1] as usize);
-        (&p.next_targets[a..b], &p.next_weights[a..b])
+        list(
+            self.next.as_ref(),
+            item as usize,
+            &p.next_offsets,
+            &p.next_targets,
+            &p.next_weights,
+        )
     }
     /// Whether the model carries "what comes next" lists.
     pub fn has_next(&self) -> bool {
-        !self.parts.next_offsets.is_empty()
+        self.next.is_some() || !self.parts.next_offsets.is_empty()
     }
     /// The scoring blend the builder chose (defaults for older models).
     pub fn scoring(&self) -> &Scoring {
@@ -510,17 +700,79 @@ impl Model {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
-    pub fn parts(&self) -> &ModelParts {
-        &self.parts
+    /// Everything the model holds as plain vectors (packed lists decoded).
+    pub fn to_parts(&self) -> ModelParts {
+        let mut p = self.parts.clone();
+        if let Some(pk) = &self.nbrs {
+            (p.offsets, p.targets, p.weights) = decode_all(pk);
+        }
+        if let Some(pk) = &self.next {
+            (p.next_offsets, p.next_targets, p.next_weights) = decode_all(pk);
+        }
+        p
     }
     /// Consumes the model, returning its (validated, weight-rounded) parts.
     pub fn into_parts(self) -> ModelParts {
+        if self.nbrs.is_some() || self.next.is_some() {
+            return self.to_parts();
+        }
         self.parts
     }
     /// Total number of neighbour edges.
     pub fn edge_count(&self) -> usize {
-        self.parts.targets.len()
+        match &self.nbrs {
+            Some(pk) => pk.nnz,
+            None => self.parts.targets.len(),
+        }
     }
+}
+
+/// One list of a packed section, or of CSR vectors.
+fn list<'a>(
+    packed: Option<&Packed>,
+    i: usize,
+    offsets: &'a [u32],
+    targets: &'a [u32],
+    weights: &'a [f32],
+) -> List<'a> {
+    if let Some(pk) = packed {
+        let (t, w) = pk.list(i);
+        return (Cow::Owned(t), Cow::Owned(w));
+    }
+    if i + 1 >= offsets.len() {
+        return (Cow::Borrowed(&[]), Cow::Borrowed(&[]));
+    }
+    let (a, b) = (offsets[i] as usize, offsets[i + 1] as usize);
+    (Cow::Borrowed(&targets[a..b]), Cow::Borrowed(&weights[a..b]))
+}
+
+/// Every list of a packed section as CSR, each as `Packed::list` gives it.
+fn decode_all(pk: &Packed) -> Neighbors {
+    let mut offsets = Vec::with_capacity(pk.n + 1);
+    let (mut targets, mut weights) = (Vec::new(), Vec::new());
+    offsets.push(0);
+    for i in 0..pk.n {
+        let (t, w) = pk.list(i);
+        targets.extend(t);
+        weights.extend(w);
+        offsets.push(targets.len() as u32);
+    }
+    (offsets, targets, weights)
+}
+
+/// A version 2 packed section (width 0, encoding 2), read in place; `None` for the CSR
+/// layout, which `read_neighbors` decodes and checks.
+fn packed(sec: &[u8], n: usize, version: u16) -> Result<Option<Packed>, ModelError> {
+    if version < 2 || sec.len() < 10 || sec[8..10] != [0, 2] {
+        return Ok(None);
+    }
+    if le_u32(sec) as usize != n {
+        return Err(invalid!(
+            P_NEIGHBOURS,
+            "neighbour item count differs from id count",
+        ));
+    }
+    Packed::parse(sec, n).map(Some)
 }
 
 fn n_items(p: &ModelParts) -> usize {
@@ -548,12 +800,43 @@ fn write_neighbors(n: usize, offsets: &[u32], targets: &[u32], weights: &[f32]) 
         }
     }
     for &w in weights {
-        // Weights are already on the grid: this recovers v exactly.
-        let v = ((w * WEIGHT_STEPS as f32) as u32 - 1) as u16;
+        // Valid weights are in (0, 1]: rounded to the 1/65536 grid (exact when on it).
+        let v = quantise(w).unwrap_or(0);
         b.extend_from_slice(&v.to_le_bytes());
     }
     b
 }
+
+/// NBRS / NEXT in version 2: header, checkpoints, the packed lists (lists.rs).
+fn write_packed(n: usize, offsets: &[u32], targets: &[u32], weights: &[f32]) -> Vec<u8> {
+    let p = Packing::WRITER;
+    let longest = offsets.windows(2).map(|w| (w[1] - w[0]) as usize).max();
+    let count_bits = lists::bit_width(longest.unwrap_or(0));
+    let blocks = n.div_ceil(lists::BLOCK);
+    let mut w = BitWriter::default();
+    let mut checkpoints = Vec::with_capacity(blocks);
+    for i in 0..n {
+        if i % lists::BLOCK == 0 {
+            checkpoints.push(w.bits() as u32);
+        }
+        let (a, b) = (offsets[i] as usize, offsets[i + 1] as usize);
+        lists::write_list(&mut w, n, count_bits, p, &targets[a..b], &weights[a..b]);
+    }
+    let stream = w.finish();
+    let mut b = Vec::with_capacity(PACKED_HEADER + 4 * blocks + stream.len());
+    put_u32(&mut b, n as u32);
+    put_u32(&mut b, targets.len() as u32);
+    b.extend_from_slice(&[0, 2, p.weight_bits, p.level_step, count_bits, 0, 0, 0]);
+    for c in checkpoints {
+        put_u32(&mut b, c);
+    }
+    b.extend_from_slice(&stream);
+    b
+}
+
+/// Header of a packed list section: n, nnz, width 0, encoding 2, weight bits, level
+/// step, count bits, three reserved bytes.
+const PACKED_HEADER: usize = 16;
 
 fn write_params(s: &Scoring) -> Vec<u8> {
     let entries: [([u8; 4], f32); 7] = [
@@ -631,18 +914,49 @@ fn read_params(sec: &[u8]) -> Result<Scoring, ModelError> {
     Ok(s)
 }
 
-/// Rounds one CSR list's weights to the stored grid (the rest is `check_neighbors`).
-fn snap(targets: &[u32], weights: &mut [f32]) -> Result<(), ModelError> {
+/// Rounds each list's weights to the stored grid (lists.rs: the best weight's level and
+/// levels relative to it) and puts each list in the order a reader gives it back: best
+/// first, ties by lower index. The structural rules are `check_neighbors`'.
+fn snap(
+    n: usize,
+    offsets: &[u32],
+    targets: &mut [u32],
+    weights: &mut [f32],
+) -> Result<(), ModelError> {
     if weights.len() != targets.len() {
         return Err(invalid!(
             P_NEIGHBOURS,
             "neighbour weights and targets differ in length",
         ));
     }
-    for w in weights.iter_mut() {
-        *w = dequantise(quantise(*w)?);
+    check_offsets(n, offsets, targets.len())?;
+    for &w in weights.iter() {
+        quantise(w)?;
+    }
+    let p = Packing::WRITER;
+    let mut list: Vec<(u32, f32)> = Vec::new();
+    for o in offsets.windows(2) {
+        let (a, b) = (o[0] as usize, o[1] as usize);
+        p.snap(&mut weights[a..b]);
+        list.clear();
+        list.extend(
+            targets[a..b]
+                .iter()
+                .copied()
+                .zip(weights[a..b].iter().copied()),
+        );
+        best_first(&mut list);
+        for (k, &(t, w)) in list.iter().enumerate() {
+            targets[a + k] = t;
+            weights[a + k] = w;
+        }
     }
     Ok(())
+}
+
+/// Best weight first, ties by lower index (weights are on a grid: never NaN).
+fn best_first(list: &mut [(u32, f32)]) {
+    crate::sort::heapsort_by(list, |x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
 }
 
 fn non_empty(s: Option<&String>) -> Option<&str> {
@@ -711,27 +1025,13 @@ fn check_neighbors(
     targets: &[u32],
     weights: &[f32],
 ) -> Result<(), ModelError> {
-    if offsets.len() != n + 1 {
-        return Err(invalid!(
-            P_NEIGHBOURS,
-            "neighbour offsets length is not item count + 1",
-        ));
-    }
-    if offsets[0] != 0 {
-        return Err(invalid!(
-            P_NEIGHBOURS,
-            "neighbour offsets do not start at 0"
-        ));
-    }
-    if offsets[n] as usize != targets.len() || targets.len() != weights.len() {
+    if targets.len() != weights.len() {
         return Err(invalid!(
             P_NEIGHBOURS,
             "neighbour offsets do not end at the edge count",
         ));
     }
-    if offsets.windows(2).any(|w| w[0] > w[1]) {
-        return Err(invalid!(P_NEIGHBOURS, "neighbour offsets not monotonic"));
-    }
+    check_offsets(n, offsets, targets.len())?;
     // Per-row duplicate check with a stamp buffer: O(n + edges), no hashing.
     let mut seen = vec![u32::MAX; n];
     for i in 0..n {
@@ -755,6 +1055,31 @@ fn check_neighbors(
             }
             prev = weights[k];
         }
+    }
+    Ok(())
+}
+
+fn check_offsets(n: usize, offsets: &[u32], edges: usize) -> Result<(), ModelError> {
+    if offsets.len() != n + 1 {
+        return Err(invalid!(
+            P_NEIGHBOURS,
+            "neighbour offsets length is not item count + 1",
+        ));
+    }
+    if offsets[0] != 0 {
+        return Err(invalid!(
+            P_NEIGHBOURS,
+            "neighbour offsets do not start at 0"
+        ));
+    }
+    if offsets[n] as usize != edges {
+        return Err(invalid!(
+            P_NEIGHBOURS,
+            "neighbour offsets do not end at the edge count",
+        ));
+    }
+    if offsets.windows(2).any(|w| w[0] > w[1]) {
+        return Err(invalid!(P_NEIGHBOURS, "neighbour offsets not monotonic"));
     }
     Ok(())
 }
@@ -849,12 +1174,12 @@ fn check_meta(meta: &[(String, String)]) -> Result<(), ModelError> {
 
 // ---- container: header, section table, CRC ----
 
-fn write_container(sections: &[([u8; 4], Vec<u8>)]) -> Vec<u8> {
+fn write_container(sections: &[([u8; 4], Vec<u8>)], version: u16) -> Vec<u8> {
     let table_end = HEADER_LEN + ENTRY_LEN * sections.len();
     let body: usize = sections.iter().map(|(_, b)| b.len()).sum();
     let mut out = Vec::with_capacity(table_end + body + CRC_LEN);
     out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&0u16.to_le_bytes());
     put_u32(&mut out, sections.len() as u32);
     let mut offset = table_end;
@@ -900,7 +1225,9 @@ const TAGS: [[u8; 4]; 11] = [
 
 /// Checks header, table bounds and checksum; returns the body of each known section
 /// (slot `S_*`), `None` when absent. Unknown sections are skipped: forward compatible.
-fn read_container(bytes: &[u8]) -> Result<[Option<&[u8]>; 11], ModelError> {
+type Sections<'a> = [Option<&'a [u8]>; 11];
+
+fn read_container(bytes: &[u8]) -> Result<(Sections<'_>, u16), ModelError> {
     let m = bytes.len().min(4);
     if bytes[..m] != MAGIC[..m] {
         return Err(ModelError::BadMagic);
@@ -909,7 +1236,7 @@ fn read_container(bytes: &[u8]) -> Result<[Option<&[u8]>; 11], ModelError> {
         return Err(ModelError::Truncated);
     }
     let version = u16::from_le_bytes([bytes[4], bytes[5]]);
-    if version != FORMAT_VERSION {
+    if !(OLDEST_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(ModelError::UnsupportedVersion(version));
     }
     if u16::from_le_bytes([bytes[6], bytes[7]]) != 0 {
@@ -953,7 +1280,7 @@ fn read_container(bytes: &[u8]) -> Result<[Option<&[u8]>; 11], ModelError> {
     if duplicate {
         return Err(invalid!(P_LAYOUT, "duplicate section"));
     }
-    Ok(slots)
+    Ok((slots, version))
 }
 
 struct Reader<'a> {
@@ -1082,7 +1409,7 @@ fn read_catalog(sec: Option<&[u8]>, n: usize) -> Result<Vec<String>, ModelError>
 type Neighbors = (Vec<u32>, Vec<u32>, Vec<f32>);
 
 /// NBRS / NEXT: offsets, targets and weights, not yet validated (`from_parts` does).
-fn read_neighbors(sec: &[u8], n: usize) -> Result<Neighbors, ModelError> {
+fn read_neighbors(sec: &[u8], n: usize, version: u16) -> Result<Neighbors, ModelError> {
     let mut r = Reader::new(sec);
     if r.u32()? as usize != n {
         return Err(invalid!(
@@ -1093,6 +1420,7 @@ fn read_neighbors(sec: &[u8], n: usize) -> Result<Neighbors, ModelError> {
     let nnz = r.u32()? as usize;
     let width = r.u8()?;
     let encoding = r.u8()?;
+    let _ = version; // packed sections (version 2) are `Packed`'s
     if r.take(2)? != [0, 0] {
         return Err(invalid!(P_NEIGHBOURS, "neighbour reserved bytes not zero"));
     }
@@ -1116,6 +1444,86 @@ fn read_neighbors(sec: &[u8], n: usize) -> Result<Neighbors, ModelError> {
     }
     let targets = r.words(nnz, width as usize)?;
     let weights = floats(&r.words(nnz, 2)?, dequantise_word);
+    Ok((offsets, targets, weights))
+}
+
+/// A packed section (version 2) decoded whole; lists come out best first, ties by
+/// lower index (what `from_parts` makes of any list).
+fn read_packed(sec: &[u8], n: usize, nnz: usize) -> Result<Neighbors, ModelError> {
+    let mut r = Reader::new(sec);
+    r.take(10)?;
+    let p = Packing {
+        weight_bits: r.u8()?,
+        level_step: r.u8()?,
+    };
+    let count_bits = r.u8()?;
+    if r.take(3)? != [0, 0, 0] {
+        return Err(invalid!(P_NEIGHBOURS, "neighbour reserved bytes not zero"));
+    }
+    if !p.is_valid() || count_bits > 24 {
+        return Err(invalid!(P_NEIGHBOURS, "unknown neighbour weight packing"));
+    }
+    let blocks = n.div_ceil(lists::BLOCK);
+    let checkpoints = r.words(blocks, 4)?;
+    let stream = &sec[r.pos..];
+    // Each edge takes at least 2 bits (a gap's stop bit and a level bit): the edge count
+    // is bounded by the section before any vector is sized from it.
+    if nnz > stream.len() * 4 {
+        return Err(invalid!(
+            P_NEIGHBOURS,
+            "neighbour section length does not match edge count",
+        ));
+    }
+    let mut offsets = Vec::with_capacity(n + 1);
+    let mut targets = Vec::with_capacity(nnz);
+    let mut weights = Vec::with_capacity(nnz);
+    offsets.push(0u32);
+    let mut bits = BitReader::new(stream, 0);
+    let mut list: Vec<(u32, f32)> = Vec::new();
+    for i in 0..n {
+        if i % lists::BLOCK == 0 && u64::from(checkpoints[i / lists::BLOCK]) != bits.pos {
+            return Err(invalid!(
+                P_NEIGHBOURS,
+                "neighbour checkpoints do not match the lists",
+            ));
+        }
+        list.clear();
+        lists::read_list(&mut bits, n, i, count_bits, p, |t, w| list.push((t, w))).map_err(
+            |e| match e {
+                ListError::Short => invalid!(P_NEIGHBOURS, "neighbour lists run past the section"),
+                ListError::OutOfRange => invalid!(P_NEIGHBOURS, "neighbour index out of range"),
+                ListError::SelfLoop => invalid!(P_NEIGHBOURS, "item is its own neighbour"),
+            },
+        )?;
+        if targets.len() + list.len() > nnz {
+            return Err(invalid!(
+                P_NEIGHBOURS,
+                "neighbour offsets do not end at the edge count",
+            ));
+        }
+        best_first(&mut list);
+        for &(t, w) in &list {
+            targets.push(t);
+            weights.push(w);
+        }
+        offsets.push(targets.len() as u32);
+    }
+    if targets.len() != nnz {
+        return Err(invalid!(
+            P_NEIGHBOURS,
+            "neighbour offsets do not end at the edge count",
+        ));
+    }
+    // The stream ends in its last byte, padded with zero bits: one encoding per model.
+    let end = bits.pos;
+    if end.div_ceil(8) != stream.len() as u64
+        || (end % 8 != 0 && stream[stream.len() - 1] >> (end % 8) != 0)
+    {
+        return Err(invalid!(
+            P_NEIGHBOURS,
+            "neighbour section length does not match edge count",
+        ));
+    }
     Ok((offsets, targets, weights))
 }
 
@@ -1160,6 +1568,21 @@ fn read_meta(sec: &[u8]) -> Result<Vec<(String, String)>, ModelError> {
     Ok(out)
 }
 
+/// The body of the first section tagged `tag` in a model file that `Model::from_bytes`
+/// accepted (bounds are checked again: `None` on a malformed table).
+pub fn section(bytes: &[u8], tag: [u8; 4]) -> Option<&[u8]> {
+    let count = le_u32(bytes.get(8..12)?) as usize;
+    for e in 0..count {
+        let at = HEADER_LEN + ENTRY_LEN * e;
+        let entry = bytes.get(at..at + ENTRY_LEN)?;
+        if entry[..4] == tag {
+            let off = le_u32(&entry[4..]) as usize;
+            return bytes.get(off..off.checked_add(le_u32(&entry[8..]) as usize)?);
+        }
+    }
+    None
+}
+
 // ---- CRC-32 (IEEE 802.3, reflected, poly 0xEDB88320) ----
 
 const CRC_TABLE: [u32; 256] = {
@@ -1195,6 +1618,14 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 mod tests {
     use super::*;
 
+    fn own(l: List<'_>) -> (Vec<u32>, Vec<f32>) {
+        (l.0.into_owned(), l.1.into_owned())
+    }
+
+    fn v(t: &[u32], w: &[f32]) -> (Vec<u32>, Vec<f32>) {
+        (t.to_vec(), w.to_vec())
+    }
+
     pub(crate) fn small_parts() -> ModelParts {
         ModelParts {
             ids: vec!["A".into(), "B".into(), "C".into(), "D".into()],
@@ -1222,6 +1653,169 @@ mod tests {
 
     fn small_bytes() -> Vec<u8> {
         Model::from_parts(small_parts()).unwrap().to_bytes()
+    }
+
+    fn small_bytes_v1() -> Vec<u8> {
+        Model::from_parts(small_parts()).unwrap().to_bytes_v1()
+    }
+
+    /// A packed NBRS body for `n` items from (targets, weights) lists, unchecked.
+    fn packed(n: usize, lists: &[(&[u32], &[f32])], checkpoints: Option<Vec<u32>>) -> Vec<u8> {
+        let p = Packing::WRITER;
+        let mut w = BitWriter::default();
+        for (t, wt) in lists {
+            lists::write_list(&mut w, n, 2, p, t, wt);
+        }
+        let stream = w.finish();
+        let nnz: usize = lists.iter().map(|l| l.0.len()).sum();
+        let mut b = Vec::new();
+        put_u32(&mut b, n as u32);
+        put_u32(&mut b, nnz as u32);
+        b.extend_from_slice(&[0, 2, p.weight_bits, p.level_step, 2, 0, 0, 0]);
+        for c in checkpoints.unwrap_or(vec![0]) {
+            put_u32(&mut b, c);
+        }
+        b.extend_from_slice(&stream);
+        b
+    }
+
+    #[test]
+    fn packed_lists_are_read_in_place() {
+        // A list with a target past the item count (CRC valid): loading does not decode
+        // lists, so the model loads; that list reads as empty, the others as written, and
+        // `verify` names the rule.
+        let none: (&[u32], &[f32]) = (&[], &[]);
+        let body = packed(
+            4,
+            &[
+                (&[1, 2], &[1.0, 0.5]),
+                (&[3], &[0.25]),
+                (&[7], &[1.0]),
+                none,
+            ],
+            None,
+        );
+        let m = Model::from_bytes(&with_section(&small_bytes(), b"NBRS", body)).unwrap();
+        assert_eq!(own(m.neighbors(0)), v(&[1, 2], &[1.0, 0.5]));
+        assert_eq!(own(m.neighbors(1)), v(&[3], &[0.25]));
+        assert_eq!(own(m.neighbors(2)), v(&[], &[]));
+        assert_eq!(own(m.neighbors(3)), v(&[], &[]));
+        assert_eq!(m.edge_count(), 4);
+        assert_eq!(
+            m.verify().unwrap_err(),
+            ModelError::Invalid("neighbour index out of range")
+        );
+        // A model of many items finds each list from its checkpoint, and its parts
+        // decode to what `from_parts` made.
+        let n = 100u32;
+        let mut p = ModelParts {
+            ids: (0..n).map(|i| i.to_string()).collect(),
+            ..Default::default()
+        };
+        p.offsets.push(0);
+        for i in 0..n {
+            for d in 1..=(i % 7) {
+                p.targets.push((i + d * 13) % n);
+                p.weights.push(1.0 / d as f32);
+            }
+            p.offsets.push(p.targets.len() as u32);
+        }
+        let built = Model::from_parts(p).unwrap();
+        let read = Model::from_bytes(&built.to_bytes()).unwrap();
+        assert!(read.nbrs.is_some() && built.nbrs.is_none());
+        read.verify().unwrap();
+        for i in 0..n {
+            assert_eq!(own(read.neighbors(i)), own(built.neighbors(i)), "item {i}");
+        }
+        assert_eq!(read.to_parts(), built.to_parts());
+        assert_eq!(read.to_bytes(), built.to_bytes());
+    }
+
+    #[test]
+    fn broken_packed_lists_are_refused() {
+        let b = small_bytes();
+        let none: (&[u32], &[f32]) = (&[], &[]);
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (
+                packed(4, &[(&[5], &[1.0]), none, none, none], None),
+                "neighbour index out of range",
+            ),
+            (
+                packed(4, &[none, none, none, (&[3], &[1.0])], None),
+                "item is its own neighbour",
+            ),
+            (
+                packed(
+                    4,
+                    &[(&[1, 2], &[1.0, 0.5]), none, none, none],
+                    Some(vec![3]),
+                ),
+                "neighbour checkpoints do not match the lists",
+            ),
+            (
+                {
+                    let mut x = packed(4, &[(&[1, 2], &[1.0, 0.5]), none, none, none], None);
+                    x.truncate(x.len() - 1);
+                    x
+                },
+                "neighbour lists run past the section",
+            ),
+            (
+                {
+                    let mut x = packed(4, &[(&[1], &[1.0]), none, none, none], None);
+                    x[4] = 2; // nnz 2, one edge
+                    x
+                },
+                "neighbour offsets do not end at the edge count",
+            ),
+            (
+                {
+                    let mut x = packed(4, &[(&[1], &[1.0]), none, none, none], None);
+                    x[10] = 9; // 9-bit levels
+                    x
+                },
+                "unknown neighbour weight packing",
+            ),
+            (
+                {
+                    let mut x = packed(4, &[(&[1], &[1.0]), none, none, none], None);
+                    x[13] = 1;
+                    x
+                },
+                "neighbour reserved bytes not zero",
+            ),
+            (
+                {
+                    let mut x = packed(4, &[(&[1], &[1.0]), none, none, none], None);
+                    x.push(0);
+                    x
+                },
+                "neighbour section length does not match edge count",
+            ),
+        ];
+        for (body, why) in cases {
+            let got = Model::from_bytes(&with_section(&b, b"NBRS", body)).and_then(|m| {
+                // Whatever loads never panics on the list it cannot decode.
+                for i in 0..5 {
+                    let _ = m.neighbors(i);
+                }
+                m.verify().map(|_| m)
+            });
+            assert_eq!(got.unwrap_err(), ModelError::Invalid(why), "{why}");
+        }
+        // The same body, well formed, loads; a version 1 file may not use packing.
+        let good = packed(
+            4,
+            &[(&[2, 1], &[0.5, 1.0]), none, (&[0], &[0.25]), none],
+            None,
+        );
+        let m = Model::from_bytes(&with_section(&b, b"NBRS", good.clone())).unwrap();
+        assert_eq!(own(m.neighbors(0)), v(&[1u32, 2][..], &[1.0f32, 0.5][..]));
+        assert_eq!(own(m.neighbors(2)), v(&[0u32][..], &[0.25f32][..]));
+        assert_eq!(
+            Model::from_bytes(&with_section(&small_bytes_v1(), b"NBRS", good)).unwrap_err(),
+            ModelError::Invalid("neighbour reserved bytes not zero")
+        );
     }
 
     /// Rewrites the CRC so a test reaches the structural check it targets.
@@ -1264,9 +1858,9 @@ mod tests {
         assert_eq!(m.url(0), None);
         assert_eq!(m.image(0), Some("/i/a.png"));
         assert_eq!(m.image(1), None);
-        assert_eq!(m.neighbors(0), (&[1u32, 2][..], &[0.5f32, 0.25][..]));
-        assert_eq!(m.neighbors(2), (&[][..], &[][..]));
-        assert_eq!(m.neighbors(99), (&[][..], &[][..]));
+        assert_eq!(own(m.neighbors(0)), v(&[1u32, 2][..], &[0.5f32, 0.25][..]));
+        assert_eq!(own(m.neighbors(2)), v(&[][..], &[][..]));
+        assert_eq!(own(m.neighbors(99)), v(&[][..], &[][..]));
         assert_eq!(m.popular().0, &[0, 2, 1]);
         assert_eq!(m.meta("currency"), Some("GBP"));
         assert_eq!(m.meta("nope"), None);
@@ -1278,10 +1872,54 @@ mod tests {
         let m = Model::from_parts(small_parts()).unwrap();
         let b = m.to_bytes();
         let m2 = Model::from_bytes(&b).unwrap();
-        assert_eq!(m2.parts(), m.parts());
+        assert_eq!(m2.to_parts(), m.to_parts());
         assert_eq!(m2.to_bytes(), b);
         assert_eq!(&b[..4], b"ATTN");
-        assert_eq!(&b[4..6], &[1, 0]);
+        assert_eq!(&b[4..6], &[2, 0]);
+        // Version 1 files load as they always did (these weights are on both grids).
+        let v1 = m.to_bytes_v1();
+        assert_eq!(&v1[4..6], &[1, 0]);
+        let m1 = Model::from_bytes(&v1).unwrap();
+        assert_eq!(m1.to_parts(), m.to_parts());
+        assert_eq!(m1.to_bytes(), b);
+        // Packed lists are smaller than version 1's u16 arrays and offsets.
+        assert!(b.len() < v1.len(), "{} vs {}", b.len(), v1.len());
+    }
+
+    #[test]
+    fn version_1_weights_are_kept_exactly() {
+        // A version 1 file's weights are on the 1/65536 grid, not on version 2's: read
+        // from the file they are kept, so an old model scores exactly as before.
+        let mut p = small_parts();
+        p.weights = vec![0.3, 0.2, 1.0, 0.1];
+        let v1 = write_v1_for_test(&p);
+        let m = Model::from_bytes(&v1).unwrap();
+        let q = |w: f32| (w * 65536.0).round() / 65536.0;
+        assert_eq!(m.to_parts().weights, vec![q(0.3), q(0.2), 1.0, q(0.1)]);
+        assert_eq!(
+            own(m.neighbors(0)),
+            v(&[1u32, 2][..], &[q(0.3), q(0.2)][..])
+        );
+        // Written again, it becomes version 2 on its grid.
+        let m2 = Model::from_bytes(&m.to_bytes()).unwrap();
+        let top = Packing::WRITER.top_level(q(0.3));
+        assert_eq!(m2.neighbors(0).1[0], Packing::WRITER.weight(top, 0));
+    }
+
+    /// Version 1 bytes of parts as they are (weights rounded to 1/65536, not to the
+    /// packed grid), as an older `attune build` wrote them.
+    fn write_v1_for_test(p: &ModelParts) -> Vec<u8> {
+        let mut p = p.clone();
+        for w in p.weights.iter_mut().chain(p.next_weights.iter_mut()) {
+            *w = dequantise(quantise(*w).unwrap());
+        }
+        Model {
+            parts: p,
+            by_id: Vec::new(),
+            nbrs: None,
+            next: None,
+        }
+        .to_bytes_v1()
     }
 
     #[test]
@@ -1289,14 +1927,20 @@ mod tests {
         let mut p = small_parts();
         p.weights = vec![0.3, 1e-9, 1.0, 0.1];
         let m = Model::from_parts(p).unwrap();
-        let w = &m.parts().weights;
-        assert_eq!(w[0], (0.3f32 * 65536.0).round() / 65536.0);
-        assert_eq!(w[1], 1.0 / 65536.0);
-        assert_eq!(w[3], (0.1f32 * 65536.0).round() / 65536.0);
+        let w = &m.to_parts().weights;
+        // A list's best weight to 1/32 octave, the others relative to it in 1/8 octave
+        // steps; tiny positive weights round up to the lowest level, never to 0.
+        let pk = Packing::WRITER;
+        let top = pk.top_level(0.3);
+        assert_eq!(w[0], pk.weight(top, 0));
+        assert!((w[0] / 0.3 - 1.0).abs() < 0.011, "{}", w[0]);
+        assert_eq!(w[1], pk.weight(top, 63));
+        assert!(w[1] > 0.0);
+        assert_eq!(w[3], pk.weight(pk.top_level(0.1), 0));
         assert_eq!(w[2], 1.0);
         // Idempotent: the parts of a model make the same model.
-        let again = Model::from_parts(m.parts().clone()).unwrap();
-        assert_eq!(again.parts(), m.parts());
+        let again = Model::from_parts(m.to_parts().clone()).unwrap();
+        assert_eq!(again.to_parts(), m.to_parts());
     }
 
     #[test]
@@ -1306,9 +1950,9 @@ mod tests {
             ..Default::default()
         };
         let m = Model::from_parts(p).unwrap();
-        assert_eq!(m.parts().offsets, vec![0, 0]);
+        assert_eq!(m.to_parts().offsets, vec![0, 0]);
         let m2 = Model::from_bytes(&m.to_bytes()).unwrap();
-        assert_eq!(m2.parts(), m.parts());
+        assert_eq!(m2.to_parts(), m.to_parts());
         let empty = Model::from_parts(ModelParts::default()).unwrap();
         assert!(empty.is_empty());
         assert!(Model::from_bytes(&empty.to_bytes()).unwrap().is_empty());
@@ -1329,14 +1973,19 @@ mod tests {
     #[test]
     fn unsupported_version() {
         let mut b = small_bytes();
-        b[4] = 2;
+        b[4] = 3;
         assert_eq!(
             Model::from_bytes(&b).unwrap_err(),
-            ModelError::UnsupportedVersion(2)
+            ModelError::UnsupportedVersion(3)
         );
         assert_eq!(
-            ModelError::UnsupportedVersion(2).to_string(),
-            "unsupported model format version 2"
+            ModelError::UnsupportedVersion(3).to_string(),
+            "unsupported model format version 3"
+        );
+        b[4] = 0;
+        assert_eq!(
+            Model::from_bytes(&b).unwrap_err(),
+            ModelError::UnsupportedVersion(0)
         );
     }
 
@@ -1369,7 +2018,7 @@ mod tests {
 
     #[test]
     fn out_of_range_neighbour() {
-        let mut b = small_bytes();
+        let mut b = small_bytes_v1();
         let at = section_offset(&b, b"NBRS");
         // header 12 bytes, offsets 5*4, then u16 targets
         let t0 = at + 12 + 20;
@@ -1380,7 +2029,7 @@ mod tests {
             ModelError::Invalid("neighbour index out of range")
         );
         // self-loop
-        let mut b = small_bytes();
+        let mut b = small_bytes_v1();
         b[t0..t0 + 2].copy_from_slice(&0u16.to_le_bytes());
         reseal(&mut b);
         assert_eq!(
@@ -1391,7 +2040,7 @@ mod tests {
 
     #[test]
     fn non_monotonic_offsets() {
-        let mut b = small_bytes();
+        let mut b = small_bytes_v1();
         let at = section_offset(&b, b"NBRS");
         // offsets [0,2,3,3,4] -> [0,3,2,3,4]
         b[at + 12 + 4..at + 12 + 8].copy_from_slice(&3u32.to_le_bytes());
@@ -1458,17 +2107,17 @@ mod tests {
         }
         let mut with_unknown = secs.clone();
         with_unknown.insert(2, (*b"ZZZZ", vec![1, 2, 3]));
-        let m2 = Model::from_bytes(&write_container(&with_unknown)).unwrap();
-        assert_eq!(m2.parts(), m.parts());
+        let m2 = Model::from_bytes(&write_container(&with_unknown, FORMAT_VERSION)).unwrap();
+        assert_eq!(m2.to_parts(), m.to_parts());
         let mut dup = secs.clone();
         dup.push(secs[0].clone());
         assert_eq!(
-            Model::from_bytes(&write_container(&dup)).unwrap_err(),
+            Model::from_bytes(&write_container(&dup, FORMAT_VERSION)).unwrap_err(),
             ModelError::Invalid("duplicate section")
         );
         let missing: Vec<_> = secs.iter().filter(|(t, _)| t != b"NBRS").cloned().collect();
         assert_eq!(
-            Model::from_bytes(&write_container(&missing)).unwrap_err(),
+            Model::from_bytes(&write_container(&missing, FORMAT_VERSION)).unwrap_err(),
             ModelError::Invalid("missing neighbour section")
         );
     }
@@ -1500,7 +2149,6 @@ mod tests {
             ),
             (|p| p.weights[0] = 0.0, "neighbour weight not in (0, 1]"),
             (|p| p.weights[0] = 1.5, "neighbour weight not in (0, 1]"),
-            (|p| p.weights[1] = 0.9, "neighbours not sorted best first"),
             (
                 |p| p.offsets = vec![0, 3, 2, 3, 4],
                 "neighbour offsets not monotonic",
@@ -1573,9 +2221,9 @@ mod tests {
     #[test]
     fn next_params_and_families_round_trip() {
         let m = Model::from_parts(rich_parts()).unwrap();
-        assert_eq!(m.next(2), (&[0u32, 1][..], &[1.0f32, 0.5][..]));
-        assert_eq!(m.next(1), (&[][..], &[][..]));
-        assert_eq!(m.next(99), (&[][..], &[][..]));
+        assert_eq!(own(m.next(2)), v(&[0u32, 1][..], &[1.0f32, 0.5][..]));
+        assert_eq!(own(m.next(1)), v(&[][..], &[][..]));
+        assert_eq!(own(m.next(99)), v(&[][..], &[][..]));
         assert!(m.has_next());
         assert_eq!(m.scoring().next_weight, 3.0);
         assert_eq!(m.family(3), Some(3));
@@ -1588,7 +2236,7 @@ mod tests {
             ]
         );
         let m2 = Model::from_bytes(&b).unwrap();
-        assert_eq!(m2.parts(), m.parts());
+        assert_eq!(m2.to_parts(), m.to_parts());
         assert_eq!(m2.to_bytes(), b);
         // Without them, none of the new sections is written and the defaults apply.
         let plain = Model::from_parts(small_parts()).unwrap();
@@ -1598,7 +2246,7 @@ mod tests {
             .any(|t| t == b"NEXT" || t == b"PARM" || t == b"FAML"));
         let plain = Model::from_bytes(&b).unwrap();
         assert!(!plain.has_next());
-        assert_eq!(plain.next(0), (&[][..], &[][..]));
+        assert_eq!(own(plain.next(0)), v(&[][..], &[][..]));
         assert_eq!(*plain.scoring(), Scoring::default());
         assert_eq!(plain.scoring().history_decay, crate::score::RECENCY_DECAY);
         assert_eq!(plain.family(0), None);
@@ -1622,7 +2270,7 @@ mod tests {
                 },
             ));
         }
-        write_container(&secs)
+        write_container(&secs, u16::from_le_bytes([b[4], b[5]]))
     }
 
     fn params(entries: &[(&[u8; 4], f32)]) -> Vec<u8> {
@@ -1707,10 +2355,17 @@ mod tests {
             Model::from_parts(p).unwrap_err(),
             ModelError::Invalid("item is its own neighbour")
         );
+        // Lists are put best first (ties by lower index), whatever order they came in.
         let mut p = rich_parts();
         p.next_weights = vec![0.75, 0.5, 1.0];
+        let m = Model::from_parts(p).unwrap();
+        assert_eq!(own(m.next(2)), v(&[1u32, 0][..], &[1.0f32, 0.5][..]));
+        // A version 1 file's lists must be best first already.
+        let mut v1 = small_parts();
+        v1.weights = vec![0.25, 0.5, 1.0, 0.125];
+        let v1 = write_v1_for_test(&v1);
         assert_eq!(
-            Model::from_parts(p).unwrap_err(),
+            Model::from_bytes(&v1).unwrap_err(),
             ModelError::Invalid("neighbours not sorted best first")
         );
         let mut p = rich_parts();
@@ -1737,7 +2392,8 @@ mod tests {
             Model::from_parts(p).unwrap_err(),
             ModelError::Invalid("family cap too large")
         );
-        // A NEXT section out of range in the bytes.
+        // A NEXT section out of range in the bytes (version 1 layout).
+        let b1 = Model::from_parts(rich_parts()).unwrap().to_bytes_v1();
         let mut bad_next = Vec::new();
         put_u32(&mut bad_next, 4);
         put_u32(&mut bad_next, 1);
@@ -1748,7 +2404,7 @@ mod tests {
         bad_next.extend_from_slice(&9u16.to_le_bytes());
         bad_next.extend_from_slice(&0u16.to_le_bytes());
         assert_eq!(
-            Model::from_bytes(&with_section(&b, b"NEXT", bad_next)).unwrap_err(),
+            Model::from_bytes(&with_section(&b1, b"NEXT", bad_next)).unwrap_err(),
             ModelError::Invalid("neighbour index out of range")
         );
         let fam = |n: u32, width: u8, ids: &[u32]| {
@@ -1829,7 +2485,7 @@ mod tests {
         let m = Model::from_parts(p).unwrap();
         let b = m.to_bytes();
         let m2 = Model::from_bytes(&b).unwrap();
-        assert_eq!(m2.neighbors(0).0, &[(n - 1) as u32]);
+        assert_eq!(&m2.neighbors(0).0[..], &[(n - 1) as u32]);
         assert_eq!(m2.index_of("65536"), Some(65_536));
     }
 
@@ -1925,11 +2581,14 @@ mod tests {
             #[test]
             fn round_trip_arbitrary_valid_parts(p in arb_parts()) {
                 let m = Model::from_parts(p.clone()).unwrap();
-                // On-grid weights are kept exactly.
-                prop_assert_eq!(m.parts(), &p);
+                // Snapping is idempotent: the parts of a model make the same model.
+                let again = Model::from_parts(m.to_parts().clone()).unwrap();
+                prop_assert_eq!(again.to_parts(), m.to_parts());
+                // A version 1 file of the same parts loads to the same model.
+                prop_assert_eq!(Model::from_bytes(&m.to_bytes_v1()).unwrap().to_parts().ids.len(), p.ids.len());
                 let b = m.to_bytes();
                 let m2 = Model::from_bytes(&b).unwrap();
-                prop_assert_eq!(m2.parts(), m.parts());
+                prop_assert_eq!(m2.to_parts(), m.to_parts());
                 prop_assert_eq!(m2.to_bytes(), b);
                 for (i, id) in p.ids.iter().enumerate() {
                     prop_assert_eq!(m2.index_of(id), Some(i as u32));
@@ -1955,7 +2614,7 @@ mod tests {
                 if let Ok(m) = Model::from_bytes(&b) {
                     // Whatever parses is a valid model: it re-serialises and re-parses.
                     let again = Model::from_bytes(&m.to_bytes()).unwrap();
-                    prop_assert_eq!(again.parts(), m.parts());
+                    prop_assert_eq!(again.to_parts(), m.to_parts());
                 }
             }
         }

@@ -207,10 +207,10 @@ impl Scorer {
         for k in 0..self.weighted.len() {
             let (h, w, wn, _) = self.weighted[k];
             let (targets, sims) = model.neighbors(h);
-            self.add(h, w * sc.neighbor_weight, targets, sims);
+            self.add(h, w * sc.neighbor_weight, &targets, &sims);
             if has_next {
                 let (targets, sims) = model.next(h);
-                self.add(h, wn * sc.next_weight, targets, sims);
+                self.add(h, wn * sc.next_weight, &targets, &sims);
             }
         }
 
@@ -540,7 +540,7 @@ mod tests {
         assert_eq!(r[2].score, 1.0);
         assert_eq!(r[2].reason, Reason::Because(0));
         // Turning the next signal off leaves the neighbours alone.
-        let mut p = m.parts().clone();
+        let mut p = m.to_parts().clone();
         p.scoring.next_weight = 0.0;
         let r = recommend(&Model::from_parts(p).unwrap(), &q(&h, &[0, 1], 10, false));
         assert_eq!(items(&r), vec![2]);
@@ -581,7 +581,7 @@ mod tests {
             (0.3 * d + 0.3 * (d * d) + 0.3 * (d * d * d)) * 0.5
         );
         assert_eq!(items(&added), vec![5, 1, 2]);
-        let mut p = m.parts().clone();
+        let mut p = m.to_parts().clone();
         p.scoring.repeat_once = true;
         let once = recommend(&Model::from_parts(p).unwrap(), &q(&h, &[], 10, false));
         assert_eq!(r5(&once), 0.3 * d * 0.5);
