@@ -66,7 +66,9 @@ async function boot() {
   const ds = (tag && tag.dataset) || {};
   try {
     if (!ds.model) throw new Error('the attune.js <script> tag needs data-model="/path/to/model.bin"');
-    const url = new URL(ds.model, d.baseURI);
+    // A sharded model (data-model ends in "/", docs/model-format.md) starts from its head.bin.
+    const dir = ds.model.endsWith('/');
+    const url = new URL(dir ? ds.model + 'head.bin' : ds.model, d.baseURI);
     const max = +ds.maxModelBytes || 33554432; // 32 MiB: more than any real catalogue needs
     const wasmSri = ds.wasmIntegrity;
     const modelSri = ds.modelIntegrity;
@@ -76,14 +78,16 @@ async function boot() {
     if (ds.integrity === 'required' && !(usable(wasmSri) && usable(modelSri))) {
       throw new Error('data-integrity="required" needs checkable sha256/384/512 values in data-wasm-integrity and data-model-integrity');
     }
-    const big = (n) => { if (n > max) throw new Error('model ' + url.pathname + ' is over ' + max + ' bytes (data-max-model-bytes)'); };
-    const model = fetch(url, { credentials: 'same-origin', integrity: modelSri || '' }).then(async (r) => {
-      if (!r.ok) throw new Error('model ' + url.pathname + ': HTTP ' + r.status);
+    if (dir && ds.integrity === 'required') throw new Error('data-integrity="required" cannot pin a sharded model yet: use its model.bin');
+    const get = (u, sri) => fetch(u, { credentials: 'same-origin', integrity: sri || '' }).then(async (r) => {
+      const big = (n) => { if (n > max) throw new Error('model ' + u.pathname + ' is over ' + max + ' bytes (data-max-model-bytes)'); };
+      if (!r.ok) throw new Error('model ' + u.pathname + ': HTTP ' + r.status);
       big(+r.headers.get('content-length'));
       const b = await r.arrayBuffer();
       big(b.byteLength);
       return b;
     });
+    const model = get(url, modelSri);
     model.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
     // Pages that configure prompts (a data-attune-prompts element, or attune.prompts() from
     // any script that runs before the DOM is parsed) get one module with both the widget and
@@ -93,6 +97,16 @@ async function boot() {
     if (nav && !nav.domContentLoadedEventStart) await new Promise((r) => d.addEventListener('DOMContentLoaded', r, { once: true }));
     const full = wanted || !!d.querySelector('script[data-attune-prompts]');
     chosen = true;
+    // The shard of the page's own item: named by the page (the tag's data-item, else the
+    // first placement's item attribute), hashed here (FNV-1a of its UTF-8, masked by the
+    // head's shard count): never the shopper's history, basket or consent (docs/privacy.md).
+    const item = dir && (ds.item || d.querySelector('attune-recs[item]')?.getAttribute('item'));
+    const shard = item && model.then((b) => {
+      const n = shards(new DataView(b));
+      let h = 0x811c9dc5;
+      for (const c of new TextEncoder().encode(item)) h = Math.imul(h ^ c, 0x01000193) >>> 0;
+      return n && get(new URL('shard-' + (h & (n - 1)) + '.bin', url)).catch((e) => warn('the page item\'s lists are missing; showing what the head holds', e));
+    });
     const [, bytes] = await Promise.all([
       (full ? import('./pkg/full/attune_full.js') : import('./pkg/attune_web.js')).then(async (m) => {
         // With an SRI value the .wasm is fetched here, so the glue never fetches it unchecked.
@@ -121,9 +135,10 @@ async function boot() {
     // attune.prompts(config) may have come while the files loaded: the prompts start
     // before the kept events are recorded, so that they see those too.
     const p = (full || wanted) && (await loadPrompts());
+    const sb = await shard;
     handed = !!p;
     await tick();
-    widget.start(new Uint8Array(bytes), p || undefined);
+    widget.start(new Uint8Array(bytes), p || undefined, sb ? new Uint8Array(sb) : undefined);
     return true;
   } catch (e) {
     warn('recommendations are off', e);
@@ -133,6 +148,18 @@ async function boot() {
     else define((el, change) => change || (el.shadowRoot || el.attachShadow({ mode: 'open' }), el.toggleAttribute('empty', true)));
     return false;
   }
+}
+
+// The shard count in a sharded model's head: its SHRD section's second u32 (0: none).
+function shards(v) {
+  for (let i = 0, n = v.getUint32(8, true); i < n; i++) {
+    const e = 12 + 12 * i;
+    if (v.getUint32(e, true) === 0x44524853) { // "SHRD"
+      const k = v.getUint32(v.getUint32(e + 4, true) + 4, true);
+      return k & (k - 1) ? 0 : k;
+    }
+  }
+  return 0;
 }
 
 // The help prompts: a second, small Wasm module, only for pages that configure prompts.

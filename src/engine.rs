@@ -94,7 +94,21 @@ impl Engine {
     /// The shop's model arrives: catalog facts start again from the model's own; the
     /// profile and the numeric settings stay.
     pub fn set_model(&mut self, bytes: &[u8]) -> Result<(), JsError> {
-        let model = Model::from_bytes(bytes).map_err(|e| model_error(&e))?;
+        self.set_files(&[bytes])
+    }
+
+    /// A single-file model, or a sharded model's head followed by the shards the page
+    /// fetched (attune-core's `shard::merge`: their items in the whole model's order).
+    pub fn set_files(&mut self, files: &[&[u8]]) -> Result<(), JsError> {
+        let sharded = files.first().is_some_and(|f| {
+            attune_core::model::section(f, attune_core::model::TAG_SHARD).is_some()
+        });
+        let model = if sharded {
+            attune_core::shard::merge(files)
+        } else {
+            Model::from_bytes(files.first().copied().unwrap_or_default())
+        }
+        .map_err(|e| model_error(&e))?;
         let mut rules = Rules::new(model.len());
         rules.max_per_category = self.rules.max_per_category;
         rules.price_band = self.rules.price_band;

@@ -289,8 +289,16 @@ impl Widget {
     /// The model arrived: validates it, applies the merchant's lists and the page's
     /// catalog facts, settles consent, loads the stored profile and records what happened
     /// meanwhile. `prompter`: the help-prompts module, when the page configures prompts.
-    pub fn start(&self, model: &[u8], prompter: Option<Prompter>) -> Result<(), JsError> {
-        if let Err(e) = with(|s| s.engine.set_model(model)).unwrap_or(Ok(())) {
+    /// `shard`: with a sharded model (`model` is its head.bin), the shard of the page's own
+    /// item, which the bootstrap chose from the page alone (docs/privacy.md).
+    pub fn start(
+        &self,
+        model: &[u8],
+        prompter: Option<Prompter>,
+        shard: Option<Box<[u8]>>,
+    ) -> Result<(), JsError> {
+        let files: Vec<&[u8]> = core::iter::once(model).chain(shard.as_deref()).collect();
+        if let Err(e) = with(|s| s.engine.set_files(&files)).unwrap_or(Ok(())) {
             self.fail();
             return Err(e);
         }

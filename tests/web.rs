@@ -375,7 +375,7 @@ fn placement(w: &Widget, attrs: &[(&str, &str)]) -> web_sys::Element {
 /// The widget as the bootstrap starts it: first without, then with the model.
 fn widget() -> Widget {
     let w = Widget::new(None);
-    w.start(&model_bytes(), None).expect("a valid model");
+    w.start(&model_bytes(), None, None).expect("a valid model");
     w
 }
 
