@@ -73,9 +73,11 @@ async function boot() {
     const big = (n) => { if (n > max) throw new Error('model ' + url.pathname + ' is over ' + max + ' bytes (data-max-model-bytes)'); };
     const [, bytes, prompter] = await Promise.all([
       import('./pkg/attune_web.js').then(async (m) => {
-        // With an SRI value the .wasm is fetched here, so the glue never fetches it unchecked.
-        const wasm = wasmSri && fetch(new URL('./pkg/attune_web_bg.wasm', import.meta.url), { integrity: wasmSri, credentials: 'same-origin' });
-        await m.default(wasm ? { module_or_path: wasm } : undefined);
+        // The .wasm is named relative to this file, not left to the glue: bundled into an
+        // app's script, the glue's own default would point next to the bundle, not at pkg/.
+        // With an SRI value it is fetched here, so the glue never fetches it unchecked.
+        const wasmUrl = new URL('./pkg/attune_web_bg.wasm', import.meta.url);
+        await m.default({ module_or_path: wasmSri ? fetch(wasmUrl, { integrity: wasmSri, credentials: 'same-origin' }) : wasmUrl });
         // The widget starts before the model arrives: the page's signals, consent and
         // context() work meanwhile; what the shopper does is kept for start().
         widget = new m.Widget(tag);
@@ -119,7 +121,7 @@ async function boot() {
 // The help prompts: a second, small Wasm module, only for pages that configure prompts.
 function loadPrompts() {
   return (prompts = prompts || import('./pkg/prompts/attune_prompts.js')
-    .then(async (m) => { await m.default(); return new m.Prompts(); })
+    .then(async (m) => { await m.default({ module_or_path: new URL('./pkg/prompts/attune_prompts_bg.wasm', import.meta.url) }); return new m.Prompts(); })
     .catch((e) => warn('help prompts are off', e)));
 }
 
