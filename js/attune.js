@@ -140,8 +140,10 @@ function define(f) {
   }
 }
 
-// Module scripts have no document.currentScript: find our tag by its resolved URL.
+// Module scripts have no document.currentScript: find our tag by its resolved URL. Bundled,
+// that is the app's tag, which a bundler may rewrite without its data-* (Vite does): then the
+// page's first script[data-model], which may be a data block (<script type="application/json">).
 function ownScript() {
-  for (const s of d.querySelectorAll('script[src]')) if (s.src === import.meta.url) return s;
+  for (const s of d.querySelectorAll('script[src]')) if (s.src === import.meta.url && s.dataset.model) return s;
   return d.querySelector('script[data-model]');
 }

@@ -23,6 +23,7 @@ const TSC = path.join(ROOT, "node_modules/.bin/tsc");
 let tmp;
 let app;
 let env;
+const dev = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).devDependencies;
 
 function run(cmd, args, cwd) {
   const r = spawnSync(cmd, args, { cwd, encoding: "utf8" });
@@ -41,7 +42,6 @@ before(async () => {
   });
   // The example's own manifest, with the package from the tarball and the registry versions
   // the repository pins (typescript: the repository's tsc runs the check).
-  const dev = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).devDependencies;
   const manifest = JSON.parse(readFileSync(path.join(app, "package.json"), "utf8"));
   manifest.dependencies = { "attune-web": `file:../${packed.filename}`, preact: dev.preact };
   manifest.devDependencies = { esbuild: dev.esbuild };
@@ -189,5 +189,35 @@ test("bundled, the .wasm is still checked against data-wasm-integrity", async ()
     assert.ok(t.warnings.some((w) => w.startsWith("attune: recommendations are off")), t.warnings.join("; "));
   } finally {
     await t.close();
+  }
+});
+
+test("Vite builds the same app: it emits the loader's .wasm files as assets, and the placements render", async () => {
+  run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", "--no-save", `vite@${dev.vite}`], app);
+  // Vite's entry is the source module; its index.html is the example's with that one change.
+  const html = readFileSync(path.join(app, "index.html"), "utf8");
+  writeFileSync(path.join(app, "index.html"), html.replace('src="./app.js"', 'src="./src/app.tsx"'));
+  run(path.join(app, "node_modules/.bin/vite"), ["build", "--outDir", "dist-vite", "--logLevel", "warn"], app);
+  const out = path.join(app, "dist-vite");
+  assert.ok(!existsSync(path.join(out, "pkg")), "nothing copied pkg/ here");
+  cpSync(path.join(ROOT, "www/demo/model.bin"), path.join(out, "model.bin"));
+  writeFileSync(path.join(out, "favicon.ico"), "");
+  const server = await startServer({ root: out });
+  const t = await openPage({ browser: env.browser });
+  try {
+    await t.page.goto(`${server.origin}/index.html#/product/85123A`);
+    assert.equal(await attuneReady(t.page), true, t.warnings.join("; "));
+    await route(t.page, "product", "85123A");
+    const want = await recommend(t.page, { placement: "similar", item: "85123A", k: 4 });
+    assert.ok(want.length >= 1);
+    assert.deepEqual(await until(t.page, 'attune-recs[placement="similar"]', want), want);
+    const wasm = server.log.filter((r) => r.url.endsWith(".wasm"));
+    assert.equal(wasm.length, 1, JSON.stringify(server.log));
+    assert.match(wasm[0].url, /^\/assets\/attune_web_bg-[\w-]+\.wasm$/);
+    assert.equal(wasm[0].status, 200);
+    assert.deepEqual(t.errors, []);
+  } finally {
+    await t.close();
+    await server.close();
   }
 });
