@@ -15,6 +15,7 @@ let prompts; // the prompts module's instance (a promise), once asked for
 let wanted = false; // attune.prompts(config) was called
 let chosen = false; // boot picked its module (with the prompts or without)
 let handed = false; // the widget has its prompts
+let wasmSri; // the tag's data-wasm-integrity (SRI takes a list: one value for every .wasm)
 const calls = []; // window.attune calls made before the widget started (at most 500)
 // Each start-up step in a task of its own where the browser can (scheduler.yield), so that
 // none holds the main thread for long. (Not setTimeout: a timer also runs strings as code.)
@@ -70,7 +71,7 @@ async function boot() {
     const dir = ds.model.endsWith('/');
     const url = new URL(dir ? ds.model + 'head.bin' : ds.model, d.baseURI);
     const max = +ds.maxModelBytes || 33554432; // 32 MiB: more than any real catalogue needs
-    const wasmSri = ds.wasmIntegrity;
+    wasmSri = ds.wasmIntegrity;
     const modelSri = ds.modelIntegrity;
     // Fetch ignores SRI values it cannot use (unknown algorithm, bad base64) and then checks
     // nothing, so "required" also insists that every value is one the browser checks.
@@ -109,9 +110,11 @@ async function boot() {
     });
     const [, bytes] = await Promise.all([
       (full ? import('./pkg/full/attune_full.js') : import('./pkg/attune_web.js')).then(async (m) => {
-        // With an SRI value the .wasm is fetched here, so the glue never fetches it unchecked.
-        const wasm = wasmSri && fetch(new URL(full ? './pkg/full/attune_full_bg.wasm' : './pkg/attune_web_bg.wasm', import.meta.url), { integrity: wasmSri, credentials: 'same-origin' });
-        await m.default(wasm ? { module_or_path: wasm } : undefined);
+        // The .wasm is named relative to this file, not left to the glue: bundled into an
+        // app's script, the glue's own default would point next to the bundle, not at pkg/.
+        // With an SRI value it is fetched here, so the glue never fetches it unchecked.
+        const wasmUrl = new URL(full ? './pkg/full/attune_full_bg.wasm' : './pkg/attune_web_bg.wasm', import.meta.url);
+        await m.default({ module_or_path: wasmSri ? fetch(wasmUrl, { integrity: wasmSri, credentials: 'same-origin' }) : wasmUrl });
         await tick();
         if (full) prompts = Promise.resolve(new m.Prompts());
         // The widget starts before the model arrives: the page's signals, consent and
@@ -165,7 +168,11 @@ function shards(v) {
 // The help prompts: a second, small Wasm module, only for pages that configure prompts.
 function loadPrompts() {
   return (prompts = prompts || import('./pkg/prompts/attune_prompts.js')
-    .then(async (m) => { await m.default(); return new m.Prompts(); })
+    .then(async (m) => {
+      const u = new URL('./pkg/prompts/attune_prompts_bg.wasm', import.meta.url);
+      await m.default({ module_or_path: wasmSri ? fetch(u, { integrity: wasmSri, credentials: 'same-origin' }) : u });
+      return new m.Prompts();
+    })
     .catch((e) => warn('help prompts are off', e)));
 }
 
@@ -184,8 +191,10 @@ function define(f) {
   }
 }
 
-// Module scripts have no document.currentScript: find our tag by its resolved URL.
+// Module scripts have no document.currentScript: find our tag by its resolved URL. Bundled,
+// that is the app's tag, which a bundler may rewrite without its data-* (Vite does): then the
+// page's first script[data-model], which may be a data block (<script type="application/json">).
 function ownScript() {
-  for (const s of d.querySelectorAll('script[src]')) if (s.src === import.meta.url) return s;
+  for (const s of d.querySelectorAll('script[src]')) if (s.src === import.meta.url && s.dataset.model) return s;
   return d.querySelector('script[data-model]');
 }
