@@ -1041,6 +1041,10 @@ impl<'c, 'a> Checker<'c, 'a> {
                         None => matches!(inner(&b.left), Expression::BinaryExpression(_)),
                     }
             }
+            // `dir ? ds.model + 'head.bin' : ds.model`: the model when both branches are.
+            Expression::ConditionalExpression(c) => {
+                self.model_derived(&c.consequent, d + 1) && self.model_derived(&c.alternate, d + 1)
+            }
             Expression::TemplateLiteral(t) => {
                 t.quasis.first().is_some_and(|q| q.value.raw.is_empty())
                     && t.expressions
@@ -1105,6 +1109,11 @@ impl<'c, 'a> Checker<'c, 'a> {
                 !s.is_empty() && !s.starts_with('/') && ok(s) && !s.contains(':')
             }),
             Expression::BinaryExpression(b) if b.operator == BinaryOperator::Addition => {
+                // `'shard-' + k + '.bin'`: what counts is the leftmost part.
+                if matches!(inner(&b.left), Expression::BinaryExpression(l) if l.operator == BinaryOperator::Addition)
+                {
+                    return self.relative(&b.left);
+                }
                 self.js.strings(&b.left).is_some_and(|s| {
                     s.iter()
                         .all(|x| !x.is_empty() && !x.starts_with('/') && ok(x) && !x.contains(':'))
