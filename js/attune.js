@@ -113,7 +113,8 @@ async function boot() {
         // The .wasm is named relative to this file, not left to the glue: bundled into an
         // app's script, the glue's own default would point next to the bundle, not at pkg/.
         // With an SRI value it is fetched here, so the glue never fetches it unchecked.
-        const wasmUrl = new URL(full ? './pkg/full/attune_full_bg.wasm' : './pkg/attune_web_bg.wasm', import.meta.url);
+        // (Each a literal `new URL('…', import.meta.url)`: bundlers such as Vite emit those.)
+        const wasmUrl = full ? new URL('./pkg/full/attune_full_bg.wasm', import.meta.url) : new URL('./pkg/attune_web_bg.wasm', import.meta.url);
         await m.default({ module_or_path: wasmSri ? fetch(wasmUrl, { integrity: wasmSri, credentials: 'same-origin' }) : wasmUrl });
         await tick();
         if (full) prompts = Promise.resolve(new m.Prompts());

@@ -925,6 +925,18 @@ impl<'c, 'a> Checker<'c, 'a> {
                 }
             }
         }
+        // `full ? new URL('a.wasm', import.meta.url) : new URL('b.wasm', import.meta.url)`:
+        // one channel when both branches are that channel.
+        if let Expression::ConditionalExpression(c) = e {
+            let a = self.url_kind_in(&c.consequent, d + 1)?;
+            let b = self.url_kind_in(&c.alternate, d + 1)?;
+            return match (a, b) {
+                (Some((ka, ta)), Some((kb, tb))) if ka == kb => {
+                    Ok(Some((ka, format!("{ta} or {tb}"))))
+                }
+                _ => Err(format!("{text}: branches of different kinds")),
+            };
+        }
         if self.model_derived(e, 0) {
             return Ok(Some((
                 ChannelKind::Model,
